@@ -1,0 +1,49 @@
+import type { KwsOutbound } from '../connection/kws-outbound.js';
+import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
+import type { KwsBroker } from '../interfaces/kws-broker.interface.js';
+import type { KwsConnectionPool } from '../server/kws-connection-pool.js';
+
+/** The default broker: one node, everything in process. */
+export class LocalKwsBroker implements KwsBroker {
+  constructor(private readonly pool: KwsConnectionPool) {}
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {}
+
+  async register(): Promise<void> {}
+
+  unregister(): void {}
+
+  async rename(from: string, to: string): Promise<void> {
+    this.pool.rekey(from, to);
+  }
+
+  async emitTo(uuid: string, message: KwsOutbound): Promise<void> {
+    if (!this.pool.sendTo(uuid, message)) throw new KwsInvalidConnectionError(uuid);
+  }
+
+  async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
+    return uuids.filter((uuid) => !this.pool.sendTo(uuid, message));
+  }
+
+  async broadcast(message: KwsOutbound, except?: string): Promise<string[]> {
+    return this.pool.broadcast(message, except);
+  }
+
+  async fire(event: string, data: Buffer): Promise<void> {
+    this.pool.fire(event, data);
+  }
+
+  async close(uuid: string, code: number, reason: string): Promise<void> {
+    if (!this.pool.close(uuid, code, reason)) throw new KwsInvalidConnectionError(uuid);
+  }
+
+  async closeAll(code: number, reason: string): Promise<void> {
+    this.pool.closeAll(code, reason);
+  }
+
+  async count(): Promise<number> {
+    return this.pool.size;
+  }
+}

@@ -1,0 +1,246 @@
+import type { WebSocket } from 'ws';
+import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
+import { KwsError } from '../errors/kws.error.js';
+import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
+import type { KwsAttributes } from '../interfaces/kws-module-options.interface.js';
+import {
+  CloseCode,
+  DEFAULT_CLOSE_REASON,
+  KwsEvent,
+  KwsMessageType,
+  MAX_CLOSE_REASON_BYTES,
+} from '../kws.constants.js';
+import { INVALID_UUID } from '../kws.messages.js';
+import type { KwsContext } from './kws-context.js';
+import { KwsOutbound, toBuffer } from './kws-outbound.js';
+import type { KwsRequest } from './kws-request.js';
+
+/** Anything that can be sent: text goes as a text frame, bytes as a binary frame (unless `type` says otherwise). */
+export type KwsData = string | Buffer | ArrayBuffer | ArrayBufferView;
+
+const NO_ATTRIBUTES: Readonly<Record<string, unknown>> = Object.freeze({});
+const OPEN = 1;
+
+/** One WebSocket connection: the Go package's `*socketio.Websocket`. */
+export class Kws {
+  private currentUuid: string;
+  private attributes: Map<string, unknown> | undefined;
+  /** Set once `close()` ran or the socket ended; later calls are no-ops. */
+  private closing = false;
+  private ended = false;
+  /** @internal When the last unanswered ping went out (0: none outstanding). */
+  pingSentAt = 0;
+  /** @internal Why the server ended the socket, when it knows better than the close code. */
+  endError: KwsDisconnectError | undefined;
+  /** @internal Whether the server ended it on purpose (close(), closeAll, shutdown). */
+  closedByServer = false;
+
+  constructor(
+    /** The underlying `ws` socket (the Go package's `kws.Conn`). */
+    readonly conn: WebSocket,
+    /** @internal */
+    readonly request: KwsRequest,
+    /** @internal */
+    readonly context: KwsContext,
+    uuid: string,
+    attributes?: KwsAttributes,
+  ) {
+    this.currentUuid = uuid;
+    if (attributes) for (const key of Object.keys(attributes)) this.setAttribute(key, attributes[key]);
+  }
+
+  /** The connection's uuid (random v4 unless set with `setUUID`). */
+  get uuid(): string {
+    return this.currentUuid;
+  }
+
+  getUUID(): string {
+    return this.currentUuid;
+  }
+
+  /**
+   * Changes the uuid, re-keying the pool. The same value is a no-op; a uuid held by another
+   * connection (on any node) rejects with `KwsUUIDDuplicationError` and nothing changes.
+   */
+  async setUUID(uuid: string): Promise<void> {
+    if (typeof uuid !== 'string' || uuid === '') throw new KwsError(INVALID_UUID(uuid));
+    if (uuid === this.currentUuid) return;
+    if (this.ended) throw new KwsInvalidConnectionError(this.currentUuid);
+    await this.context.broker.rename(this.currentUuid, uuid);
+  }
+
+  /** @internal Called by the pool once the new uuid is claimed. */
+  assignUuid(uuid: string): void {
+    this.currentUuid = uuid;
+  }
+
+  setAttribute(key: string, value: unknown): void {
+    (this.attributes ??= new Map()).set(key, value);
+  }
+
+  getAttribute<T = unknown>(key: string): T | undefined {
+    return this.attributes?.get(key) as T | undefined;
+  }
+
+  deleteAttribute(key: string): void {
+    this.attributes?.delete(key);
+  }
+
+  /** The attribute if it is a string, '' otherwise (never throws). */
+  getStringAttribute(key: string): string {
+    const value = this.attributes?.get(key);
+    return typeof value === 'string' ? value : '';
+  }
+
+  /** The attribute if it is an integer, 0 otherwise (never throws). */
+  getIntAttribute(key: string): number {
+    const value = this.attributes?.get(key);
+    return typeof value === 'number' && Number.isInteger(value) ? value : 0;
+  }
+
+  /** @internal A copy of the attributes for an event payload. */
+  attributesSnapshot(): Readonly<Record<string, unknown>> {
+    if (!this.attributes?.size) return NO_ATTRIBUTES;
+    return Object.fromEntries(this.attributes);
+  }
+
+  /** A route param of the upgrade URL (`/ws/:id` → `params('id')`). */
+  params(key: string, defaultValue = ''): string {
+    return this.request.params[key] ?? defaultValue;
+  }
+
+  /** A query-string value of the upgrade URL. */
+  query(key: string, defaultValue = ''): string {
+    return this.request.query.get(key) ?? defaultValue;
+  }
+
+  /** A header of the upgrade request (case-insensitive; repeated headers joined with ', '). */
+  header(key: string, defaultValue = ''): string {
+    const value = this.request.headers[key.toLowerCase()];
+    if (Array.isArray(value)) return value.join(', ');
+    return value ?? defaultValue;
+  }
+
+  /** A cookie of the upgrade request. */
+  cookies(key: string, defaultValue = ''): string {
+    return this.request.cookies.get(key) ?? defaultValue;
+  }
+
+  /** The peer address (first `X-Forwarded-For` entry when present). */
+  get ip(): string {
+    return this.request.ip;
+  }
+
+  /**
+   * Writes to this connection. Never throws: returns false when the connection is not open or the
+   * message was dropped by the slow-consumer policy.
+   */
+  emit(data: KwsData, type?: KwsMessageType): boolean {
+    return this.send(outbound(data, type));
+  }
+
+  /** @internal Writes an already built message (shared by every recipient of a broadcast). */
+  send(message: KwsOutbound): boolean {
+    return this.context.writer.write(this, message);
+  }
+
+  /**
+   * Sends to another connection, wherever it lives. Rejects with `KwsInvalidConnectionError` for
+   * an unknown or dead uuid, and reports that failure as an `error` event on this connection too
+   * (so a call that is not awaited loses nothing and crashes nothing).
+   */
+  emitTo(uuid: string, data: KwsData, type?: KwsMessageType): Promise<void> {
+    const message = outbound(data, type);
+    const sent = this.context.broker.emitTo(uuid, message).catch((error: unknown) => {
+      this.reportSendFailure(error, message);
+      throw error;
+    });
+    sent.catch(noop);
+    return sent;
+  }
+
+  /** Sends to each uuid; resolves with the ones that failed, each also reported as an `error` event. */
+  async emitToList(uuids: readonly string[], data: KwsData, type?: KwsMessageType): Promise<string[]> {
+    const message = outbound(data, type);
+    const failed = await this.context.broker.emitToList(uuids, message);
+    for (const uuid of failed) this.reportSendFailure(new KwsInvalidConnectionError(uuid), message);
+    return failed;
+  }
+
+  /**
+   * Sends to every connection (every node in cluster mode), skipping this one when `except` is
+   * true. Each connection that could not be written to is reported as an `error` event here.
+   */
+  async broadcast(data: KwsData, except = false, type?: KwsMessageType): Promise<void> {
+    const message = outbound(data, type);
+    const failed = await this.context.broker.broadcast(message, except ? this.uuid : undefined);
+    for (const uuid of failed) this.reportSendFailure(new KwsInvalidConnectionError(uuid), message);
+  }
+
+  /** Runs the listeners of a custom event for this connection (the Go package's `kws.Fire`). */
+  fire(event: string, data?: KwsData): void {
+    this.context.dispatcher.dispatch(this, event, data === undefined ? undefined : toBuffer(data));
+  }
+
+  /**
+   * Closes the connection from the server: fires `close` once, then sends an RFC 6455 close frame
+   * (1000 "Connection closed" by default; the reason is cut to 123 bytes). Later calls do nothing.
+   */
+  close(code: number = CloseCode.Normal, reason: string = DEFAULT_CLOSE_REASON): void {
+    if (this.closing || this.ended) return;
+    this.closing = true;
+    this.closedByServer = true;
+    this.context.dispatcher.dispatch(this, KwsEvent.Close);
+    try {
+      this.conn.close(code, capReason(reason));
+    } catch {
+      // An invalid code from the caller: end the socket anyway rather than leave it half-closed.
+      this.conn.close(CloseCode.Normal, capReason(reason));
+    }
+  }
+
+  /** True while the connection is open and not being closed. */
+  isAlive(): boolean {
+    return !this.closing && !this.ended && this.conn.readyState === OPEN;
+  }
+
+  /** @internal Marks the connection as gone; true the first time only. */
+  markEnded(): boolean {
+    if (this.ended) return false;
+    this.ended = true;
+    this.closing = true;
+    return true;
+  }
+
+  /** @internal Ends the socket at once (heartbeat timeout, slow consumer), with the reason. */
+  terminate(error: KwsDisconnectError): void {
+    if (this.ended) return;
+    this.endError ??= error;
+    this.closing = true;
+    this.conn.terminate();
+  }
+
+  private reportSendFailure(error: unknown, message: KwsOutbound): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.context.dispatcher.dispatch(this, KwsEvent.Error, message.data, message.binary, failure);
+  }
+}
+
+function outbound(data: KwsData, type: KwsMessageType | undefined): KwsOutbound {
+  return KwsOutbound.from(data, type === undefined ? undefined : type === KwsMessageType.Binary);
+}
+
+/** Cuts a close reason to what fits a control frame, without splitting a UTF-8 character. */
+export function capReason(reason: string): string {
+  let bytes = Buffer.from(reason);
+  if (bytes.length <= MAX_CLOSE_REASON_BYTES) return reason;
+  bytes = bytes.subarray(0, MAX_CLOSE_REASON_BYTES);
+  let text = bytes.toString();
+  // A cut character decodes as U+FFFD (3 bytes), which may overflow again: drop it.
+  while (Buffer.byteLength(text) > MAX_CLOSE_REASON_BYTES || text.endsWith('\uFFFD')) {
+    text = text.slice(0, -1);
+  }
+  return text;
+}
+
+function noop(): void {}

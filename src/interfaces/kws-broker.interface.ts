@@ -1,0 +1,40 @@
+import type { KwsConnectionPool } from '../server/kws-connection-pool.js';
+import type { KwsOutbound } from '../connection/kws-outbound.js';
+
+/**
+ * The one seam for every operation that crosses connections. The default broker works inside the
+ * process; a cluster broker (Redis) implements the same contract across nodes, so `Kws` and
+ * `KwsServer` never know which one they talk to.
+ */
+export interface KwsBroker {
+  /** Connects whatever the broker needs; called before the endpoint accepts sockets. */
+  start(): Promise<void>;
+  /** Disconnects; called after every local socket is closed. */
+  stop(): Promise<void>;
+  /** Claims the uuid of a connection that was just added to the local pool. */
+  register(uuid: string): Promise<void>;
+  /** Releases the uuid of a connection that left the local pool. */
+  unregister(uuid: string): void;
+  /** Claims `to` for a local connection now called `from`; rejects with `KwsUUIDDuplicationError`. */
+  rename(from: string, to: string): Promise<void>;
+  /** Delivers to one uuid wherever it lives; rejects with `KwsInvalidConnectionError`. */
+  emitTo(uuid: string, message: KwsOutbound): Promise<void>;
+  /** Delivers to each uuid; resolves with the uuids that could not be reached. */
+  emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]>;
+  /**
+   * Delivers to every connection once, skipping `except` when given; resolves with the uuids it
+   * knows it could not reach (a cluster broker only knows its own node's).
+   */
+  broadcast(message: KwsOutbound, except?: string): Promise<string[]>;
+  /** Runs the listeners of `event` once for every connection, on the node that holds it. */
+  fire(event: string, data: Buffer): Promise<void>;
+  /** Closes one connection wherever it lives; rejects with `KwsInvalidConnectionError`. */
+  close(uuid: string, code: number, reason: string): Promise<void>;
+  /** Closes every connection. */
+  closeAll(code: number, reason: string): Promise<void>;
+  /** Number of live connections the broker can see. */
+  count(): Promise<number>;
+}
+
+/** Builds the broker of an endpoint from the node's local connection pool. */
+export type KwsBrokerFactory = (pool: KwsConnectionPool) => KwsBroker;

@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+import type { PerMessageDeflateOptions } from 'ws';
+import type { KwsBrokerFactory } from './kws-broker.interface.js';
+
+/** Attributes handed to a connection before `connect` fires. */
+export type KwsAttributes = Record<string, unknown>;
+
+/**
+ * Decides whether an upgrade request may become a WebSocket (the Go package's upgrade middleware).
+ * Return `true` to accept, an object to accept and seed the connection's attributes, `false` to
+ * refuse with 403. Throw a Nest `HttpException` (e.g. `UnauthorizedException`) to refuse with its
+ * status.
+ */
+export type KwsAllowUpgrade = (
+  request: IncomingMessage,
+) => boolean | KwsAttributes | void | Promise<boolean | KwsAttributes | void>;
+
+/** What to do with a connection whose unsent data exceeds `sendBufferLimit`. */
+export type KwsSlowConsumerPolicy = 'close' | 'drop';
+
+/** Options of `KwsModule.forRoot()`. */
+export interface KwsModuleOptions {
+  /** URL path of the endpoint, with `:name` params (e.g. `/ws/:id`). Default `/ws`. */
+  path?: string;
+  /** Serve on a port of its own instead of the app's HTTP server. */
+  port?: number;
+  /** Host for the standalone `port`. Default: all interfaces. */
+  host?: string;
+  /** Upgrade gate: see {@link KwsAllowUpgrade}. Default: every upgrade on `path` is accepted. */
+  allowUpgrade?: KwsAllowUpgrade;
+  /** Allowed `Origin` values (exact match), or a predicate. Default: any origin. */
+  origins?: string[] | ((origin: string | undefined) => boolean);
+  /** Milliseconds between server pings; 0 turns the heartbeat off. Default 25 000. */
+  pingInterval?: number;
+  /** Milliseconds to wait for a pong before the peer is terminated. Default 20 000. */
+  pongTimeout?: number;
+  /** Largest accepted frame/message in bytes; larger ones close the connection with 1009. Default 1 MiB. */
+  maxPayload?: number;
+  /** Bytes a connection may have queued unsent before `slowConsumer` applies. Default 4 MiB. */
+  sendBufferLimit?: number;
+  /** 'close' (default) terminates a peer that does not read; 'drop' discards new messages to it. */
+  slowConsumer?: KwsSlowConsumerPolicy;
+  /** permessage-deflate; off by default (it costs CPU and memory per connection). */
+  compression?: boolean | PerMessageDeflateOptions;
+  /** Milliseconds `app.close()` waits for clients to answer the 1001 close frame. Default 250. */
+  shutdownTimeout?: number;
+  /**
+   * Where cross-connection operations go. Default: in-process (one node). A factory receives the
+   * node's local connection pool and returns a broker (see `KwsRedisBroker` for several nodes).
+   */
+  broker?: KwsBrokerFactory;
+}

@@ -1,0 +1,49 @@
+/** Metadata key under which `@OnKwsEvent` stores the event names of a method. */
+export const KWS_LISTENER_METADATA = 'kws:listener';
+
+/** The events the library fires itself; any other string is a custom event. */
+export const KwsEvent = {
+  Message: 'message',
+  Ping: 'ping',
+  Pong: 'pong',
+  Disconnect: 'disconnect',
+  Connect: 'connect',
+  Close: 'close',
+  Error: 'error',
+} as const;
+
+/** One of the built-in event names. */
+export type KwsBuiltInEvent = (typeof KwsEvent)[keyof typeof KwsEvent];
+
+/** WebSocket frame kind, numbered as in the Go package (and RFC 6455 opcodes). */
+export const KwsMessageType = {
+  Text: 1,
+  Binary: 2,
+} as const;
+
+/** `KwsMessageType.Text` or `KwsMessageType.Binary`. */
+export type KwsMessageType = (typeof KwsMessageType)[keyof typeof KwsMessageType];
+
+export const DEFAULT_PATH = '/ws';
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+export const DEFAULT_PING_INTERVAL = 25_000;
+export const DEFAULT_PONG_TIMEOUT = 20_000;
+export const DEFAULT_SEND_BUFFER_LIMIT = 4 * 1024 * 1024;
+export const DEFAULT_SHUTDOWN_TIMEOUT = 250;
+
+/** RFC 6455 close codes used by the library. */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  NoStatus: 1005,
+  Abnormal: 1006,
+  InvalidPayload: 1007,
+  PolicyViolation: 1008,
+  MessageTooBig: 1009,
+  TryAgainLater: 1013,
+} as const;
+
+export const DEFAULT_CLOSE_REASON = 'Connection closed';
+export const SHUTDOWN_CLOSE_REASON = 'Server shutting down';
+/** A close reason must fit a control frame: 125 bytes less the 2-byte code. */
+export const MAX_CLOSE_REASON_BYTES = 123;

@@ -1,0 +1,26 @@
+// Every text the library logs or throws, in one place.
+
+export const INVALID_CONNECTION = (uuid: string) =>
+  `No live WebSocket connection with uuid "${uuid}".`;
+export const UUID_DUPLICATION = (uuid: string) =>
+  `The uuid "${uuid}" is already held by another connection.`;
+export const INVALID_UUID = (uuid: unknown) =>
+  `A connection uuid must be a non-empty string, got ${JSON.stringify(uuid)}.`;
+export const LISTENER_FAILED = (event: string, uuid: string) =>
+  `A listener of "${event}" failed on connection ${uuid}.`;
+export const ERROR_LISTENER_FAILED = (uuid: string) =>
+  `An "error" listener failed on connection ${uuid}; not reported again to avoid a loop.`;
+export const PONG_TIMEOUT = (ms: number) => `No pong from the peer within ${ms} ms.`;
+export const SLOW_CONSUMER = (bytes: number, limit: number) =>
+  `The peer is not reading: ${bytes} bytes queued, over the send buffer limit of ${limit}.`;
+export const PEER_CLOSED = (code: number, reason: string) =>
+  `The connection closed with code ${code}${reason ? ` (${reason})` : ''}.`;
+export const REQUEST_SCOPED_LISTENER = (className: string) =>
+  `${className} is request-scoped: its @OnKwsEvent listeners are ignored (WebSocket events have no request scope).`;
+export const NO_HTTP_SERVER =
+  'KwsModule found no HTTP server to attach to: call app.listen()/app.init() on an HTTP app, or set the "port" option.';
+export const ENDPOINT_READY = (where: string) => `WebSocket endpoint ready on ${where}`;
+export const UPGRADE_REFUSAL_FAILED = 'allowUpgrade threw; the upgrade is refused with 500.';
+export const NOT_CONNECTED = 'The connection is not open.';
+export const CLUSTER_UNAVAILABLE = (what: string) =>
+  `The cluster is unreachable (${what}); cross-node operations fail until it is back.`;

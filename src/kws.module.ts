@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { LocalKwsBroker } from './broker/local-kws-broker.js';
+import type { KwsModuleOptions } from './interfaces/kws-module-options.interface.js';
+import { ConfigurableKwsModule, KWS_BROKER, KWS_MODULE_OPTIONS } from './kws.module-definition.js';
+import { KwsEventDispatcher } from './listeners/kws-event.dispatcher.js';
+import { KwsListenerExplorer } from './listeners/kws-listener.explorer.js';
+import { KwsListenerRegistry } from './listeners/kws-listener.registry.js';
+import { KwsConnectionPool } from './server/kws-connection-pool.js';
+import { KwsEndpoint } from './server/kws-endpoint.js';
+import { KwsServer } from './server/kws.server.js';
+
+/**
+ * Socket.io-style events over plain WebSocket. `KwsModule.forRoot({ path: '/ws/:id' })` (or
+ * `forRootAsync`) is all it takes: the endpoint attaches to the app's HTTP server at bootstrap.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    KwsListenerRegistry,
+    KwsListenerExplorer,
+    KwsEventDispatcher,
+    KwsConnectionPool,
+    {
+      provide: KWS_BROKER,
+      useFactory: (options: KwsModuleOptions, pool: KwsConnectionPool) =>
+        options.broker ? options.broker(pool) : new LocalKwsBroker(pool),
+      inject: [KWS_MODULE_OPTIONS, KwsConnectionPool],
+    },
+    KwsServer,
+    KwsEndpoint,
+  ],
+  exports: [KwsServer, KwsListenerRegistry],
+})
+export class KwsModule extends ConfigurableKwsModule {}

@@ -1,0 +1,19 @@
+import type { Kws } from '../connection/kws.js';
+import type { KwsEventPayload } from '../interfaces/kws-event-payload.interface.js';
+
+/** One payload per dispatch, shared by all the listeners of that event. */
+export class KwsEventPayloadImpl implements KwsEventPayload {
+  readonly socketUUID: string;
+  readonly socketAttributes: Readonly<Record<string, unknown>>;
+
+  constructor(
+    readonly kws: Kws,
+    readonly name: string,
+    readonly data: Buffer,
+    readonly isBinary: boolean,
+    readonly error: Error | null,
+  ) {
+    this.socketUUID = kws.uuid;
+    this.socketAttributes = kws.attributesSnapshot();
+  }
+}

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import type { Kws } from '../connection/kws.js';
+import type { KwsOutbound } from '../connection/kws-outbound.js';
+import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
+import { KwsEventDispatcher } from '../listeners/kws-event.dispatcher.js';
+
+/**
+ * The connections of this node, by uuid, and the operations on them that a broker delivers
+ * locally. A cluster broker calls the same methods for what arrives from other nodes.
+ */
+@Injectable()
+export class KwsConnectionPool {
+  private readonly connections = new Map<string, Kws>();
+
+  constructor(private readonly dispatcher: KwsEventDispatcher) {}
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  get(uuid: string): Kws | undefined {
+    return this.connections.get(uuid);
+  }
+
+  has(uuid: string): boolean {
+    return this.connections.has(uuid);
+  }
+
+  values(): IterableIterator<Kws> {
+    return this.connections.values();
+  }
+
+  add(kws: Kws): void {
+    if (this.connections.has(kws.uuid)) throw new KwsUUIDDuplicationError(kws.uuid);
+    this.connections.set(kws.uuid, kws);
+  }
+
+  /** Removes the connection if it is still the one under its uuid. */
+  delete(kws: Kws): boolean {
+    if (this.connections.get(kws.uuid) !== kws) return false;
+    return this.connections.delete(kws.uuid);
+  }
+
+  /** Moves a connection to a new uuid; a uuid already held here is refused and nothing changes. */
+  rekey(from: string, to: string): void {
+    const kws = this.connections.get(from);
+    if (!kws) return;
+    if (this.connections.has(to)) throw new KwsUUIDDuplicationError(to);
+    this.connections.delete(from);
+    this.connections.set(to, kws);
+    kws.assignUuid(to);
+  }
+
+  /** Writes to one local connection; false when it is unknown or not open. */
+  sendTo(uuid: string, message: KwsOutbound): boolean {
+    const kws = this.connections.get(uuid);
+    return kws !== undefined && kws.send(message);
+  }
+
+  /** Writes one frame to every local connection but `except`; returns the uuids it could not reach. */
+  broadcast(message: KwsOutbound, except?: string): string[] {
+    let failed: string[] | undefined;
+    for (const kws of this.connections.values()) {
+      if (kws.uuid === except) continue;
+      if (!kws.send(message)) (failed ??= []).push(kws.uuid);
+    }
+    return failed ?? [];
+  }
+
+  /** Runs the listeners of `event` once per local connection. */
+  fire(event: string, data: Buffer): void {
+    for (const kws of [...this.connections.values()]) this.dispatcher.dispatch(kws, event, data);
+  }
+
+  /** Closes one local connection; false when it is unknown. */
+  close(uuid: string, code: number, reason: string): boolean {
+    const kws = this.connections.get(uuid);
+    if (!kws) return false;
+    kws.close(code, reason);
+    return true;
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const kws of [...this.connections.values()]) kws.close(code, reason);
+  }
+}
