@@ -72,7 +72,12 @@ export class KwsAdapter implements WebSocketAdapter<KwsTransport, WebSocket, Kws
 
     const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
       const params = matcher(pathnameOf(request.url));
-      if (!params) return; // another listener's path: never touched, never destroyed
+      if (!params) {
+        // Another listener's path: never touched. With no other listener, Node would have
+        // destroyed it; answer 404 instead of leaving it open forever (and holding up close()).
+        if (httpServer.listenerCount('upgrade') === 1) writeRefusal(socket, 404, 'Not Found');
+        return;
+      }
       void this.admit(transport, request, socket, head, params, options);
     };
     // Plain HTTP requests to the endpoint get 426 Upgrade Required, as in the Go package.

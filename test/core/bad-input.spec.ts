@@ -1,0 +1,165 @@
+import { Logger, UnauthorizedException } from '@nestjs/common';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { KwsDisconnectError, KwsEvent, type KwsModuleOptions } from '../../src/index.js';
+import { EventLog } from '../apps/event-log.js';
+import { echoApp } from '../apps/echo.app.js';
+import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { connect, eventually, type TestClient } from '../helpers/ws-client.js';
+
+describe('bad input', () => {
+  let running: RunningApp | undefined;
+  const clients: TestClient[] = [];
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.socket.terminate();
+    await running?.app.close();
+    running = undefined;
+    vi.restoreAllMocks();
+  });
+
+  async function start(options: KwsModuleOptions = {}): Promise<EventLog> {
+    running = await startApp(echoApp({ path: '/ws', ...options }));
+    return running.app.get(EventLog);
+  }
+
+  async function open(path = '/ws', headers?: Record<string, string>): Promise<TestClient> {
+    const client = await connect(running!.wsUrl(path), { headers });
+    clients.push(client);
+    return client;
+  }
+
+  async function connectedKws(log: EventLog, index: number) {
+    const events = await eventually(() => log.named(KwsEvent.Connect), (e) => e.length > index);
+    return events[index].kws;
+  }
+
+  it('a frame over maxPayload closes that connection with 1009; others keep being served', async () => {
+    const log = await start({ maxPayload: 1024 });
+    const big = await open();
+    const bystander = await open();
+    const kws = await connectedKws(log, 0);
+    big.send('x'.repeat(2048));
+    expect((await big.closed).code).toBe(1009);
+    const [event] = await eventually(() => log.of(kws.uuid, KwsEvent.Disconnect), (e) => e.length === 1);
+    expect(event.error).toBeInstanceOf(KwsDisconnectError);
+    expect(event.error).toMatchObject({ code: 1009, kind: 'protocol' });
+    expect(log.of(kws.uuid, KwsEvent.Error)).toHaveLength(1);
+    expect(log.of(kws.uuid, KwsEvent.Message)).toHaveLength(0);
+    bystander.send('still there?');
+    expect((await bystander.next()).text).toBe('echo:still there?');
+  });
+
+  it('a text frame with invalid UTF-8 closes with 1007', async () => {
+    const log = await start();
+    const client = await open();
+    const kws = await connectedKws(log, 0);
+    client.socket.send(Buffer.from([0x68, 0xff, 0xfe]), { binary: false });
+    expect((await client.closed).code).toBe(1007);
+    const [event] = await eventually(() => log.of(kws.uuid, KwsEvent.Disconnect), (e) => e.length === 1);
+    expect(event.error).toMatchObject({ code: 1007, kind: 'protocol' });
+  });
+
+  it("slowConsumer 'close' terminates a peer that stops reading once its queue passes the limit", async () => {
+    const log = await start({ sendBufferLimit: 256 * 1024, slowConsumer: 'close' });
+    const client = await open();
+    const kws = await connectedKws(log, 0);
+    client.socket.pause();
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    let sent = 0;
+    while (kws.emit(chunk) && sent < 2_000) {
+      sent++;
+      // Let the socket flush to the kernel between bursts, as a real app would.
+      if (sent % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(sent).toBeLessThan(2_000);
+    const [event] = await eventually(() => log.of(kws.uuid, KwsEvent.Disconnect), (e) => e.length === 1);
+    expect(event.error).toMatchObject({ kind: 'slow-consumer' });
+  });
+
+  it("slowConsumer 'drop' discards messages past the limit, keeps the connection and bounds its queue", async () => {
+    const limit = 256 * 1024;
+    const log = await start({ sendBufferLimit: limit, slowConsumer: 'drop' });
+    const client = await open();
+    const kws = await connectedKws(log, 0);
+    client.socket.pause();
+    const chunk = Buffer.alloc(64 * 1024, 2);
+    let dropped = 0;
+    let maxQueued = 0;
+    for (let i = 0; i < 1_000 && dropped < 50; i++) {
+      if (!kws.emit(chunk)) dropped++;
+      maxQueued = Math.max(maxQueued, kws.conn.bufferedAmount);
+      if (i % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(dropped).toBe(50);
+    expect(maxQueued).toBeLessThanOrEqual(limit + chunk.length);
+    expect(kws.isAlive()).toBe(true);
+    client.socket.resume();
+    await eventually(() => kws.conn.bufferedAmount, (queued) => queued === 0, 10_000);
+    expect(kws.emit('after the flood')).toBe(true);
+    const last = await eventually(
+      () => client.received.at(-1)?.text,
+      (text) => text === 'after the flood',
+      10_000,
+    );
+    expect(last).toBe('after the flood');
+    expect(log.of(kws.uuid, KwsEvent.Disconnect)).toHaveLength(0);
+  });
+
+  it('allowUpgrade: false answers 403, an HttpException its status, a crash 500; nothing is upgraded', async () => {
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const log = await start({
+      allowUpgrade: async (request) => {
+        const token = new URL(request.url!, 'http://x').searchParams.get('token');
+        if (token === 'none') throw new UnauthorizedException('token required');
+        if (token === 'crash') throw new Error('bug in the gate');
+        if (token !== 'good') return false;
+        return { user: 'alice' };
+      },
+    });
+    await expect(open('/ws?token=bad')).rejects.toMatchObject({ status: 403 });
+    await expect(open('/ws?token=none')).rejects.toMatchObject({ status: 401 });
+    await expect(open('/ws?token=crash')).rejects.toMatchObject({ status: 500 });
+    await open('/ws?token=good');
+    const [connected] = await eventually(() => log.named(KwsEvent.Connect), (e) => e.length === 1);
+    expect(connected.socketAttributes).toEqual({ user: 'alice' });
+    expect(log.named(KwsEvent.Connect)).toHaveLength(1);
+  });
+
+  it('origins: an origin outside the allow-list gets 403', async () => {
+    await start({ origins: ['http://chat.example'] });
+    await expect(open('/ws', { origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
+    await expect(open('/ws')).rejects.toMatchObject({ status: 403 });
+    await open('/ws', { origin: 'http://chat.example' });
+  });
+
+  it('a plain HTTP request to the endpoint gets 426 Upgrade Required', async () => {
+    await start();
+    const response = await fetch(running!.httpUrl('/ws'));
+    expect(response.status).toBe(426);
+    expect(response.headers.get('upgrade')).toBe('websocket');
+  });
+
+  it('leaves upgrades for other paths to their own listeners (never destroys them)', async () => {
+    await start();
+    const other = new WebSocketServer({ noServer: true });
+    running!.app.getHttpServer().on('upgrade', (request, socket, head) => {
+      if (request.url === '/other') {
+        other.handleUpgrade(request, socket, head, (ws) => ws.send('from the other server'));
+      }
+    });
+    const client = await open('/other');
+    expect((await client.next()).text).toBe('from the other server');
+    other.close();
+  });
+
+  it('does not match paths that only share a prefix, and decodes params', async () => {
+    running = await startApp(echoApp({ path: '/ws/:id' }));
+    const log = running.app.get(EventLog);
+    await expect(connect(running.wsUrl('/ws/a/b'))).rejects.toMatchObject({ status: 404 });
+    await expect(connect(running.wsUrl('/wsx/a'))).rejects.toMatchObject({ status: 404 });
+    await open('/ws/hello%20world');
+    const [connected] = await eventually(() => log.named(KwsEvent.Connect), (e) => e.length === 1);
+    expect(connected.kws.params('id')).toBe('hello world');
+  });
+});
