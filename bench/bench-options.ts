@@ -1,0 +1,71 @@
+// The sizes of a run, all settable as flags: `npm run bench -- --clients 500 --messages 20`.
+import { parseArgs } from 'node:util';
+
+export const SERVER_NAMES = ['raw', 'kws', 'nest', 'socketio'] as const;
+export type ServerName = (typeof SERVER_NAMES)[number];
+
+export interface BenchOptions {
+  servers: ServerName[];
+  /** Fan-out: connected clients, messages broadcast per round, payload bytes. */
+  clients: number;
+  messages: number;
+  size: number;
+  /** Messages broadcast per event-loop turn (default: the whole round in one burst). */
+  perTick: number;
+  /** Measured fan-out rounds; the median is reported. */
+  rounds: number;
+  echoClients: number;
+  echoRounds: number;
+  /** Idle connections for the memory and accept-rate figures. */
+  idle: number;
+  /** Handshakes in flight while connecting. */
+  window: number;
+  /** Markdown report path; '' to skip writing. */
+  out: string;
+}
+
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      servers: { type: 'string', default: SERVER_NAMES.join(',') },
+      clients: { type: 'string', default: '2000' },
+      messages: { type: 'string', default: '50' },
+      size: { type: 'string', default: '64' },
+      'per-tick': { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+      'echo-clients': { type: 'string', default: '100' },
+      'echo-rounds': { type: 'string', default: '200' },
+      idle: { type: 'string', default: '5000' },
+      window: { type: 'string', default: '100' },
+      out: { type: 'string', default: 'docs/benchmarks.md' },
+    },
+  });
+  const servers = values.servers.split(',').map((name) => name.trim());
+  for (const name of servers) {
+    if (!(SERVER_NAMES as readonly string[]).includes(name)) {
+      throw new Error(`unknown server "${name}" (one of ${SERVER_NAMES.join(', ')})`);
+    }
+  }
+  const messages = positive('messages', values.messages);
+  return {
+    servers: servers as ServerName[],
+    clients: positive('clients', values.clients),
+    messages,
+    size: positive('size', values.size),
+    perTick: values['per-tick'] === undefined ? messages : positive('per-tick', values['per-tick']),
+    rounds: positive('rounds', values.rounds),
+    echoClients: positive('echo-clients', values['echo-clients']),
+    echoRounds: positive('echo-rounds', values['echo-rounds']),
+    idle: positive('idle', values.idle),
+    window: positive('window', values.window),
+    out: values.out,
+  };
+}
+
+function positive(name: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0)
+    throw new Error(`--${name} must be a positive integer`);
+  return number;
+}

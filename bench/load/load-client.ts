@@ -1,0 +1,151 @@
+// The load process: opens the clients, counts deliveries and times echoes for the orchestrator.
+// One process for every server, so client-side cost is the same for all of them.
+import hdr from 'hdr-histogram-js';
+import { WebSocket } from 'ws';
+import { serveIpc } from '../ipc.js';
+import { dialects, type Dialect, type DialectName } from './dialects.js';
+
+interface Client {
+  socket: WebSocket;
+  /** Set while an echo is in flight on this client. */
+  onData: (() => void) | undefined;
+}
+
+export interface EchoResult {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+let dialect: Dialect = dialects.raw;
+let clients: Client[] = [];
+let received = 0;
+let target = Infinity;
+let armedTotal = 0;
+let reached: (() => void) | undefined;
+
+function open(url: string): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    const client: Client = { socket, onData: undefined };
+    const ready = (): void => resolve(client);
+    socket.on('message', (data: Buffer) => {
+      const kind = dialect.receive(socket, data);
+      if (kind === 'data') {
+        if (++received >= target) reached?.();
+        client.onData?.();
+      } else if (kind === 'ready') {
+        ready();
+      }
+    });
+    if (dialect.readyOnOpen) socket.once('open', ready);
+    socket.on('error', reject);
+    socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`HTTP ${response.statusCode} from ${url}`)),
+    );
+  });
+}
+
+/** Opens `count` clients with at most `window` handshakes in flight; resolves with the wall ms. */
+async function connect(args: {
+  port: number;
+  dialect: DialectName;
+  count: number;
+  window: number;
+}): Promise<{ ms: number }> {
+  dialect = dialects[args.dialect];
+  const url = `ws://127.0.0.1:${args.port}${dialect.path}`;
+  const started = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < args.count) {
+      next++;
+      clients.push(await open(url));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(args.window, args.count) }, worker));
+  return { ms: performance.now() - started };
+}
+
+/** Starts counting toward `total` more data messages (all clients together). */
+function arm({ total }: { total: number }): void {
+  armedTotal = total;
+  target = received + total;
+}
+
+/** Resolves once the armed total has arrived. */
+function delivered({ timeoutMs }: { timeoutMs: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const got = received - (target - armedTotal);
+      reject(new Error(`only ${got} of ${armedTotal} deliveries arrived`));
+    }, timeoutMs);
+    reached = () => {
+      clearTimeout(timer);
+      reached = undefined;
+      target = Infinity;
+      resolve();
+    };
+    if (received >= target) reached();
+  });
+}
+
+/** Each of the first `count` clients echoes `rounds` times, one request in flight at a time. */
+async function echo(args: {
+  count: number;
+  rounds: number;
+  warmup: number;
+  size: number;
+}): Promise<EchoResult> {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  const request = dialect.echoRequest('e'.repeat(args.size));
+  const loop = async (client: Client): Promise<void> => {
+    for (let round = 0; round < args.warmup + args.rounds; round++) {
+      const sent = process.hrtime.bigint();
+      await new Promise<void>((resolve) => {
+        client.onData = resolve;
+        client.socket.send(request);
+      });
+      client.onData = undefined;
+      if (round >= args.warmup) {
+        histogram.recordValue(Number((process.hrtime.bigint() - sent) / 1000n));
+      }
+    }
+  };
+  await Promise.all(clients.slice(0, args.count).map(loop));
+  const result = {
+    count: histogram.totalCount,
+    p50: histogram.getValueAtPercentile(50),
+    p99: histogram.getValueAtPercentile(99),
+    max: histogram.maxValue,
+  };
+  histogram.destroy();
+  return result;
+}
+
+/** Closes every client and waits (briefly) for the server to acknowledge. */
+async function closeAll(): Promise<void> {
+  const sockets = clients.map((client) => client.socket);
+  clients = [];
+  const closing = sockets.map(
+    (socket) =>
+      new Promise<void>((resolve) => {
+        if (socket.readyState === WebSocket.CLOSED) return resolve();
+        socket.once('close', () => resolve());
+        socket.close();
+      }),
+  );
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref());
+  await Promise.race([Promise.all(closing), timeout]);
+  for (const socket of sockets) if (socket.readyState !== WebSocket.CLOSED) socket.terminate();
+}
+
+serveIpc({
+  connect,
+  arm,
+  delivered,
+  echo,
+  closeAll,
+  exit: () => setImmediate(() => process.exit(0)),
+});

@@ -1,0 +1,38 @@
+// nestjs-kws through its public API only: a Nest app with KwsModule, an echo listener, and
+// KwsServer.broadcast for the fan-out.
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import {
+  KwsEvent,
+  KwsMessageType,
+  KwsModule,
+  KwsServer,
+  OnKwsEvent,
+  type KwsEventPayload,
+} from 'nestjs-kws';
+import { runBenchServer } from './server-harness.js';
+
+@Injectable()
+class EchoListener {
+  @OnKwsEvent(KwsEvent.Message)
+  echo({ kws, data, isBinary }: KwsEventPayload): void {
+    kws.emit(data, isBinary ? KwsMessageType.Binary : KwsMessageType.Text);
+  }
+}
+
+@Module({ imports: [KwsModule.forRoot({ path: '/ws' })], providers: [EchoListener] })
+class BenchKwsModule {}
+
+runBenchServer(async () => {
+  const app = await NestFactory.create(BenchKwsModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const kws = app.get(KwsServer);
+  return {
+    port: (app.getHttpServer().address() as AddressInfo).port,
+    broadcast: (payload) => {
+      void kws.broadcast(payload);
+    },
+    close: () => app.close(),
+  };
+});
