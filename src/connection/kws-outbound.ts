@@ -13,7 +13,10 @@ export class KwsOutbound {
   ) {}
 
   /** Text as UTF-8, anything else as bytes. */
-  static from(data: string | Buffer | ArrayBuffer | ArrayBufferView, binary?: boolean): KwsOutbound {
+  static from(
+    data: string | Buffer | ArrayBuffer | ArrayBufferView,
+    binary?: boolean,
+  ): KwsOutbound {
     if (typeof data === 'string') return new KwsOutbound(Buffer.from(data), binary ?? false);
     return new KwsOutbound(toBuffer(data), binary ?? true);
   }

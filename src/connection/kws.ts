@@ -46,7 +46,9 @@ export class Kws {
     attributes?: KwsAttributes,
   ) {
     this.currentUuid = uuid;
-    if (attributes) for (const key of Object.keys(attributes)) this.setAttribute(key, attributes[key]);
+    if (attributes) {
+      for (const key of Object.keys(attributes)) this.setAttribute(key, attributes[key]);
+    }
   }
 
   /** The connection's uuid (random v4 unless set with `setUUID`). */
@@ -160,7 +162,11 @@ export class Kws {
   }
 
   /** Sends to each uuid; resolves with the ones that failed, each also reported as an `error` event. */
-  async emitToList(uuids: readonly string[], data: KwsData, type?: KwsMessageType): Promise<string[]> {
+  async emitToList(
+    uuids: readonly string[],
+    data: KwsData,
+    type?: KwsMessageType,
+  ): Promise<string[]> {
     const message = outbound(data, type);
     const failed = await this.context.broker.emitToList(uuids, message);
     for (const uuid of failed) this.reportSendFailure(new KwsInvalidConnectionError(uuid), message);

@@ -69,7 +69,11 @@ export class KwsConnectionPool {
 
   /** Runs the listeners of `event` once per local connection. */
   fire(event: string, data: Buffer): void {
-    for (const kws of [...this.connections.values()]) this.dispatcher.dispatch(kws, event, data);
+    // A snapshot: a listener that calls setUUID re-inserts its connection, which a live
+    // iteration would visit twice.
+    for (const kws of Array.from(this.connections.values())) {
+      this.dispatcher.dispatch(kws, event, data);
+    }
   }
 
   /** Closes one local connection; false when it is unknown. */
@@ -81,6 +85,6 @@ export class KwsConnectionPool {
   }
 
   closeAll(code: number, reason: string): void {
-    for (const kws of [...this.connections.values()]) kws.close(code, reason);
+    for (const kws of Array.from(this.connections.values())) kws.close(code, reason);
   }
 }

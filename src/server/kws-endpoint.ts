@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { Kws } from '../connection/kws.js';
@@ -84,7 +85,9 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
     }
     await this.broker.start();
     this.adapter = new KwsAdapter(httpServer);
-    this.transport = this.adapter.create(port, this.options);
+    this.transport = this.adapter.create(port, { ...this.options, clientTracking: false });
+    // A standalone port must be listening (or have failed loudly) before bootstrap ends.
+    if (this.transport.standalone) await once(this.transport.httpServer, 'listening');
     this.adapter.bindClientConnect(this.transport, (socket, request, params, attributes) =>
       this.accept(socket, request, params, attributes),
     );
@@ -143,7 +146,7 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
     for (const kws of this.pool.values()) kws.conn.terminate();
     await this.poolEmpty(50);
     // A socket that never reported 'close' still gets its one disconnect.
-    for (const kws of [...this.pool.values()]) onEnd(kws, CloseCode.Abnormal, '');
+    for (const kws of Array.from(this.pool.values())) onEnd(kws, CloseCode.Abnormal, '');
   }
 
   private poolEmpty(timeoutMs: number): Promise<void> {
@@ -197,7 +200,13 @@ function onEnd(kws: Kws, code: number, reason: string): void {
   if (!kws.markEnded()) return;
   const { pool, broker, dispatcher } = kws.context;
   if (pool.delete(kws)) broker.unregister(kws.uuid);
-  dispatcher.dispatch(kws, KwsEvent.Disconnect, undefined, false, disconnectError(kws, code, reason));
+  dispatcher.dispatch(
+    kws,
+    KwsEvent.Disconnect,
+    undefined,
+    false,
+    disconnectError(kws, code, reason),
+  );
 }
 
 function disconnectError(kws: Kws, code: number, reason: string): KwsDisconnectError | null {

@@ -69,7 +69,11 @@ export class KwsServer {
   }
 
   /** Closes one connection as `kws.close()` would; rejects with `KwsInvalidConnectionError`. */
-  close(uuid: string, code: number = CloseCode.Normal, reason = DEFAULT_CLOSE_REASON): Promise<void> {
+  close(
+    uuid: string,
+    code: number = CloseCode.Normal,
+    reason = DEFAULT_CLOSE_REASON,
+  ): Promise<void> {
     return this.broker.close(uuid, code, reason);
   }
 

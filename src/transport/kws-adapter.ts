@@ -6,11 +6,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Observable } from 'rxjs';
-import type {
-  KwsAllowUpgrade,
-  KwsAttributes,
-} from '../interfaces/kws-module-options.interface.js';
-import { DEFAULT_MAX_PAYLOAD, DEFAULT_PATH } from '../kws.constants.js';
+import type { KwsAllowUpgrade, KwsAttributes } from '../interfaces/kws-module-options.interface.js';
+import {
+  CloseCode,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_PATH,
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  SHUTDOWN_CLOSE_REASON,
+} from '../kws.constants.js';
 import { ENDPOINT_READY, NO_HTTP_SERVER } from '../kws.messages.js';
 import { compilePath, type KwsRouteParams, type PathMatcher } from './path-matcher.js';
 import { judgeUpgrade, writeRefusal } from './upgrade-gate.js';
@@ -23,6 +26,11 @@ export interface KwsAdapterOptions {
   compression?: boolean | import('ws').PerMessageDeflateOptions;
   origins?: string[] | ((origin: string | undefined) => boolean);
   allowUpgrade?: KwsAllowUpgrade;
+  /**
+   * Keep a set of open sockets so `close()` can end them (what a plain gateway needs). KwsModule
+   * turns it off: its connection pool already knows every socket. Default true.
+   */
+  clientTracking?: boolean;
 }
 
 /** Handed to `bindClientConnect` callbacks: the socket, its request, params and seeded attributes. */
@@ -35,14 +43,19 @@ export type KwsConnectionCallback = (
 
 /** One endpoint: a `ws` server in noServer mode, fed by an HTTP server's 'upgrade' event. */
 export class KwsTransport extends EventEmitter {
+  /** Open sockets, when `clientTracking` is on. */
+  readonly clients: Set<WebSocket> | undefined;
+
   constructor(
     readonly wss: WebSocketServer,
     readonly httpServer: Server,
     readonly matcher: PathMatcher,
     readonly standalone: boolean,
     readonly detach: () => void,
+    clientTracking: boolean,
   ) {
     super();
+    this.clients = clientTracking ? new Set() : undefined;
   }
 }
 
@@ -104,7 +117,14 @@ export class KwsAdapter implements WebSocketAdapter<KwsTransport, WebSocket, Kws
         for (const listener of previous) httpServer.on('request', listener);
       }
     };
-    const transport = new KwsTransport(wss, httpServer, matcher, standalone, detach);
+    const transport = new KwsTransport(
+      wss,
+      httpServer,
+      matcher,
+      standalone,
+      detach,
+      options.clientTracking ?? true,
+    );
     if (standalone) {
       httpServer.listen(port, options.host, () =>
         this.logger.log(ENDPOINT_READY(`ws://${options.host ?? 'localhost'}:${port}${path}`)),
@@ -151,11 +171,15 @@ export class KwsAdapter implements WebSocketAdapter<KwsTransport, WebSocket, Kws
   async close(transport: KwsTransport): Promise<void> {
     transport.detach();
     transport.wss.close();
+    if (transport.clients?.size) await closeSockets(transport.clients);
     if (transport.standalone && transport.httpServer.listening) {
       transport.httpServer.closeAllConnections();
       await new Promise<void>((resolve) => transport.httpServer.close(() => resolve()));
     }
   }
+
+  /** Nest calls this once every gateway server is closed; nothing is left to release. */
+  async dispose(): Promise<void> {}
 
   private appHttpServer(): Server | undefined {
     const target = this.appOrServer;
@@ -184,6 +208,11 @@ export class KwsAdapter implements WebSocketAdapter<KwsTransport, WebSocket, Kws
     if (socket.destroyed) return;
     transport.wss.handleUpgrade(request, socket, head, (ws) => {
       socket.removeListener('error', ignore);
+      const { clients } = transport;
+      if (clients) {
+        clients.add(ws);
+        ws.once('close', () => clients.delete(ws));
+      }
       transport.emit('connection', ws, request, params, verdict.attributes);
     });
   }
@@ -207,3 +236,14 @@ function writeRefusalResponse(response: ServerResponse): void {
 }
 
 function ignore(): void {}
+
+/** 1001 to each socket, a short wait for the answers, then the rest are cut. */
+async function closeSockets(sockets: Set<WebSocket>): Promise<void> {
+  const closed = [...sockets].map(
+    (ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())),
+  );
+  for (const ws of sockets) ws.close(CloseCode.GoingAway, SHUTDOWN_CLOSE_REASON);
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, DEFAULT_SHUTDOWN_TIMEOUT));
+  await Promise.race([Promise.all(closed), timeout]);
+  for (const ws of sockets) ws.terminate();
+}

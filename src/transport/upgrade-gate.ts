@@ -1,10 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type {
-  KwsAllowUpgrade,
-  KwsAttributes,
-} from '../interfaces/kws-module-options.interface.js';
+import type { KwsAllowUpgrade, KwsAttributes } from '../interfaces/kws-module-options.interface.js';
 import { UPGRADE_REFUSAL_FAILED } from '../kws.messages.js';
 
 /** The answer of the gate: accept (with optional attributes) or refuse with an HTTP status. */
@@ -25,7 +22,9 @@ export async function judgeUpgrade(
   options: UpgradeGateOptions,
 ): Promise<UpgradeVerdict> {
   if (request.headers.upgrade?.toLowerCase() !== 'websocket') return refuse(426);
-  if (!originAllowed(request.headers.origin, options.origins)) return refuse(403, 'Origin not allowed');
+  if (!originAllowed(request.headers.origin, options.origins)) {
+    return refuse(403, 'Origin not allowed');
+  }
   if (!options.allowUpgrade) return { accepted: true };
   try {
     const answer = await options.allowUpgrade(request);
@@ -39,7 +38,10 @@ export async function judgeUpgrade(
   }
 }
 
-function originAllowed(origin: string | undefined, allowed: UpgradeGateOptions['origins']): boolean {
+function originAllowed(
+  origin: string | undefined,
+  allowed: UpgradeGateOptions['origins'],
+): boolean {
   if (!allowed) return true;
   if (typeof allowed === 'function') return allowed(origin);
   return origin !== undefined && allowed.includes(origin);

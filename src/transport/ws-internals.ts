@@ -13,9 +13,11 @@ interface FrameOptions {
 }
 
 /** `ws`'s frame builder (public in its ESM wrapper, missing from @types/ws). */
-export const frameData = (wsModule as unknown as {
-  Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
-}).Sender.frame;
+export const frameData = (
+  wsModule as unknown as {
+    Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
+  }
+).Sender.frame;
 
 /** The TCP socket under an open `ws` connection (what `ws`'s own Sender writes to). */
 export function rawSocketOf(ws: WebSocket): Socket | undefined {

@@ -13,7 +13,9 @@ export class EventLog {
   }
 
   of(uuid: string, name?: string): KwsEventPayload[] {
-    return this.events.filter((e) => e.socketUUID === uuid && (name === undefined || e.name === name));
+    return this.events.filter(
+      (e) => e.socketUUID === uuid && (name === undefined || e.name === name),
+    );
   }
 
   clear(): void {

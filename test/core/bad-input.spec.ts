@@ -30,7 +30,10 @@ describe('bad input', () => {
   }
 
   async function connectedKws(log: EventLog, index: number) {
-    const events = await eventually(() => log.named(KwsEvent.Connect), (e) => e.length > index);
+    const events = await eventually(
+      () => log.named(KwsEvent.Connect),
+      (e) => e.length > index,
+    );
     return events[index].kws;
   }
 
@@ -41,7 +44,10 @@ describe('bad input', () => {
     const kws = await connectedKws(log, 0);
     big.send('x'.repeat(2048));
     expect((await big.closed).code).toBe(1009);
-    const [event] = await eventually(() => log.of(kws.uuid, KwsEvent.Disconnect), (e) => e.length === 1);
+    const [event] = await eventually(
+      () => log.of(kws.uuid, KwsEvent.Disconnect),
+      (e) => e.length === 1,
+    );
     expect(event.error).toBeInstanceOf(KwsDisconnectError);
     expect(event.error).toMatchObject({ code: 1009, kind: 'protocol' });
     expect(log.of(kws.uuid, KwsEvent.Error)).toHaveLength(1);
@@ -56,7 +62,10 @@ describe('bad input', () => {
     const kws = await connectedKws(log, 0);
     client.socket.send(Buffer.from([0x68, 0xff, 0xfe]), { binary: false });
     expect((await client.closed).code).toBe(1007);
-    const [event] = await eventually(() => log.of(kws.uuid, KwsEvent.Disconnect), (e) => e.length === 1);
+    const [event] = await eventually(
+      () => log.of(kws.uuid, KwsEvent.Disconnect),
+      (e) => e.length === 1,
+    );
     expect(event.error).toMatchObject({ code: 1007, kind: 'protocol' });
   });
 
@@ -73,7 +82,10 @@ describe('bad input', () => {
       if (sent % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     expect(sent).toBeLessThan(2_000);
-    const [event] = await eventually(() => log.of(kws.uuid, KwsEvent.Disconnect), (e) => e.length === 1);
+    const [event] = await eventually(
+      () => log.of(kws.uuid, KwsEvent.Disconnect),
+      (e) => e.length === 1,
+    );
     expect(event.error).toMatchObject({ kind: 'slow-consumer' });
   });
 
@@ -95,7 +107,11 @@ describe('bad input', () => {
     expect(maxQueued).toBeLessThanOrEqual(limit + chunk.length);
     expect(kws.isAlive()).toBe(true);
     client.socket.resume();
-    await eventually(() => kws.conn.bufferedAmount, (queued) => queued === 0, 10_000);
+    await eventually(
+      () => kws.conn.bufferedAmount,
+      (queued) => queued === 0,
+      10_000,
+    );
     expect(kws.emit('after the flood')).toBe(true);
     const last = await eventually(
       () => client.received.at(-1)?.text,
@@ -121,14 +137,19 @@ describe('bad input', () => {
     await expect(open('/ws?token=none')).rejects.toMatchObject({ status: 401 });
     await expect(open('/ws?token=crash')).rejects.toMatchObject({ status: 500 });
     await open('/ws?token=good');
-    const [connected] = await eventually(() => log.named(KwsEvent.Connect), (e) => e.length === 1);
+    const [connected] = await eventually(
+      () => log.named(KwsEvent.Connect),
+      (e) => e.length === 1,
+    );
     expect(connected.socketAttributes).toEqual({ user: 'alice' });
     expect(log.named(KwsEvent.Connect)).toHaveLength(1);
   });
 
   it('origins: an origin outside the allow-list gets 403', async () => {
     await start({ origins: ['http://chat.example'] });
-    await expect(open('/ws', { origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
+    await expect(open('/ws', { origin: 'http://evil.example' })).rejects.toMatchObject({
+      status: 403,
+    });
     await expect(open('/ws')).rejects.toMatchObject({ status: 403 });
     await open('/ws', { origin: 'http://chat.example' });
   });
@@ -143,7 +164,8 @@ describe('bad input', () => {
   it('leaves upgrades for other paths to their own listeners (never destroys them)', async () => {
     await start();
     const other = new WebSocketServer({ noServer: true });
-    running!.app.getHttpServer().on('upgrade', (request, socket, head) => {
+    const httpServer: import('node:http').Server = running!.app.getHttpServer();
+    httpServer.on('upgrade', (request, socket, head) => {
       if (request.url === '/other') {
         other.handleUpgrade(request, socket, head, (ws) => ws.send('from the other server'));
       }
@@ -159,7 +181,10 @@ describe('bad input', () => {
     await expect(connect(running.wsUrl('/ws/a/b'))).rejects.toMatchObject({ status: 404 });
     await expect(connect(running.wsUrl('/wsx/a'))).rejects.toMatchObject({ status: 404 });
     await open('/ws/hello%20world');
-    const [connected] = await eventually(() => log.named(KwsEvent.Connect), (e) => e.length === 1);
+    const [connected] = await eventually(
+      () => log.named(KwsEvent.Connect),
+      (e) => e.length === 1,
+    );
     expect(connected.kws.params('id')).toBe('hello world');
   });
 });

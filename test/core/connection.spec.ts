@@ -36,7 +36,10 @@ describe('a connection', () => {
   }
 
   it('gets a random v4 uuid and fires connect with params, query, headers, cookies and attributes in place', async () => {
-    await open('/ws/alice?room=blue&x=%20y', { cookie: 'session=abc%3D; theme=dark', 'x-via': 'proxy' });
+    await open('/ws/alice?room=blue&x=%20y', {
+      cookie: 'session=abc%3D; theme=dark',
+      'x-via': 'proxy',
+    });
     const [connected] = await eventually(
       () => log.named(KwsEvent.Connect),
       (events) => events.length === 1,
@@ -72,7 +75,10 @@ describe('a connection', () => {
 
   it('typed attribute getters never throw on a missing or mistyped attribute', async () => {
     await open('/ws/a');
-    const [{ kws }] = await eventually(() => log.named(KwsEvent.Connect), (e) => e.length === 1);
+    const [{ kws }] = await eventually(
+      () => log.named(KwsEvent.Connect),
+      (e) => e.length === 1,
+    );
     kws.setAttribute('name', 'alice');
     kws.setAttribute('age', 42);
     kws.setAttribute('ratio', 0.5);
@@ -92,7 +98,10 @@ describe('a connection', () => {
 
   it('hands listeners a snapshot of the attributes', async () => {
     const client = await open('/ws/a');
-    const [{ kws }] = await eventually(() => log.named(KwsEvent.Connect), (e) => e.length === 1);
+    const [{ kws }] = await eventually(
+      () => log.named(KwsEvent.Connect),
+      (e) => e.length === 1,
+    );
     kws.setAttribute('step', 1);
     client.send('one');
     await client.next();
@@ -106,9 +115,12 @@ describe('a connection', () => {
   it('setUUID re-keys the pool, treats the same value as a no-op and refuses a held uuid', async () => {
     await open('/ws/a');
     await open('/ws/b');
-    const [a, b] = (await eventually(() => log.named(KwsEvent.Connect), (e) => e.length === 2)).map(
-      (event) => event.kws,
-    );
+    const [a, b] = (
+      await eventually(
+        () => log.named(KwsEvent.Connect),
+        (e) => e.length === 2,
+      )
+    ).map((event) => event.kws);
     const oldA = a.uuid;
     await a.setUUID('alice');
     expect(a.uuid).toBe('alice');

@@ -1,11 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  KwsDisconnectError,
-  KwsEvent,
-  KwsServer,
-  type KwsModuleOptions,
-} from '../../src/index.js';
+import type { ClientOptions } from 'ws';
+import { KwsDisconnectError, KwsEvent, KwsServer, type KwsModuleOptions } from '../../src/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { FaultyListeners, faultyApp } from '../apps/faulty.app.js';
@@ -23,21 +19,26 @@ describe('connection lifecycle', () => {
     vi.restoreAllMocks();
   });
 
-  async function start(options: KwsModuleOptions = {}): Promise<{ log: EventLog; server: KwsServer }> {
+  async function start(
+    options: KwsModuleOptions = {},
+  ): Promise<{ log: EventLog; server: KwsServer }> {
     running = await startApp(echoApp({ path: '/ws', ...options }));
     return { log: running.app.get(EventLog), server: running.app.get(KwsServer) };
   }
 
-  async function open(options?: ConstructorParameters<typeof import('ws').WebSocket>[1]): Promise<TestClient> {
-    const client = await connect(running!.wsUrl('/ws'), options as never);
+  async function open(options?: ClientOptions): Promise<TestClient> {
+    const client = await connect(running!.wsUrl('/ws'), options);
     clients.push(client);
     return client;
   }
 
-  async function openAndWait(log: EventLog, options?: object) {
+  async function openAndWait(log: EventLog, options?: ClientOptions) {
     const before = log.named(KwsEvent.Connect).length;
     const client = await open(options);
-    const connected = await eventually(() => log.named(KwsEvent.Connect), (e) => e.length > before);
+    const connected = await eventually(
+      () => log.named(KwsEvent.Connect),
+      (e) => e.length > before,
+    );
     return { client, kws: connected[before].kws };
   }
 
@@ -47,7 +48,10 @@ describe('connection lifecycle', () => {
     kws.close();
     kws.close();
     expect(await client.closed).toEqual({ code: 1000, reason: 'Connection closed' });
-    await eventually(() => log.of(kws.uuid, KwsEvent.Disconnect), (e) => e.length === 1);
+    await eventually(
+      () => log.of(kws.uuid, KwsEvent.Disconnect),
+      (e) => e.length === 1,
+    );
     expect(log.of(kws.uuid, KwsEvent.Close)).toHaveLength(1);
     expect(log.of(kws.uuid, KwsEvent.Disconnect)[0].error).toBeNull();
     kws.close();
@@ -75,7 +79,10 @@ describe('connection lifecycle', () => {
     await away.client.close(1001);
     await custom.client.close(4001, 'bye');
     const uuids = [normal, away, custom].map((c) => c.kws.uuid);
-    await eventually(() => log.named(KwsEvent.Disconnect), (e) => e.length === 3);
+    await eventually(
+      () => log.named(KwsEvent.Disconnect),
+      (e) => e.length === 3,
+    );
     expect(log.of(uuids[0], KwsEvent.Disconnect)[0].error).toBeNull();
     expect(log.of(uuids[1], KwsEvent.Disconnect)[0].error).toBeNull();
     const error = log.of(uuids[2], KwsEvent.Disconnect)[0].error as KwsDisconnectError;
@@ -88,7 +95,10 @@ describe('connection lifecycle', () => {
     const { log, server } = await start();
     const { client, kws } = await openAndWait(log);
     client.socket.terminate();
-    const [event] = await eventually(() => log.of(kws.uuid, KwsEvent.Disconnect), (e) => e.length === 1);
+    const [event] = await eventually(
+      () => log.of(kws.uuid, KwsEvent.Disconnect),
+      (e) => e.length === 1,
+    );
     expect(event.error).toMatchObject({ code: 1006, kind: 'network' });
     expect(server.get(kws.uuid)).toBeUndefined();
   });
@@ -98,10 +108,16 @@ describe('connection lifecycle', () => {
     const { client, kws } = await openAndWait(log);
     let pingsSeen = 0;
     client.socket.on('ping', () => pingsSeen++);
-    await eventually(() => log.of(kws.uuid, KwsEvent.Pong), (e) => e.length >= 2);
+    await eventually(
+      () => log.of(kws.uuid, KwsEvent.Pong),
+      (e) => e.length >= 2,
+    );
     expect(pingsSeen).toBeGreaterThanOrEqual(2);
     client.socket.ping(Buffer.from('hi'));
-    const [ping] = await eventually(() => log.of(kws.uuid, KwsEvent.Ping), (e) => e.length === 1);
+    const [ping] = await eventually(
+      () => log.of(kws.uuid, KwsEvent.Ping),
+      (e) => e.length === 1,
+    );
     expect(ping.data.toString()).toBe('hi');
     expect(kws.isAlive()).toBe(true);
   });
@@ -125,7 +141,11 @@ describe('connection lifecycle', () => {
     const app = running!;
     const many = await connectMany(() => app.wsUrl('/ws'), 1_000);
     clients.push(...many);
-    await eventually(() => log.named(KwsEvent.Connect), (e) => e.length === 1_000, 15_000);
+    await eventually(
+      () => log.named(KwsEvent.Connect),
+      (e) => e.length === 1_000,
+      15_000,
+    );
     const httpServer = app.app.getHttpServer();
     const upgradeListeners = httpServer.listeners('upgrade').length;
 
@@ -163,7 +183,10 @@ describe('a listener that fails', () => {
     expect((await client.next()).text).toBe('still here after throw');
     client.send('reject');
     expect((await client.next()).text).toBe('still here after reject');
-    const errors = await eventually(() => log.named(KwsEvent.Error), (e) => e.length === 2);
+    const errors = await eventually(
+      () => log.named(KwsEvent.Error),
+      (e) => e.length === 2,
+    );
     expect(errors.map((e) => e.error?.message)).toEqual(['listener threw', 'listener rejected']);
     expect(errors[0].data.toString()).toBe('throw');
     expect(logged).toHaveBeenCalledTimes(2);
@@ -179,7 +202,10 @@ describe('a listener that fails', () => {
     const client = await connect(running.wsUrl('/ws'));
     client.send('throw');
     expect((await client.next()).text).toBe('still here after throw');
-    await eventually(() => logged.mock.calls.length, (n) => n >= 2);
+    await eventually(
+      () => logged.mock.calls.length,
+      (n) => n >= 2,
+    );
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(log.named(KwsEvent.Error)).toHaveLength(1);
     expect(logged).toHaveBeenCalledTimes(2);

@@ -9,7 +9,7 @@ import {
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { connect, connectMany, eventually, type TestClient } from '../helpers/ws-client.js';
+import { connectMany, eventually, type TestClient } from '../helpers/ws-client.js';
 
 describe('messaging', () => {
   let running: RunningApp;
@@ -26,7 +26,10 @@ describe('messaging', () => {
   afterEach(async () => {
     await Promise.all(clients.map((client) => client.close()));
     clients = [];
-    await eventually(() => server.localCount, (count) => count === 0);
+    await eventually(
+      () => server.localCount,
+      (count) => count === 0,
+    );
     log.clear();
   });
 
@@ -48,7 +51,9 @@ describe('messaging', () => {
   }
 
   it('fires message per frame with its data and isBinary', async () => {
-    const { clients: [client] } = await open(1);
+    const {
+      clients: [client],
+    } = await open(1);
     client.send('hello');
     client.send(Buffer.from([0, 1, 2, 255]));
     expect((await client.next()).text).toBe('echo:hello');
@@ -93,7 +98,10 @@ describe('messaging', () => {
 
   it('KwsServer.broadcast honours except and the frame type', async () => {
     const { clients: two, kws } = await open(2);
-    await server.broadcast(Buffer.from('bytes as text'), { except: kws[1].uuid, type: KwsMessageType.Text });
+    await server.broadcast(Buffer.from('bytes as text'), {
+      except: kws[1].uuid,
+      type: KwsMessageType.Text,
+    });
     await server.broadcast('last');
     const first = await two[0].next();
     expect(first.isBinary).toBe(false);
@@ -106,12 +114,19 @@ describe('messaging', () => {
     await kws[0].emitTo(kws[1].uuid, 'direct');
     expect((await two[1].next()).text).toBe('direct');
 
-    await expect(server.emitTo('no-such-uuid', 'x')).rejects.toBeInstanceOf(KwsInvalidConnectionError);
-    await expect(kws[0].emitTo('no-such-uuid', 'x')).rejects.toMatchObject({ uuid: 'no-such-uuid' });
+    await expect(server.emitTo('no-such-uuid', 'x')).rejects.toBeInstanceOf(
+      KwsInvalidConnectionError,
+    );
+    await expect(kws[0].emitTo('no-such-uuid', 'x')).rejects.toMatchObject({
+      uuid: 'no-such-uuid',
+    });
 
     const deadUuid = kws[1].uuid;
     await two[1].close();
-    await eventually(() => server.get(deadUuid), (found) => found === undefined);
+    await eventually(
+      () => server.get(deadUuid),
+      (found) => found === undefined,
+    );
     await expect(server.emitTo(deadUuid, 'x')).rejects.toBeInstanceOf(KwsInvalidConnectionError);
 
     // kws.emitTo reports each failure on the sender as an `error` event, with the data.
@@ -127,7 +142,10 @@ describe('messaging', () => {
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     void kws[0].emitTo('ghost', 'lost');
-    await eventually(() => log.of(kws[0].uuid, KwsEvent.Error), (errors) => errors.length === 1);
+    await eventually(
+      () => log.of(kws[0].uuid, KwsEvent.Error),
+      (errors) => errors.length === 1,
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
     process.off('unhandledRejection', onUnhandled);
     expect(unhandled).toEqual([]);
@@ -135,12 +153,18 @@ describe('messaging', () => {
 
   it('emitToList reaches the live uuids and reports each failed one once', async () => {
     const { clients: three, kws } = await open(3);
-    const failed = await kws[0].emitToList([kws[1].uuid, 'ghost-1', kws[2].uuid, 'ghost-2'], 'list');
+    const failed = await kws[0].emitToList(
+      [kws[1].uuid, 'ghost-1', kws[2].uuid, 'ghost-2'],
+      'list',
+    );
     expect(failed).toEqual(['ghost-1', 'ghost-2']);
     expect((await three[1].next()).text).toBe('list');
     expect((await three[2].next()).text).toBe('list');
     const errors = log.of(kws[0].uuid, KwsEvent.Error);
-    expect(errors.map((e) => (e.error as KwsInvalidConnectionError).uuid)).toEqual(['ghost-1', 'ghost-2']);
+    expect(errors.map((e) => (e.error as KwsInvalidConnectionError).uuid)).toEqual([
+      'ghost-1',
+      'ghost-2',
+    ]);
     expect(await server.emitToList([kws[1].uuid], 'server list')).toEqual([]);
     expect((await three[1].next()).text).toBe('server list');
   });
@@ -157,14 +181,20 @@ describe('messaging', () => {
   it('kws.fire runs a custom event for that connection only', async () => {
     const { clients: two, kws } = await open(2);
     two[0].send('fire:custom');
-    await eventually(() => log.named('custom'), (events) => events.length === 1);
+    await eventually(
+      () => log.named('custom'),
+      (events) => events.length === 1,
+    );
     const [event] = log.named('custom');
     expect(event.socketUUID).toBe(kws[0].uuid);
     expect(event.data.toString()).toBe('fired');
   });
 
   it('emit after close never throws and reports false', async () => {
-    const { clients: [client], kws } = await open(1);
+    const {
+      clients: [client],
+      kws,
+    } = await open(1);
     kws[0].close();
     expect(kws[0].emit('late')).toBe(false);
     await client.closed;
@@ -173,7 +203,10 @@ describe('messaging', () => {
   });
 
   it('emit chooses text for strings and binary for bytes unless told otherwise', async () => {
-    const { clients: [client], kws } = await open(1);
+    const {
+      clients: [client],
+      kws,
+    } = await open(1);
     kws[0].emit('text');
     kws[0].emit(new Uint8Array([1, 2]));
     kws[0].emit('forced binary', KwsMessageType.Binary);

@@ -15,7 +15,10 @@ export interface RunningApp {
 }
 
 /** Starts a real Nest application on an ephemeral loopback port. */
-export async function startApp(module: Type | DynamicModule, platform: Platform = 'express'): Promise<RunningApp> {
+export async function startApp(
+  module: Type | DynamicModule,
+  platform: Platform = 'express',
+): Promise<RunningApp> {
   const adapter = platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
   const app = await NestFactory.create(module, adapter, { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');

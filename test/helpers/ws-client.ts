@@ -74,24 +74,36 @@ export function connect(url: string, options?: ClientOptions): Promise<TestClien
   return new Promise((resolve, reject) => {
     socket.once('open', () => resolve(client));
     socket.once('unexpected-response', (_request, response) =>
-      reject(Object.assign(new Error(`HTTP ${response.statusCode}`), { status: response.statusCode })),
+      reject(
+        Object.assign(new Error(`HTTP ${response.statusCode}`), { status: response.statusCode }),
+      ),
     );
     socket.once('error', reject);
   });
 }
 
 /** Opens many clients, a batch at a time, so 2,000 handshakes do not overrun the accept queue. */
-export async function connectMany(url: (i: number) => string, count: number, batch = 200): Promise<TestClient[]> {
+export async function connectMany(
+  url: (i: number) => string,
+  count: number,
+  batch = 200,
+): Promise<TestClient[]> {
   const clients: TestClient[] = [];
   for (let start = 0; start < count; start += batch) {
     const size = Math.min(batch, count - start);
-    clients.push(...(await Promise.all(Array.from({ length: size }, (_, i) => connect(url(start + i))))));
+    clients.push(
+      ...(await Promise.all(Array.from({ length: size }, (_, i) => connect(url(start + i))))),
+    );
   }
   return clients;
 }
 
 /** Polls until `check` passes or the time is up; returns the last value for the assertion. */
-export async function eventually<T>(read: () => T, check: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
+export async function eventually<T>(
+  read: () => T,
+  check: (value: T) => boolean,
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = read();
   while (!check(value) && Date.now() < deadline) {
