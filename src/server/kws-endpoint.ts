@@ -6,13 +6,13 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { Kws } from '../connection/kws.js';
 import type { KwsContext } from '../connection/kws-context.js';
 import { KwsRequest } from '../connection/kws-request.js';
+import { newUuid } from '../connection/kws-uuid.js';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
 import type { KwsBroker } from '../interfaces/kws-broker.interface.js';
 import type {
@@ -113,7 +113,7 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
       socket,
       KwsRequest.from(request, params),
       this.context,
-      randomUUID(),
+      newUuid(),
       attributes,
     );
     const bound = socket as BoundSocket;
