@@ -11,6 +11,12 @@ export { KwsServer, type KwsBroadcastOptions } from './server/kws.server.js';
 export { KwsConnectionPool } from './server/kws-connection-pool.js';
 export { KwsListenerRegistry } from './listeners/kws-listener.registry.js';
 export { LocalKwsBroker } from './broker/local-kws-broker.js';
+export { KwsRedisBroker } from './cluster/redis-kws-broker.js';
+export type {
+  KwsClusterOptions,
+  KwsRedisConnection,
+  KwsRedisClientLike,
+} from './cluster/kws-cluster-options.interface.js';
 export {
   KwsAdapter,
   KwsTransport,

@@ -24,3 +24,11 @@ export const UPGRADE_REFUSAL_FAILED = 'allowUpgrade threw; the upgrade is refuse
 export const NOT_CONNECTED = 'The connection is not open.';
 export const CLUSTER_UNAVAILABLE = (what: string) =>
   `The cluster is unreachable (${what}); cross-node operations fail until it is back.`;
+export const IOREDIS_MISSING =
+  'Cluster mode needs the "ioredis" package: run "npm install ioredis" (it is an optional peer dependency of nestjs-kws).';
+export const CLUSTER_JOINED = (node: string, connections: number) =>
+  `Joined the cluster as node ${node} with ${connections} connection(s).`;
+export const CLUSTER_CONNECTION_LOST = (reason: string) =>
+  `Lost the cluster's Redis (${reason}); local connections go on, cross-node operations fail until it is back.`;
+export const CLUSTER_UUID_TAKEN = (uuid: string) =>
+  `The uuid "${uuid}" was claimed on another node while this node was cut off; the local connection is closed.`;

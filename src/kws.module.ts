@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { LocalKwsBroker } from './broker/local-kws-broker.js';
+import { KwsRedisBroker } from './cluster/redis-kws-broker.js';
 import type { KwsModuleOptions } from './interfaces/kws-module-options.interface.js';
 import { ConfigurableKwsModule, KWS_BROKER, KWS_MODULE_OPTIONS } from './kws.module-definition.js';
 import { KwsEventDispatcher } from './listeners/kws-event.dispatcher.js';
@@ -23,8 +24,11 @@ import { KwsServer } from './server/kws.server.js';
     KwsConnectionPool,
     {
       provide: KWS_BROKER,
-      useFactory: (options: KwsModuleOptions, pool: KwsConnectionPool) =>
-        options.broker ? options.broker(pool) : new LocalKwsBroker(pool),
+      useFactory: (options: KwsModuleOptions, pool: KwsConnectionPool) => {
+        if (options.broker) return options.broker(pool);
+        if (options.cluster) return new KwsRedisBroker(pool, options.cluster);
+        return new LocalKwsBroker(pool);
+      },
       inject: [KWS_MODULE_OPTIONS, KwsConnectionPool],
     },
     KwsServer,

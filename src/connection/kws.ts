@@ -175,12 +175,25 @@ export class Kws {
 
   /**
    * Sends to every connection (every node in cluster mode), skipping this one when `except` is
-   * true. Each connection that could not be written to is reported as an `error` event here.
+   * true. Each connection that could not be written to is reported as an `error` event here; so
+   * is a failure to reach the other nodes (the promise rejects too).
    */
-  async broadcast(data: KwsData, except = false, type?: KwsMessageType): Promise<void> {
+  broadcast(data: KwsData, except = false, type?: KwsMessageType): Promise<void> {
     const message = outbound(data, type);
-    const failed = await this.context.broker.broadcast(message, except ? this.uuid : undefined);
-    for (const uuid of failed) this.reportSendFailure(new KwsInvalidConnectionError(uuid), message);
+    const sent = this.context.broker.broadcast(message, except ? this.uuid : undefined).then(
+      (failed) => {
+        for (const uuid of failed) {
+          this.reportSendFailure(new KwsInvalidConnectionError(uuid), message);
+        }
+      },
+      (error: unknown) => {
+        // Cluster mode with Redis away: reported like a failed emitTo, never an unhandled rejection.
+        this.reportSendFailure(error, message);
+        throw error;
+      },
+    );
+    sent.catch(noop);
+    return sent;
   }
 
   /** Runs the listeners of a custom event for this connection (the Go package's `kws.Fire`). */

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { PerMessageDeflateOptions } from 'ws';
+import type { KwsClusterOptions } from '../cluster/kws-cluster-options.interface.js';
 import type { KwsBrokerFactory } from './kws-broker.interface.js';
 
 /** Attributes handed to a connection before `connect` fires. */
@@ -49,4 +50,9 @@ export interface KwsModuleOptions {
    * node's local connection pool and returns a broker (see `KwsRedisBroker` for several nodes).
    */
   broker?: KwsBrokerFactory;
+  /**
+   * Cluster mode: several app instances share one Redis and every `KwsServer`/`Kws` operation
+   * works across them (needs the `ioredis` package). Ignored when `broker` is given.
+   */
+  cluster?: KwsClusterOptions;
 }

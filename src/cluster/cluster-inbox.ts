@@ -1,0 +1,72 @@
+import { Logger } from '@nestjs/common';
+import { KwsOutbound } from '../connection/kws-outbound.js';
+import type { KwsConnectionPool } from '../server/kws-connection-pool.js';
+import { ClusterMessageType, type ClusterMessage } from './cluster-messages/cluster-message.js';
+import { decodeClusterMessage, encodeClusterMessage } from './cluster-messages/codec.js';
+import type { ConnectionDirectory } from './connection-directory.js';
+import type { PendingRequests } from './pending-requests.js';
+
+/**
+ * What arrives on this node from the others: delivers it to the local pool and answers requests.
+ * A message is decoded and framed once, however many local connections it goes to.
+ */
+export class ClusterInbox {
+  private readonly logger = new Logger('KwsCluster');
+
+  constructor(
+    private readonly pool: KwsConnectionPool,
+    private readonly directory: ConnectionDirectory,
+    private readonly pending: PendingRequests,
+  ) {}
+
+  receive(buffer: Buffer): void {
+    let message: ClusterMessage;
+    try {
+      message = decodeClusterMessage(buffer);
+    } catch (error) {
+      this.logger.warn(String(error));
+      return;
+    }
+    // The sender's node delivered its own part directly (so `except` costs nothing).
+    if ('origin' in message && message.origin === this.directory.node) return;
+    switch (message.type) {
+      case ClusterMessageType.Broadcast:
+        this.pool.broadcast(
+          new KwsOutbound(message.data, message.binary),
+          message.except || undefined,
+        );
+        return;
+      case ClusterMessageType.Fire:
+        this.pool.fire(message.event, message.data);
+        return;
+      case ClusterMessageType.CloseAll:
+        this.pool.closeAll(message.code, message.reason);
+        return;
+      case ClusterMessageType.Deliver: {
+        const ok = this.pool.sendTo(message.uuid, new KwsOutbound(message.data, message.binary));
+        this.reply(message.replyTo, message.id, ok, []);
+        return;
+      }
+      case ClusterMessageType.DeliverList: {
+        const outbound = new KwsOutbound(message.data, message.binary);
+        const failed = message.uuids.filter((uuid) => !this.pool.sendTo(uuid, outbound));
+        this.reply(message.replyTo, message.id, true, failed);
+        return;
+      }
+      case ClusterMessageType.Close: {
+        const ok = this.pool.close(message.uuid, message.code, message.reason);
+        this.reply(message.replyTo, message.id, ok, []);
+        return;
+      }
+      case ClusterMessageType.Reply:
+        this.pending.settle(message.id, { ok: message.ok, failed: message.failed });
+        return;
+    }
+  }
+
+  private reply(node: string, id: number, ok: boolean, failed: string[]): void {
+    const answer = encodeClusterMessage({ type: ClusterMessageType.Reply, id, ok, failed });
+    // A lost reply times out on the asking node: nothing to do here.
+    this.directory.publish(this.directory.nodeChannel(node), answer).catch(() => undefined);
+  }
+}

@@ -1,0 +1,29 @@
+/** What nodes say to each other over Redis pub/sub. */
+export const ClusterMessageType = {
+  /** Broadcast channel: deliver to every local connection but `except`. */
+  Broadcast: 1,
+  /** Broadcast channel: run the listeners of `event` for every local connection. */
+  Fire: 2,
+  /** Broadcast channel: close every local connection. */
+  CloseAll: 3,
+  /** Node channel: deliver to one uuid and reply. */
+  Deliver: 4,
+  /** Node channel: deliver to each uuid and reply with the ones that failed. */
+  DeliverList: 5,
+  /** Node channel: close one uuid and reply. */
+  Close: 6,
+  /** Node channel: the answer to a request (`failed` empty on success). */
+  Reply: 7,
+} as const;
+
+export type ClusterMessage =
+  | { type: 1; origin: string; except: string; binary: boolean; data: Buffer }
+  | { type: 2; origin: string; event: string; data: Buffer }
+  | { type: 3; origin: string; code: number; reason: string }
+  | { type: 4; id: number; replyTo: string; uuid: string; binary: boolean; data: Buffer }
+  | { type: 5; id: number; replyTo: string; uuids: string[]; binary: boolean; data: Buffer }
+  | { type: 6; id: number; replyTo: string; uuid: string; code: number; reason: string }
+  | { type: 7; id: number; ok: boolean; failed: string[] };
+
+/** A request that expects a `Reply` on the sender's node channel. */
+export type ClusterRequest = Extract<ClusterMessage, { replyTo: string }>;

@@ -1,0 +1,185 @@
+import { ClusterMessageType, type ClusterMessage } from './cluster-message.js';
+
+/**
+ * Binary encoding of cluster messages: a type byte, then fields (strings as u16 length + UTF-8,
+ * lists as u32 count), and the payload last, as raw bytes. No JSON, no base64: a broadcast
+ * payload crosses Redis as it is.
+ */
+export function encodeClusterMessage(message: ClusterMessage): Buffer {
+  const writer = new Writer();
+  writer.u8(message.type);
+  switch (message.type) {
+    case ClusterMessageType.Broadcast:
+      writer
+        .str(message.origin)
+        .str(message.except)
+        .u8(message.binary ? 1 : 0);
+      return writer.finish(message.data);
+    case ClusterMessageType.Fire:
+      writer.str(message.origin).str(message.event);
+      return writer.finish(message.data);
+    case ClusterMessageType.CloseAll:
+      writer.str(message.origin).u16(message.code).str(message.reason);
+      return writer.finish();
+    case ClusterMessageType.Deliver:
+      writer
+        .u32(message.id)
+        .str(message.replyTo)
+        .str(message.uuid)
+        .u8(message.binary ? 1 : 0);
+      return writer.finish(message.data);
+    case ClusterMessageType.DeliverList:
+      writer
+        .u32(message.id)
+        .str(message.replyTo)
+        .list(message.uuids)
+        .u8(message.binary ? 1 : 0);
+      return writer.finish(message.data);
+    case ClusterMessageType.Close:
+      writer.u32(message.id).str(message.replyTo).str(message.uuid).u16(message.code);
+      writer.str(message.reason);
+      return writer.finish();
+    case ClusterMessageType.Reply:
+      writer
+        .u32(message.id)
+        .u8(message.ok ? 1 : 0)
+        .list(message.failed);
+      return writer.finish();
+  }
+}
+
+/** Decodes what `encodeClusterMessage` wrote; payloads are views into `buffer`, not copies. */
+export function decodeClusterMessage(buffer: Buffer): ClusterMessage {
+  const reader = new Reader(buffer);
+  const type = reader.u8();
+  switch (type) {
+    case ClusterMessageType.Broadcast:
+      return {
+        type,
+        origin: reader.str(),
+        except: reader.str(),
+        binary: reader.u8() === 1,
+        data: reader.rest(),
+      };
+    case ClusterMessageType.Fire:
+      return { type, origin: reader.str(), event: reader.str(), data: reader.rest() };
+    case ClusterMessageType.CloseAll:
+      return { type, origin: reader.str(), code: reader.u16(), reason: reader.str() };
+    case ClusterMessageType.Deliver:
+      return {
+        type,
+        id: reader.u32(),
+        replyTo: reader.str(),
+        uuid: reader.str(),
+        binary: reader.u8() === 1,
+        data: reader.rest(),
+      };
+    case ClusterMessageType.DeliverList:
+      return {
+        type,
+        id: reader.u32(),
+        replyTo: reader.str(),
+        uuids: reader.list(),
+        binary: reader.u8() === 1,
+        data: reader.rest(),
+      };
+    case ClusterMessageType.Close:
+      return {
+        type,
+        id: reader.u32(),
+        replyTo: reader.str(),
+        uuid: reader.str(),
+        code: reader.u16(),
+        reason: reader.str(),
+      };
+    case ClusterMessageType.Reply:
+      return { type, id: reader.u32(), ok: reader.u8() === 1, failed: reader.list() };
+    default:
+      throw new Error(`Unknown cluster message type ${type}`);
+  }
+}
+
+class Writer {
+  private readonly parts: Buffer[] = [];
+
+  u8(value: number): this {
+    this.parts.push(Buffer.of(value));
+    return this;
+  }
+
+  u16(value: number): this {
+    const buffer = Buffer.allocUnsafe(2);
+    buffer.writeUInt16BE(value & 0xffff);
+    this.parts.push(buffer);
+    return this;
+  }
+
+  u32(value: number): this {
+    const buffer = Buffer.allocUnsafe(4);
+    buffer.writeUInt32BE(value >>> 0);
+    this.parts.push(buffer);
+    return this;
+  }
+
+  str(value: string): this {
+    const bytes = Buffer.from(value);
+    if (bytes.length > 0xffff) throw new RangeError('A cluster message string exceeds 65535 bytes');
+    return this.u16(bytes.length).raw(bytes);
+  }
+
+  list(values: readonly string[]): this {
+    this.u32(values.length);
+    for (const value of values) this.str(value);
+    return this;
+  }
+
+  finish(payload?: Buffer): Buffer {
+    if (payload) this.parts.push(payload);
+    return Buffer.concat(this.parts);
+  }
+
+  private raw(bytes: Buffer): this {
+    this.parts.push(bytes);
+    return this;
+  }
+}
+
+class Reader {
+  private offset = 0;
+
+  constructor(private readonly buffer: Buffer) {}
+
+  u8(): number {
+    return this.buffer.readUInt8(this.offset++);
+  }
+
+  u16(): number {
+    const value = this.buffer.readUInt16BE(this.offset);
+    this.offset += 2;
+    return value;
+  }
+
+  u32(): number {
+    const value = this.buffer.readUInt32BE(this.offset);
+    this.offset += 4;
+    return value;
+  }
+
+  str(): string {
+    const length = this.u16();
+    const value = this.buffer.toString('utf8', this.offset, this.offset + length);
+    this.offset += length;
+    return value;
+  }
+
+  list(): string[] {
+    const count = this.u32();
+    const values: string[] = [];
+    for (let i = 0; i < count; i++) values.push(this.str());
+    return values;
+  }
+
+  rest(): Buffer {
+    return this.buffer.subarray(this.offset);
+  }
+}

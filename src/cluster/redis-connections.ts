@@ -1,0 +1,50 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import {
+  MAX_RECONNECT_DELAY,
+  type KwsClusterOptions,
+  type KwsRedisClientLike,
+} from './kws-cluster-options.interface.js';
+import { loadIoredis } from './load-ioredis.js';
+
+/** The two connections a node holds: one for commands, one subscribed to its channels. */
+export interface RedisConnections {
+  commands: Redis;
+  subscriber: Redis;
+}
+
+/**
+ * Opens the node's connections (not yet connected: `lazyConnect`). Commands fail fast while Redis
+ * is away (no offline queue, one retry, a command timeout) so a cross-node call never hangs;
+ * both connections keep reconnecting on their own.
+ */
+export async function createRedisConnections(
+  options: KwsClusterOptions,
+  commandTimeout: number,
+): Promise<RedisConnections> {
+  const failFast: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout,
+  };
+  const subscribe: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: null };
+  const { redis } = options;
+  if (isClient(redis)) {
+    return {
+      commands: redis.duplicate({ ...failFast }) as Redis,
+      subscriber: redis.duplicate({ ...subscribe }) as Redis,
+    };
+  }
+  const Redis = await loadIoredis();
+  const base: RedisOptions = typeof redis === 'string' ? {} : { ...(redis as RedisOptions) };
+  base.retryStrategy ??= (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY);
+  const open = (extra: RedisOptions): Redis =>
+    typeof redis === 'string'
+      ? new Redis(redis, { ...base, ...extra })
+      : new Redis({ ...base, ...extra });
+  return { commands: open(failFast), subscriber: open(subscribe) };
+}
+
+function isClient(redis: KwsClusterOptions['redis']): redis is KwsRedisClientLike {
+  return typeof redis === 'object' && typeof (redis as KwsRedisClientLike).duplicate === 'function';
+}
