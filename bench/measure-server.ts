@@ -9,9 +9,12 @@ import type { CpuReading, MemoryReading } from './servers/server-harness.js';
 
 export interface ServerResult {
   name: ServerName;
-  /** Deliveries per second of wall time and per second of server CPU (median round). */
+  /** Server-initiated broadcast: deliveries per wall second and per server-CPU second (median). */
   fanoutWall: number;
   fanoutCpu: number;
+  /** Client-initiated broadcast (chat): the same two figures. */
+  chatWall: number;
+  chatCpu: number;
   echo: EchoResult;
   /** Bytes per idle connection, after GC. */
   heapPerConnection: number;
@@ -41,7 +44,9 @@ export async function measureServer(
   name: ServerName,
   options: BenchOptions,
 ): Promise<ServerResult> {
-  const serverProcess = spawn(SERVER_FILES[name], ['--expose-gc']);
+  // BENCH_SERVER_NODE_ARGS adds flags to the server process only, e.g. '--cpu-prof' to profile it.
+  const extraArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const serverProcess = spawn(SERVER_FILES[name], ['--expose-gc', ...extraArgs]);
   const loadProcess = spawn('./load/load-client.js', []);
   const server = new IpcPeer(name, serverProcess);
   const load = new IpcPeer(`load client (${name})`, loadProcess);
@@ -63,10 +68,17 @@ export async function measureServer(
     // Broadcast fan-out: a warm-up round for the JIT, then the measured rounds.
     await connect(options.clients);
     await broadcastRound(server, load, options, WARMUP_MESSAGES);
-    const rounds: Array<{ wall: number; cpu: number }> = [];
+    const rounds: Rate[] = [];
     for (let i = 0; i < options.rounds; i++) {
       await settle();
       rounds.push(await broadcastRound(server, load, options, options.messages));
+    }
+    // Chat: `messages` clients each send one message that the server broadcasts to everyone.
+    await chatRound(server, load, options, WARMUP_MESSAGES);
+    const chats: Rate[] = [];
+    for (let i = 0; i < options.rounds; i++) {
+      await settle();
+      chats.push(await chatRound(server, load, options, options.messages));
     }
     await load.call('closeAll');
 
@@ -84,6 +96,8 @@ export async function measureServer(
       name,
       fanoutWall: median(rounds.map((round) => round.wall)),
       fanoutCpu: median(rounds.map((round) => round.cpu)),
+      chatWall: median(chats.map((round) => round.wall)),
+      chatCpu: median(chats.map((round) => round.cpu)),
       echo,
       heapPerConnection: (after.heapUsed - before.heapUsed) / options.idle,
       rssPerConnection: (after.rss - before.rss) / options.idle,
@@ -100,19 +114,47 @@ export async function measureServer(
   }
 }
 
-/** One broadcast burst; returns deliveries per wall second and per server-CPU second. */
-async function broadcastRound(
+/** Deliveries per wall second and per server-CPU second. */
+interface Rate {
+  wall: number;
+  cpu: number;
+}
+
+/** The server broadcasts `messages` messages on its own. */
+function broadcastRound(
   server: IpcPeer,
   load: IpcPeer,
   options: BenchOptions,
   messages: number,
-): Promise<{ wall: number; cpu: number }> {
-  const deliveries = options.clients * messages;
+): Promise<Rate> {
+  return timeDeliveries(server, load, options.clients * messages, () =>
+    server.call('broadcast', { count: messages, size: options.size, perTick: options.perTick }),
+  );
+}
+
+/** `messages` clients each send one message at once; the server broadcasts each to everyone. */
+function chatRound(
+  server: IpcPeer,
+  load: IpcPeer,
+  options: BenchOptions,
+  messages: number,
+): Promise<Rate> {
+  return timeDeliveries(server, load, options.clients * messages, () =>
+    load.call('chat', { senders: messages, size: options.size }),
+  );
+}
+
+async function timeDeliveries(
+  server: IpcPeer,
+  load: IpcPeer,
+  deliveries: number,
+  trigger: () => Promise<unknown>,
+): Promise<Rate> {
   await load.call('arm', { total: deliveries });
   const delivered = load.call('delivered', { timeoutMs: 60_000 });
   const cpuBefore = (await server.call<CpuReading>('cpu')).micros;
   const started = performance.now();
-  await server.call('broadcast', { count: messages, size: options.size, perTick: options.perTick });
+  await trigger();
   await delivered;
   const wallMs = performance.now() - started;
   const cpuMicros = (await server.call<CpuReading>('cpu')).micros - cpuBefore;

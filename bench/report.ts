@@ -22,6 +22,8 @@ interface Figure {
 const FIGURES: Figure[] = [
   { label: 'broadcast deliveries / server-CPU s', value: (r) => r.fanoutCpu, format: count },
   { label: 'broadcast deliveries / wall s', value: (r) => r.fanoutWall, format: count },
+  { label: 'chat deliveries / server-CPU s', value: (r) => r.chatCpu, format: count },
+  { label: 'chat deliveries / wall s', value: (r) => r.chatWall, format: count },
   { label: 'echo p50', value: (r) => r.echo.p50, format: micros, lowerIsBetter: true },
   { label: 'echo p99', value: (r) => r.echo.p99, format: micros, lowerIsBetter: true },
   {
@@ -59,6 +61,8 @@ export function renderReport(
     `- Fan-out: ${options.clients} clients x ${options.messages} messages of ${options.size} B, ` +
       `${options.perTick === options.messages ? 'each round in one burst' : `${options.perTick} per event-loop turn`}, ` +
       `median of ${options.rounds} rounds`,
+    `- Chat: the same clients; ${options.messages} of them send one message each at once, and the ` +
+      'server broadcasts each to everyone (the sender included)',
     `- Echo: ${options.echoClients} clients x ${options.echoRounds} round trips, one in flight per client`,
     `- Idle: ${options.idle} connections, ${options.window} handshakes in flight; memory after GC`,
     '',

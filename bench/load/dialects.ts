@@ -16,6 +16,8 @@ export interface Dialect {
   receive(socket: WebSocket, data: Buffer): Received;
   /** The frame that asks the server to echo `payload` back. */
   echoRequest(payload: string): string;
+  /** The frame that asks the server to broadcast `payload` (which starts with '!') to everyone. */
+  broadcastRequest(payload: string): string;
 }
 
 const raw: Dialect = {
@@ -23,12 +25,14 @@ const raw: Dialect = {
   readyOnOpen: true,
   receive: () => 'data',
   echoRequest: (payload) => payload,
+  broadcastRequest: (payload) => payload,
 };
 
 /** @nestjs/platform-ws routes `{ event, data }` JSON frames to @SubscribeMessage handlers. */
 const nest: Dialect = {
   ...raw,
   echoRequest: (payload) => JSON.stringify({ event: 'echo', data: payload }),
+  broadcastRequest: (payload) => JSON.stringify({ event: 'broadcast', data: payload }),
 };
 
 const CHAR_0 = 0x30;
@@ -54,6 +58,7 @@ const socketio: Dialect = {
     return 'ignore';
   },
   echoRequest: (payload) => `42${JSON.stringify(['echo', payload])}`,
+  broadcastRequest: (payload) => `42${JSON.stringify(['broadcast', payload])}`,
 };
 
 export const dialects: Record<DialectName, Dialect> = { raw, nest, socketio };

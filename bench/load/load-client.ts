@@ -124,6 +124,12 @@ async function echo(args: {
   return result;
 }
 
+/** Each of the first `senders` clients sends one message for the server to broadcast. */
+function chat({ senders, size }: { senders: number; size: number }): void {
+  const request = dialect.broadcastRequest('!' + 'x'.repeat(size - 1));
+  for (const client of clients.slice(0, senders)) client.socket.send(request);
+}
+
 /** Closes every client and waits (briefly) for the server to acknowledge. */
 async function closeAll(): Promise<void> {
   const sockets = clients.map((client) => client.socket);
@@ -145,6 +151,7 @@ serveIpc({
   connect,
   arm,
   delivered,
+  chat,
   echo,
   closeAll,
   exit: () => setImmediate(() => process.exit(0)),

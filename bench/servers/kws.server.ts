@@ -11,13 +11,15 @@ import {
   OnKwsEvent,
   type KwsEventPayload,
 } from 'nestjs-kws';
-import { runBenchServer } from './server-harness.js';
+import { BROADCAST_MARK, runBenchServer } from './server-harness.js';
 
 @Injectable()
 class EchoListener {
   @OnKwsEvent(KwsEvent.Message)
   echo({ kws, data, isBinary }: KwsEventPayload): void {
-    kws.emit(data, isBinary ? KwsMessageType.Binary : KwsMessageType.Text);
+    if (!isBinary && data[0] === BROADCAST_MARK)
+      void kws.broadcast(data, false, KwsMessageType.Text);
+    else kws.emit(data, isBinary ? KwsMessageType.Binary : KwsMessageType.Text);
   }
 }
 

@@ -23,6 +23,11 @@ class BenchGateway {
   echo(@MessageBody() data: unknown): { event: string; data: unknown } {
     return { event: 'echo', data };
   }
+
+  @SubscribeMessage('broadcast')
+  broadcast(@MessageBody() data: string): void {
+    for (const client of this.server.clients) client.send(data);
+  }
 }
 
 @Module({ providers: [BenchGateway] })
@@ -35,9 +40,7 @@ runBenchServer(async () => {
   const gateway = app.get(BenchGateway);
   return {
     port: (app.getHttpServer().address() as AddressInfo).port,
-    broadcast: (payload) => {
-      for (const client of gateway.server.clients) client.send(payload);
-    },
+    broadcast: (payload) => gateway.broadcast(payload),
     close: () => app.close(),
   };
 });

@@ -1,19 +1,23 @@
 // The floor: a bare `ws` server, broadcasting the way its README shows (loop over clients, send).
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { runBenchServer } from './server-harness.js';
+import { BROADCAST_MARK, runBenchServer } from './server-harness.js';
 
 runBenchServer(async () => {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/ws' });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
+  const broadcast = (payload: string | Buffer): void => {
+    for (const client of wss.clients) client.send(payload);
+  };
   wss.on('connection', (ws) => {
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary && data[0] === BROADCAST_MARK) broadcast(data.toString());
+      else ws.send(data, { binary: isBinary });
+    });
   });
   return {
     port: (wss.address() as AddressInfo).port,
-    broadcast: (payload) => {
-      for (const client of wss.clients) client.send(payload);
-    },
+    broadcast,
     close: () =>
       new Promise((resolve) => {
         for (const client of wss.clients) client.terminate();

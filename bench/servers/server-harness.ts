@@ -22,6 +22,9 @@ export interface MemoryReading {
   rss: number;
 }
 
+/** A client text message starting with '!' asks the server to broadcast it to everyone. */
+export const BROADCAST_MARK = 0x21;
+
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Runs `start` when asked and serves the orchestrator's calls until `stop`. */

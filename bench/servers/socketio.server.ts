@@ -9,6 +9,7 @@ runBenchServer(async () => {
   const io = new Server(httpServer, { transports: ['websocket'], serveClient: false });
   io.on('connection', (socket) => {
     socket.on('echo', (data: unknown) => socket.emit('echo', data));
+    socket.on('broadcast', (data: unknown) => io.emit('m', data));
   });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   return {
