@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KwsModule, KwsServer, type KwsClusterOptions } from '../../src/index.js';
+import { startApp } from '../helpers/start-app.js';
+import { installClusterCommands } from './fixtures/cluster-commands.mjs';
+
+/** One app instance of a test cluster, wherever it runs. */
+export interface ClusterNode {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A node in this process, on the TypeScript sources. */
+export async function startInProcessNode(
+  cluster: KwsClusterOptions,
+): Promise<ClusterNode & { server: KwsServer }> {
+  const running = await startApp(KwsModule.forRoot({ path: '/ws', cluster }));
+  const server = running.app.get(KwsServer);
+  installClusterCommands(server);
+  return { port: running.port, url: running.wsUrl('/ws'), server, stop: () => running.app.close() };
+}
+
+const NODE_SCRIPT = fileURLToPath(new URL('./fixtures/cluster-node.mjs', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+/**
+ * A node in a process of its own (plain `node` on the built library, so `npm run build` first;
+ * `npm test` does). `kill('SIGKILL')` makes it die without a goodbye.
+ */
+export async function startProcessNode(
+  redisUrl: string,
+  keyPrefix: string,
+): Promise<ClusterNode & { kill(signal: NodeJS.Signals): Promise<void> }> {
+  if (!existsSync(BUILT)) throw new Error('dist/ is missing: run "npm run build" first');
+  const child: ChildProcess = spawn(process.execPath, [NODE_SCRIPT], {
+    env: { ...process.env, REDIS_URL: redisUrl, KWS_PREFIX: keyPrefix },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /PORT (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`cluster node exited early (${code})`)));
+  });
+  const kill = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  };
+  return { port, url: `ws://127.0.0.1:${port}/ws`, kill, stop: () => kill('SIGTERM') };
+}
