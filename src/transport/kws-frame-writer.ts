@@ -45,7 +45,7 @@ export class KwsFrameWriter {
     }
     if (socket.writableCorked === 0) {
       socket.cork();
-      if (this.corked.push(socket) === 1) process.nextTick(this.uncorkAll);
+      if (this.corked.push(socket) === 1) setImmediate(this.uncorkAll);
     }
     socket.write(message.frame());
     return true;
