@@ -18,8 +18,8 @@ export interface KwsFrameWriterOptions {
 
 /**
  * The one place bytes leave for a client. Without compression a message's frame is built once
- * (see KwsOutbound) and written as is; writes to a socket within one tick are corked into a single
- * syscall. A peer whose queue passes `sendBufferLimit` is dropped or terminated, so memory stays
+ * (see KwsOutbound) and written as is; writes to a socket within one event-loop turn are corked
+ * into a single syscall. A peer whose queue passes `sendBufferLimit` is dropped or terminated, so memory stays
  * bounded however slow the reader.
  */
 export class KwsFrameWriter {
@@ -45,6 +45,8 @@ export class KwsFrameWriter {
     }
     if (socket.writableCorked === 0) {
       socket.cork();
+      // Flush after the I/O phase, not after this callback: broadcasts caused by every message that
+      // arrived in this turn (a busy chat room) then leave as one write per recipient, not one each.
       if (this.corked.push(socket) === 1) setImmediate(this.uncorkAll);
     }
     socket.write(message.frame());
