@@ -46,3 +46,19 @@ export class ClusterClient {
     return this.client.received.map((m) => m.text).filter((text) => text.startsWith('re:'));
   }
 }
+
+/** Asks again until the answer passes `check` or the time is up; returns the last answer. */
+export async function askUntil(
+  client: ClusterClient,
+  command: string,
+  check: (answer: string) => boolean,
+  timeoutMs = 5_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let answer = await client.ask(command);
+  while (!check(answer) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    answer = await client.ask(command);
+  }
+  return answer;
+}

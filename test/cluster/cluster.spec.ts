@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testRedisUrl } from '../helpers/redis-server.js';
-import { eventually } from '../helpers/ws-client.js';
-import { ClusterClient } from './cluster-client.js';
+import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode, startProcessNode, type ClusterNode } from './cluster-nodes.js';
 
 /**
@@ -41,12 +40,7 @@ describe('cluster mode across three nodes', () => {
     for (const client of clients) uuid.set(client, await client.ask('whoami'));
     // Every node sees the same six (the previous test's clients are gone everywhere).
     for (const client of [a1, b1, c1]) {
-      expect(
-        await eventually(
-          () => client.ask('count'),
-          async (n) => (await n) === '6',
-        ),
-      ).toBe('6');
+      expect(await askUntil(client, 'count', (n) => n === '6')).toBe('6');
     }
   });
 
@@ -103,12 +97,7 @@ describe('cluster mode across three nodes', () => {
     expect(await a2.client.closed).toEqual({ code: 4001, reason: 'closed remotely' });
     expect(await b1.ask('close ghost')).toBe('KwsInvalidConnectionError');
     for (const client of [a1, b1, c1]) {
-      expect(
-        await eventually(
-          () => client.ask('count'),
-          async (n) => (await n) === '4',
-        ),
-      ).toBe('4');
+      expect(await askUntil(client, 'count', (n) => n === '4')).toBe('4');
     }
   });
 
