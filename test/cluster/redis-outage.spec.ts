@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TestRedis } from '../helpers/redis-server.js';
+import { askUntil, ClusterClient } from './cluster-client.js';
+import { startInProcessNode, type ClusterNode } from './cluster-nodes.js';
+
+/** The default `requestTimeout`: the longest a cross-node call may take to fail. */
+const REQUEST_TIMEOUT = 2_000;
+
+describe('a Redis outage', () => {
+  // Always a redis-server of our own, even with REDIS_URL: the test kills it.
+  let redis: TestRedis;
+  const nodes: ClusterNode[] = [];
+  const clients: ClusterClient[] = [];
+
+  beforeEach(async () => {
+    redis = await TestRedis.start();
+    const keyPrefix = `kws-test-${randomUUID()}`;
+    nodes.push(
+      ...(await Promise.all([
+        startInProcessNode({ redis: redis.url, keyPrefix }),
+        startInProcessNode({ redis: redis.url, keyPrefix }),
+      ])),
+    );
+  });
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.terminate();
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
+    await redis.stop();
+  });
+
+  async function open(node: ClusterNode): Promise<ClusterClient> {
+    const client = await ClusterClient.open(node.url);
+    clients.push(client);
+    return client;
+  }
+
+  it('keeps local traffic going, fails cross-node calls fast, and rejoins once Redis is back', async () => {
+    const [nodeA, nodeB] = nodes;
+    const a1 = await open(nodeA);
+    const a2 = await open(nodeA);
+    const b1 = await open(nodeB);
+    const [a1Id, a2Id] = [await a1.ask('whoami'), await a2.ask('whoami')];
+    expect(await b1.ask(`emitto ${a1Id} before`)).toBe('ok');
+
+    await redis.stop();
+    // Local: delivered as usual, Redis or not.
+    expect(await a1.ask(`emitto ${a2Id} local`)).toBe('ok');
+    // A broadcast still reaches this node's clients, and says the rest of the cluster was missed.
+    expect(await a1.ask('broadcast during')).toBe('KwsClusterUnavailableError');
+    expect(await a2.waitForMessages(2)).toEqual(['local', 'during']);
+    // Cross-node: a clear error, not a hang.
+    const startedAt = Date.now();
+    expect(await b1.ask(`emitto ${a1Id} lost`)).toBe('KwsClusterUnavailableError');
+    expect(await b1.ask('count')).toBe('KwsClusterUnavailableError');
+    expect(await a1.ask(`setuuid ${randomUUID()}`)).toBe('KwsClusterUnavailableError');
+    expect(Date.now() - startedAt).toBeLessThan(3 * REQUEST_TIMEOUT);
+    // A client that connects during the outage is served locally and joins the cluster later.
+    const a3 = await open(nodeA);
+    const a3Id = await a3.ask('whoami');
+
+    // Restarted empty (no persistence): the nodes rebuild the directory on their own.
+    await redis.restart();
+    expect(await askUntil(b1, `emitto ${a1Id} after`, (answer) => answer === 'ok')).toBe('ok');
+    expect(await b1.ask(`emitto ${a3Id} joined`)).toBe('ok');
+    expect(await askUntil(b1, 'count', (n) => n === '4')).toBe('4');
+    expect(await b1.ask('broadcast back')).toBe('ok');
+    expect(await a1.waitForMessages(4)).toEqual(['before', 'during', 'after', 'back']);
+    expect(await a3.waitForMessages(2)).toEqual(['joined', 'back']);
+  });
+});
