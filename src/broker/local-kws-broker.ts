@@ -24,7 +24,7 @@ export class LocalKwsBroker implements KwsBroker {
   }
 
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
-    return uuids.filter((uuid) => !this.pool.sendTo(uuid, message));
+    return uuids.filter((uuid) => !this.pool.sendTo(uuid, message, true));
   }
 
   async broadcast(message: KwsOutbound, except?: string): Promise<string[]> {

@@ -141,9 +141,12 @@ export class Kws {
     return this.send(outbound(data, type));
   }
 
-  /** @internal Writes an already built message (shared by every recipient of a broadcast). */
-  send(message: KwsOutbound): boolean {
-    return this.context.writer.write(this, message);
+  /**
+   * @internal Writes an already built message (shared by every recipient of a broadcast);
+   * `fanOut` when it is one of many recipients, so the write may wait for the end of the turn.
+   */
+  send(message: KwsOutbound, fanOut = false): boolean {
+    return this.context.writer.write(this, message, fanOut);
   }
 
   /**

@@ -51,10 +51,13 @@ export class KwsConnectionPool {
     kws.assignUuid(to);
   }
 
-  /** Writes to one local connection; false when it is unknown or not open. */
-  sendTo(uuid: string, message: KwsOutbound): boolean {
+  /**
+   * Writes to one local connection; false when it is unknown or not open. `fanOut` when the same
+   * message goes to many uuids (emitToList), so writes coalesce until the end of the turn.
+   */
+  sendTo(uuid: string, message: KwsOutbound, fanOut = false): boolean {
     const kws = this.connections.get(uuid);
-    return kws !== undefined && kws.send(message);
+    return kws !== undefined && kws.send(message, fanOut);
   }
 
   /** Writes one frame to every local connection but `except`; returns the uuids it could not reach. */
@@ -62,7 +65,7 @@ export class KwsConnectionPool {
     let failed: string[] | undefined;
     for (const kws of this.connections.values()) {
       if (kws.uuid === except) continue;
-      if (!kws.send(message)) (failed ??= []).push(kws.uuid);
+      if (!kws.send(message, true)) (failed ??= []).push(kws.uuid);
     }
     return failed ?? [];
   }

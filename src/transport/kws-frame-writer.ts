@@ -18,21 +18,21 @@ export interface KwsFrameWriterOptions {
 
 /**
  * The one place bytes leave for a client. Without compression a message's frame is built once
- * (see KwsOutbound) and written as is; writes to a socket within one event-loop turn are corked
- * into a single syscall. A peer whose queue passes `sendBufferLimit` is dropped or terminated, so memory stays
- * bounded however slow the reader.
+ * (see KwsOutbound) and written as is, and writes to a socket are corked so that many messages
+ * leave in one syscall. A peer whose queue passes `sendBufferLimit` is dropped or terminated, so
+ * memory stays bounded however slow the reader.
  */
 export class KwsFrameWriter {
-  private corked: Socket[] = [];
-  private readonly uncorkAll = (): void => {
-    const sockets = this.corked;
-    this.corked = [];
-    for (const socket of sockets) if (socket.writableCorked > 0) socket.uncork();
-  };
+  // A direct send (a reply) leaves as soon as the current callback ends, so it never waits for
+  // other sockets' work. Fan-out leaves at the end of the event-loop turn: the broadcasts caused by
+  // every message that arrived in one turn (a busy chat room) then cost one write per recipient.
+  private readonly afterCallback = new CorkBatch(process.nextTick);
+  private readonly afterTurn = new CorkBatch(setImmediate);
 
   constructor(private readonly options: KwsFrameWriterOptions) {}
 
-  write(kws: Kws, message: KwsOutbound): boolean {
+  /** Writes one message; `fanOut` when it goes to many recipients (broadcast, emitToList). */
+  write(kws: Kws, message: KwsOutbound, fanOut = false): boolean {
     const ws = kws.conn;
     if (ws.readyState !== OPEN) return false;
     const socket = rawSocketOf(ws);
@@ -43,12 +43,7 @@ export class KwsFrameWriter {
       ws.send(message.data, { binary: message.binary });
       return true;
     }
-    if (socket.writableCorked === 0) {
-      socket.cork();
-      // Flush after the I/O phase, not after this callback: broadcasts caused by every message that
-      // arrived in this turn (a busy chat room) then leave as one write per recipient, not one each.
-      if (this.corked.push(socket) === 1) setImmediate(this.uncorkAll);
-    }
+    if (socket.writableCorked === 0) (fanOut ? this.afterTurn : this.afterCallback).add(socket);
     socket.write(message.frame());
     return true;
   }
@@ -67,4 +62,22 @@ export class KwsFrameWriter {
     }
     return false;
   }
+}
+
+/** Sockets corked until one scheduled flush uncorks them all. */
+class CorkBatch {
+  private sockets: Socket[] = [];
+
+  constructor(private readonly schedule: (flush: () => void) => unknown) {}
+
+  add(socket: Socket): void {
+    socket.cork();
+    if (this.sockets.push(socket) === 1) this.schedule(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    const sockets = this.sockets;
+    this.sockets = [];
+    for (const socket of sockets) if (socket.writableCorked > 0) socket.uncork();
+  };
 }
