@@ -1,0 +1,35 @@
+/** The Go example's `MessageObject`: what clients send and what the server forwards. */
+export interface ChatMessage {
+  from: string;
+  /** A user id, or '' for everyone. */
+  to: string;
+  /** A custom event to fire on the sender's connection, or ''. */
+  event: string;
+  data: string;
+}
+
+/** Who the server signs its own messages with (errors, custom-event replies, announcements). */
+export const SERVER = 'server';
+
+/** Parses a client frame; returns an error text instead of throwing on bad input. */
+export function parseChatMessage(text: string): ChatMessage | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return `Malformed message: not JSON: ${text.slice(0, 80)}`;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return 'Malformed message: expected an object {from, to, event, data}';
+  }
+  const { from = '', to = '', event = '', data = '' } = value as Record<string, unknown>;
+  if (![from, to, event, data].every((field) => typeof field === 'string')) {
+    return 'Malformed message: from, to, event and data must be strings';
+  }
+  return { from, to, event, data } as ChatMessage;
+}
+
+/** A message from the server itself, in the same shape as a chat message. */
+export function serverMessage(to: string, event: string, data: string): string {
+  return JSON.stringify({ from: SERVER, to, event, data } satisfies ChatMessage);
+}

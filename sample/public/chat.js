@@ -1,0 +1,211 @@
+// The chat page: joins as a user, shows who is online, sends text and bytes, shows what arrives.
+import { checksum, doodle, imageType } from './bytes.js';
+import { ChatSocket } from './chat-socket.js';
+
+const MAX_BYTES = 1024 * 1024; // the server's default maxPayload
+const $ = (id) => document.getElementById(id);
+
+let me = '';
+/** @type {ChatSocket | undefined} */
+let socket;
+let wasOpen = false;
+let onlineRequest = 0;
+const counter = { sent: 0, received: 0 };
+
+$('join').addEventListener('submit', (event) => {
+  event.preventDefault();
+  join($('user-id').value.trim());
+});
+$('send').addEventListener('submit', (event) => {
+  event.preventDefault();
+  sendText();
+});
+$('send-doodle').addEventListener('click', async () => sendBytes(await doodle(me)));
+$('picture').addEventListener('change', async () => {
+  const file = $('picture').files[0];
+  if (file) sendBytes(new Uint8Array(await file.arrayBuffer()));
+  $('picture').value = '';
+});
+$('leave').addEventListener('click', () => socket?.stop());
+
+const requested = new URLSearchParams(location.search).get('user');
+if (requested) join(requested);
+
+function join(userId) {
+  if (!userId) return;
+  me = userId;
+  history.replaceState(null, '', `?user=${encodeURIComponent(userId)}`);
+  document.title = `${userId} · nestjs-kws chat`;
+  $('join').hidden = true;
+  $('chat').hidden = false;
+  $('me').textContent = userId;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const url = `${scheme}://${location.host}/ws/${encodeURIComponent(userId)}`;
+  socket = new ChatSocket(url, { onState, onText, onBytes });
+  setInterval(refreshOnline, 10_000);
+}
+
+/** @param {import('./chat-socket.js').SocketState} state */
+function onState({ state, code, reason, retryInMs }) {
+  const status = $('status');
+  status.dataset.state = state;
+  if (state === 'open') {
+    status.textContent = 'open';
+    wasOpen = true;
+    addEntry('state', `Connected as ${me}`);
+    refreshOnline();
+    return;
+  }
+  if (state === 'connecting') {
+    status.textContent = 'connecting…';
+    return;
+  }
+  const closed = `closed ${code}${reason ? ` ${reason}` : ''}`;
+  status.textContent = retryInMs
+    ? `${closed} · retrying in ${(retryInMs / 1000).toFixed(1)} s`
+    : closed;
+  status.dataset.code = String(code);
+  // Log the close that ended a session, not every failed retry while the server is down.
+  if (wasOpen) addEntry('state', `Connection ${closed}`);
+  wasOpen = false;
+  renderOnline([]);
+}
+
+function onText(text) {
+  let message;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    // The welcome and newcomer notices are plain text, as in the Go example.
+    addEntry('notice', text);
+    if (text.startsWith('New user connected')) refreshOnline();
+    return;
+  }
+  if (message.from !== 'server') {
+    addEntry(message.to ? 'direct' : 'broadcast', message.data, message);
+    return;
+  }
+  if (message.event === 'user-left') {
+    addEntry('notice', `User left: ${message.data}`);
+    refreshOnline();
+  } else if (message.event === 'error' || message.event === 'announcement') {
+    addEntry(message.event, message.data, message);
+  } else {
+    addEntry('custom', `${message.event}: ${message.data}`, message);
+  }
+}
+
+function onBytes(bytes) {
+  counter.received += bytes.length;
+  updateCounter();
+  addEntry('binary', `${bytes.length} bytes #${checksum(bytes)}`, undefined, bytes);
+}
+
+function sendText() {
+  const text = $('text').value;
+  if (!text) return;
+  const to = $('to').value;
+  const event = $('custom').checked ? 'CUSTOM_EVENT' : '';
+  if (!socket?.send(JSON.stringify({ from: me, to, event, data: text }))) {
+    addEntry('error', 'Not connected: message not sent');
+    return;
+  }
+  addEntry('sent', text, { from: me, to, event });
+  $('text').value = '';
+}
+
+function sendBytes(bytes) {
+  if (bytes.length > MAX_BYTES) {
+    addEntry('error', `${bytes.length} bytes is over the server's 1 MiB limit`);
+    return;
+  }
+  if (!socket?.send(bytes)) {
+    addEntry('error', 'Not connected: bytes not sent');
+    return;
+  }
+  counter.sent += bytes.length;
+  updateCounter();
+  addEntry('sent-binary', `${bytes.length} bytes #${checksum(bytes)}`, undefined, bytes);
+}
+
+function updateCounter() {
+  $('byte-counter').textContent = `${counter.sent} bytes sent, ${counter.received} received`;
+}
+
+/** Asks the sample's controller (`GET /users`, served through `KwsServer`) who is online. */
+async function refreshOnline() {
+  const request = ++onlineRequest;
+  try {
+    const response = await fetch('/users');
+    if (!response.ok) return;
+    const users = await response.json();
+    // A slow answer must not overwrite a newer one.
+    if (request === onlineRequest) renderOnline(users);
+  } catch {
+    // The server is down; the socket's reconnect will refresh the list.
+  }
+}
+
+function renderOnline(users) {
+  const list = $('online');
+  list.replaceChildren(
+    ...users.map(({ id }) => {
+      const item = document.createElement('li');
+      item.dataset.user = id;
+      item.textContent = id === me ? `${id} (you)` : id;
+      item.addEventListener('click', () => id !== me && ($('to').value = id));
+      return item;
+    }),
+  );
+  const select = $('to');
+  const chosen = select.value;
+  const others = users.map(({ id }) => id).filter((id) => id !== me);
+  select.replaceChildren(new Option('Everyone', ''), ...others.map((id) => new Option(id, id)));
+  select.value = others.includes(chosen) ? chosen : '';
+}
+
+/**
+ * @param {string} kind what the entry is; tests and styles select on it
+ * @param {string} text
+ * @param {{ from?: string, to?: string, event?: string }} [message]
+ * @param {Uint8Array} [bytes]
+ */
+function addEntry(kind, text, message, bytes) {
+  const entry = document.createElement('li');
+  entry.dataset.kind = kind;
+  if (message?.from) entry.dataset.from = message.from;
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = label(kind, message);
+  const body = document.createElement('span');
+  body.className = 'text';
+  body.textContent = text;
+  entry.append(who, body);
+  const type = bytes && imageType(bytes);
+  if (type) {
+    const image = document.createElement('img');
+    image.src = URL.createObjectURL(new Blob([bytes], { type }));
+    image.alt = text;
+    entry.append(image);
+  }
+  const log = $('log');
+  log.append(entry);
+  log.scrollTop = log.scrollHeight;
+}
+
+function label(kind, message) {
+  const to = message?.to ? (message.to === me ? 'you' : message.to) : 'everyone';
+  switch (kind) {
+    case 'sent':
+      return `you → ${to}${message.event ? ` (${message.event})` : ''}`;
+    case 'direct':
+    case 'broadcast':
+      return `${message.from} → ${to}`;
+    case 'sent-binary':
+      return 'you → everyone (bytes)';
+    case 'binary':
+      return 'bytes';
+    default:
+      return kind;
+  }
+}
