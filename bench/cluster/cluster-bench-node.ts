@@ -1,0 +1,55 @@
+// One node of the cluster benchmark, in a process of its own, driven over IPC: a Nest app with
+// KwsModule in cluster mode (or the in-process broker when no Redis URL is given). Each client
+// learns its uuid on connect ("uuid:<id>"); a client text ">uuid rest" asks the node to
+// `emitTo(uuid, rest)`, wherever uuid lives.
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { KwsEvent, KwsModule, KwsServer } from 'nestjs-kws';
+import { serveIpc } from '../ipc.js';
+
+export interface ClusterNodeStart {
+  /** Redis URL of the cluster; '' for a lone node with the in-process broker. */
+  redisUrl: string;
+  keyPrefix: string;
+}
+
+let app: Awaited<ReturnType<typeof NestFactory.create>> | undefined;
+let server: KwsServer | undefined;
+
+serveIpc({
+  start: async ({ redisUrl, keyPrefix }: ClusterNodeStart) => {
+    const cluster = redisUrl ? { redis: redisUrl, keyPrefix } : undefined;
+    app = await NestFactory.create(KwsModule.forRoot({ path: '/ws', cluster }), { logger: false });
+    const kws = app.get(KwsServer);
+    server = kws;
+    kws.on(KwsEvent.Connect, ({ kws: connection }) => {
+      connection.emit(`uuid:${connection.uuid}`);
+    });
+    kws.on(KwsEvent.Message, ({ data, isBinary }) => {
+      if (isBinary || data[0] !== 0x3e) return;
+      const space = data.indexOf(0x20);
+      void kws.emitTo(data.toString('utf8', 1, space), data.subarray(space + 1).toString());
+    });
+    await app.listen(0, '127.0.0.1');
+    return (app.getHttpServer().address() as AddressInfo).port;
+  },
+  /** `count` broadcasts of `size` bytes, `perTick` per event-loop turn. */
+  broadcast: async ({ count, size, perTick }: { count: number; size: number; perTick: number }) => {
+    const payload = 'x'.repeat(size);
+    for (let sent = 0; sent < count;) {
+      const burst = Math.min(perTick, count - sent);
+      for (let i = 0; i < burst; i++) void server!.broadcast(payload);
+      sent += burst;
+      if (sent < count) await nextMacrotask();
+    }
+  },
+  cpu: () => {
+    const usage = process.cpuUsage();
+    return usage.user + usage.system;
+  },
+  stop: async () => {
+    await app?.close();
+    setImmediate(() => process.exit(0));
+  },
+});
