@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '../..');
+const TINY = ['--clients', '20', '--messages', '3', '--rounds', '1', '--echo-clients', '3'];
+const TINY_REST = ['--echo-rounds', '5', '--idle', '20', '--window', '10'];
+
+// `npm run bench` at tiny sizes: every server starts, every delivery arrives (a lost one times
+// the run out), and the report has a figure for each server. Speed itself is never asserted.
+describe('npm run bench (smoke, tiny sizes)', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kws-bench-'));
+    // Compiles bench/ (with sample/) to .out; dist/ is already built by `npm test`'s pretest.
+    await run(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.sample.json'],
+      {
+        cwd: root,
+      },
+    ).catch(() => undefined); // a type error elsewhere still emits; the run below is the check
+  }, 120_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('measures all four servers and writes the markdown report', async () => {
+    const script = join(root, '.out/bench/run.js');
+    expect(existsSync(script)).toBe(true);
+    const out = join(dir, 'benchmarks.md');
+    await run(process.execPath, [script, ...TINY, ...TINY_REST, '--out', out], { cwd: root });
+
+    const report = readFileSync(out, 'utf8');
+    expect(report).toContain(`Node ${process.version}`);
+    const header = report.split('\n').find((line) => line.startsWith('| figure |'));
+    expect(header).toBe(
+      '| figure | raw `ws` | nestjs-kws | Nest gateway (platform-ws) | socket.io (websocket) |',
+    );
+    for (const figure of [
+      'broadcast deliveries / server-CPU s',
+      'chat deliveries / server-CPU s',
+      'echo p99',
+      'heap / idle connection',
+      'connections accepted / wall s',
+    ]) {
+      const row = report.split('\n').find((line) => line.startsWith(`| ${figure} |`));
+      const cells = row?.split('|').slice(2, -1) ?? [];
+      expect(cells, figure).toHaveLength(4);
+      for (const cell of cells)
+        expect(cell, figure).toMatch(/-?\d[\d.]*\s?(k|µs|ms|B|KB)? \(-?\d+\.\d\dx\)/);
+    }
+    expect(report).toContain('## Targets');
+    expect(report).not.toContain('## Failed runs');
+  }, 120_000);
+});
