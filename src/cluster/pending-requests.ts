@@ -41,6 +41,6 @@ export class PendingRequests {
 
   /** Settles every open request as a failure (the node is stopping). */
   failAll(): void {
-    for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, failed: [] });
+    for (const id of this.pending.keys()) this.settle(id, { ok: false, failed: [] });
   }
 }
