@@ -49,8 +49,9 @@ export class ClusterInbox {
       }
       case ClusterMessageType.DeliverList: {
         const outbound = new KwsOutbound(message.data, message.binary);
-        const failed = message.uuids.filter((uuid) => !this.pool.sendTo(uuid, outbound));
-        this.reply(message.replyTo, message.id, true, failed);
+        // The list names every remote uuid of the call: this node serves those it holds.
+        const reached = message.uuids.filter((uuid) => this.pool.sendTo(uuid, outbound));
+        this.reply(message.replyTo, message.id, true, reached);
         return;
       }
       case ClusterMessageType.Close: {
@@ -59,13 +60,13 @@ export class ClusterInbox {
         return;
       }
       case ClusterMessageType.Reply:
-        this.pending.settle(message.id, { ok: message.ok, failed: message.failed });
+        this.pending.settle(message.id, { ok: message.ok, uuids: message.uuids });
         return;
     }
   }
 
-  private reply(node: string, id: number, ok: boolean, failed: string[]): void {
-    const answer = encodeClusterMessage({ type: ClusterMessageType.Reply, id, ok, failed });
+  private reply(node: string, id: number, ok: boolean, uuids: string[]): void {
+    const answer = encodeClusterMessage({ type: ClusterMessageType.Reply, id, ok, uuids });
     // A lost reply times out on the asking node: nothing to do here.
     this.directory.publish(this.directory.nodeChannel(node), answer).catch(() => undefined);
   }

@@ -13,7 +13,7 @@ const SCRIPTS = {
   kwsHeartbeat: scripts.HEARTBEAT,
   kwsLeave: scripts.LEAVE,
   kwsRoute: scripts.ROUTE,
-  kwsOwners: scripts.OWNERS,
+  kwsRouteList: scripts.ROUTE_LIST,
   kwsCount: scripts.COUNT,
 } as const;
 
@@ -48,12 +48,12 @@ export class ConnectionDirectory {
    * Every command is sent in the same tick, so a register or release issued later lands after.
    */
   async join(uuids: readonly string[]): Promise<string[]> {
-    const sent: Promise<unknown>[] = [this.run('kwsJoin', this.node, this.nodeTtl)];
-    for (let start = 0; start < uuids.length; start += CLAIM_BATCH) {
+    const first = uuids.slice(0, CLAIM_BATCH);
+    const sent: Promise<unknown>[] = [this.run('kwsJoin', this.node, this.nodeTtl, ...first)];
+    for (let start = CLAIM_BATCH; start < uuids.length; start += CLAIM_BATCH) {
       sent.push(this.run('kwsClaimAll', this.node, ...uuids.slice(start, start + CLAIM_BATCH)));
     }
-    const [, ...taken] = await Promise.all(sent);
-    return (taken as string[][]).flat();
+    return ((await Promise.all(sent)) as string[][]).flat();
   }
 
   /** Refreshes this node's liveness; false when it had expired (the node must rejoin). */
@@ -83,9 +83,12 @@ export class ConnectionDirectory {
     return ((await this.run('kwsRoute', uuid, message)) as number) > 0;
   }
 
-  /** The live node of each uuid ('' for none). */
-  async owners(uuids: readonly string[]): Promise<string[]> {
-    return (await this.run('kwsOwners', ...uuids)) as string[];
+  /**
+   * Publishes `message` once to each live node holding one of `uuids`; resolves with the node of
+   * each uuid ('' when none).
+   */
+  async routeList(uuids: readonly string[], message: Buffer): Promise<string[]> {
+    return (await this.run('kwsRouteList', message, ...uuids)) as string[];
   }
 
   async count(): Promise<number> {

@@ -32,13 +32,20 @@ local function claim(node, uuid)
 end
 `;
 
-/** ARGV: p, node, ttl. (Re)joins: marks the node alive and forgets what it held before. */
+/**
+ * ARGV: p, node, ttl, uuid... (Re)joins: marks the node alive, forgets what it held before and
+ * claims the given uuids; returns those a live node holds.
+ */
 export const JOIN = `${HELPERS}
 local node = ARGV[2]
 redis.call('SET', p .. ':alive:' .. node, '1', 'PX', ARGV[3])
 redis.call('SADD', p .. ':nodes', node)
 forget(node)
-return 1`;
+local taken = {}
+for i = 4, #ARGV do
+  if not claim(node, ARGV[i]) then taken[#taken + 1] = ARGV[i] end
+end
+return taken`;
 
 /** ARGV: p, node, uuid... Claims each uuid for the node; returns the ones a live node holds. */
 export const CLAIM_ALL = `${HELPERS}
@@ -93,12 +100,22 @@ local owner = redis.call('HGET', dir, ARGV[2])
 if not owner or not alive(owner) then return 0 end
 return redis.call('PUBLISH', p .. ':node:' .. owner, ARGV[3])`;
 
-/** ARGV: p, uuid... The live node of each uuid, '' when none. */
-export const OWNERS = `${HELPERS}
-local owners = {}
-for i = 2, #ARGV do
+/**
+ * ARGV: p, message, uuid... Publishes \`message\` once to each live node holding one of the uuids;
+ * returns the node of each uuid ('' when none, or when its node no longer listens).
+ */
+export const ROUTE_LIST = `${HELPERS}
+local owners, receivers = {}, {}
+for i = 3, #ARGV do
   local owner = redis.call('HGET', dir, ARGV[i])
-  if owner and alive(owner) then owners[i - 1] = owner else owners[i - 1] = '' end
+  if owner and alive(owner) then
+    if receivers[owner] == nil then
+      receivers[owner] = redis.call('PUBLISH', p .. ':node:' .. owner, ARGV[2])
+    end
+    if receivers[owner] > 0 then owners[i - 2] = owner else owners[i - 2] = '' end
+  else
+    owners[i - 2] = ''
+  end
 end
 return owners`;
 

@@ -1,17 +1,21 @@
-/** How a request to another node ended: `failed` lists the uuids it could not reach. */
-export interface RequestOutcome {
+/** One node's answer to a request: `uuids` are those a DeliverList reached. */
+export interface NodeReply {
   ok: boolean;
-  failed: string[];
+  uuids: string[];
 }
 
 interface Pending {
-  resolve(outcome: RequestOutcome): void;
+  replies: NodeReply[];
+  /** How many nodes will answer; unknown until Redis said where the request went. */
+  expected: number | undefined;
+  resolve(replies: NodeReply[]): void;
   timer: NodeJS.Timeout;
 }
 
 /**
- * Requests this node sent to other nodes, waiting for their reply. A request unanswered within
- * the timeout settles as a failure (its node died or stopped listening), so no call hangs.
+ * Requests this node sent to other nodes, waiting for their replies. One request may go to several
+ * nodes (emitToList); it settles when all answered, or at the timeout with the replies it has
+ * (a node that died or stopped listening never answers), so no call hangs.
  */
 export class PendingRequests {
   private readonly pending = new Map<number, Pending>();
@@ -19,28 +23,46 @@ export class PendingRequests {
 
   constructor(private readonly timeoutMs: number) {}
 
-  /** A fresh request id and the promise of its outcome. */
-  open(): { id: number; outcome: Promise<RequestOutcome> } {
+  /** A fresh request id and the promise of its replies. */
+  open(expected?: number): { id: number; replies: Promise<NodeReply[]> } {
     const id = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
-    const outcome = new Promise<RequestOutcome>((resolve) => {
-      const timer = setTimeout(() => this.settle(id, { ok: false, failed: [] }), this.timeoutMs);
-      this.pending.set(id, { resolve, timer });
+    const replies = new Promise<NodeReply[]>((resolve) => {
+      const timer = setTimeout(() => this.finish(id), this.timeoutMs);
+      this.pending.set(id, { replies: [], expected, resolve, timer });
     });
-    return { id, outcome };
+    return { id, replies };
   }
 
-  /** Settles a request; an unknown id (late reply, already timed out) is ignored. */
-  settle(id: number, outcome: RequestOutcome): void {
+  /** Sets how many replies the request waits for (it may already have them). */
+  expect(id: number, count: number): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    pending.expected = count;
+    if (pending.replies.length >= count) this.finish(id);
+  }
+
+  /** Records a reply; an unknown id (late reply, already timed out) is ignored. */
+  settle(id: number, reply: NodeReply): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    pending.replies.push(reply);
+    if (pending.expected !== undefined && pending.replies.length >= pending.expected) {
+      this.finish(id);
+    }
+  }
+
+  /** Settles a request now with the replies it has (none when it could not be sent). */
+  finish(id: number): void {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.pending.delete(id);
     clearTimeout(pending.timer);
-    pending.resolve(outcome);
+    pending.resolve(pending.replies);
   }
 
-  /** Settles every open request as a failure (the node is stopping). */
-  failAll(): void {
-    for (const id of this.pending.keys()) this.settle(id, { ok: false, failed: [] });
+  /** Settles every open request (the node is stopping). */
+  finishAll(): void {
+    for (const id of this.pending.keys()) this.finish(id);
   }
 }

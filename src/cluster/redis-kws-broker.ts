@@ -19,7 +19,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT,
   type KwsClusterOptions,
 } from './kws-cluster-options.interface.js';
-import { PendingRequests } from './pending-requests.js';
+import { PendingRequests, type NodeReply } from './pending-requests.js';
 import { createRedisConnections, type RedisConnections } from './redis-connections.js';
 
 /**
@@ -91,7 +91,7 @@ export class KwsRedisBroker implements KwsBroker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.heartbeat);
-    this.pending.failAll();
+    this.pending.finishAll();
     if (!this.connections || !this.directory) return;
     // Goodbye: the node's uuids are free at once rather than after the liveness TTL.
     await this.directory.leave().catch(() => undefined);
@@ -128,7 +128,7 @@ export class KwsRedisBroker implements KwsBroker {
       if (!this.pool.sendTo(uuid, message)) throw new KwsInvalidConnectionError(uuid);
       return;
     }
-    const { id, outcome } = this.pending.open();
+    const { id, replies } = this.pending.open(1);
     const request = encodeClusterMessage({
       type: ClusterMessageType.Deliver,
       id,
@@ -137,7 +137,7 @@ export class KwsRedisBroker implements KwsBroker {
       binary: message.binary,
       data: message.data,
     });
-    await this.request(id, outcome, uuid, request, 'emitTo');
+    await this.request(id, replies, uuid, request, 'emitTo');
   }
 
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
@@ -148,20 +148,30 @@ export class KwsRedisBroker implements KwsBroker {
       else if (!this.pool.sendTo(uuid, message)) failed.push(uuid);
     }
     if (remote.length === 0) return failed;
+    // One script looks the uuids up and publishes the message once per node holding some of them,
+    // in the same command stream as emitTo and broadcast, so their order is kept.
+    const { id, replies } = this.pending.open();
+    const request = encodeClusterMessage({
+      type: ClusterMessageType.DeliverList,
+      id,
+      replyTo: this.nodeId,
+      uuids: remote,
+      binary: message.binary,
+      data: message.data,
+    });
     let owners: string[];
     try {
-      owners = await this.cluster('emitToList', (directory) => directory.owners(remote));
+      owners = await this.cluster('emitToList', (directory) =>
+        directory.routeList(remote, request),
+      );
     } catch {
       // Per-uuid contract: unreachable uuids are reported, the local part was delivered.
+      this.pending.finish(id);
       return failed.concat(remote);
     }
-    const byNode = new Map<string, string[]>();
-    remote.forEach((uuid, i) => {
-      if (!owners[i]) failed.push(uuid);
-      else byNode.set(owners[i], [...(byNode.get(owners[i]) ?? []), uuid]);
-    });
-    const answers = [...byNode].map(([node, group]) => this.deliverList(node, group, message));
-    for (const unreached of await Promise.all(answers)) failed.push(...unreached);
+    this.pending.expect(id, new Set(owners.filter(Boolean)).size);
+    const reached = new Set((await replies).flatMap((reply) => reply.uuids));
+    for (const uuid of remote) if (!reached.has(uuid)) failed.push(uuid);
     return failed;
   }
 
@@ -189,7 +199,7 @@ export class KwsRedisBroker implements KwsBroker {
 
   async close(uuid: string, code: number, reason: string): Promise<void> {
     if (this.pool.close(uuid, code, reason)) return;
-    const { id, outcome } = this.pending.open();
+    const { id, replies } = this.pending.open(1);
     const request = encodeClusterMessage({
       type: ClusterMessageType.Close,
       id,
@@ -198,7 +208,7 @@ export class KwsRedisBroker implements KwsBroker {
       code,
       reason,
     });
-    await this.request(id, outcome, uuid, request, 'close');
+    await this.request(id, replies, uuid, request, 'close');
   }
 
   async closeAll(code: number, reason: string): Promise<void> {
@@ -218,7 +228,7 @@ export class KwsRedisBroker implements KwsBroker {
   /** Routes a request to the node holding `uuid` and waits for its answer (or the timeout). */
   private async request(
     id: number,
-    outcome: Promise<{ ok: boolean }>,
+    replies: Promise<NodeReply[]>,
     uuid: string,
     request: Buffer,
     what: string,
@@ -227,33 +237,12 @@ export class KwsRedisBroker implements KwsBroker {
     try {
       routed = await this.cluster(what, (directory) => directory.route(uuid, request));
     } catch (error) {
-      this.pending.settle(id, { ok: false, failed: [] });
+      this.pending.finish(id);
       throw error;
     }
-    if (!routed) this.pending.settle(id, { ok: false, failed: [] });
-    if (!(await outcome).ok) throw new KwsInvalidConnectionError(uuid);
-  }
-
-  /** Asks one node to deliver to its uuids; resolves with those it could not reach. */
-  private async deliverList(
-    node: string,
-    uuids: string[],
-    message: KwsOutbound,
-  ): Promise<string[]> {
-    const directory = this.directory!;
-    const { id, outcome } = this.pending.open();
-    const request = encodeClusterMessage({
-      type: ClusterMessageType.DeliverList,
-      id,
-      replyTo: this.nodeId,
-      uuids,
-      binary: message.binary,
-      data: message.data,
-    });
-    const receivers = await directory.publish(directory.nodeChannel(node), request).catch(() => 0);
-    if (receivers === 0) this.pending.settle(id, { ok: false, failed: [] });
-    const answer = await outcome;
-    return answer.ok ? answer.failed : uuids;
+    if (!routed) this.pending.finish(id);
+    const [reply] = await replies;
+    if (!reply?.ok) throw new KwsInvalidConnectionError(uuid);
   }
 
   private async publishToAll(what: string, message: ClusterMessage): Promise<void> {

@@ -82,6 +82,11 @@ describe('cluster mode across three nodes', () => {
     expect(b2.messages()).toEqual([]);
   });
 
+  it('keeps the order of calls from one node to one recipient, whatever the kind of call', async () => {
+    expect(await a1.ask(`sequence ${uuid.get(c1)}`)).toBe('ok');
+    expect(await c1.waitForMessages(5)).toEqual(['seq-1', 'seq-2', 'seq-3', 'seq-4', 'seq-5']);
+  });
+
   it('fire runs the listeners once per connection, on the node that holds it', async () => {
     expect(await b1.ask('fire hello x')).toBe('ok');
     expect(await b1.ask('broadcast end')).toBe('ok');

@@ -8,11 +8,11 @@ export const ClusterMessageType = {
   CloseAll: 3,
   /** Node channel: deliver to one uuid and reply. */
   Deliver: 4,
-  /** Node channel: deliver to each uuid and reply with the ones that failed. */
+  /** Node channel: deliver to those of the uuids held here and reply with the ones reached. */
   DeliverList: 5,
   /** Node channel: close one uuid and reply. */
   Close: 6,
-  /** Node channel: the answer to a request (`failed` empty on success). */
+  /** Node channel: the answer to a request (`uuids`: those a DeliverList reached). */
   Reply: 7,
 } as const;
 
@@ -23,7 +23,7 @@ export type ClusterMessage =
   | { type: 4; id: number; replyTo: string; uuid: string; binary: boolean; data: Buffer }
   | { type: 5; id: number; replyTo: string; uuids: string[]; binary: boolean; data: Buffer }
   | { type: 6; id: number; replyTo: string; uuid: string; code: number; reason: string }
-  | { type: 7; id: number; ok: boolean; failed: string[] };
+  | { type: 7; id: number; ok: boolean; uuids: string[] };
 
 /** A request that expects a `Reply` on the sender's node channel. */
 export type ClusterRequest = Extract<ClusterMessage, { replyTo: string }>;

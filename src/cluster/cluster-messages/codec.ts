@@ -43,7 +43,7 @@ export function encodeClusterMessage(message: ClusterMessage): Buffer {
       writer
         .u32(message.id)
         .u8(message.ok ? 1 : 0)
-        .list(message.failed);
+        .list(message.uuids);
       return writer.finish();
   }
 }
@@ -93,7 +93,7 @@ export function decodeClusterMessage(buffer: Buffer): ClusterMessage {
         reason: reader.str(),
       };
     case ClusterMessageType.Reply:
-      return { type, id: reader.u32(), ok: reader.u8() === 1, failed: reader.list() };
+      return { type, id: reader.u32(), ok: reader.u8() === 1, uuids: reader.list() };
     default:
       throw new Error(`Unknown cluster message type ${type}`);
   }
