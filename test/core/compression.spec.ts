@@ -19,7 +19,10 @@ describe('compression: true (permessage-deflate)', () => {
     const b = await connect(running.wsUrl('/ws'), { perMessageDeflate: false });
     expect(a.socket.extensions).toContain('permessage-deflate');
     expect(b.socket.extensions).toBe('');
-    await eventually(() => running!.app.get(EventLog).named(KwsEvent.Connect), (e) => e.length === 2);
+    await eventually(
+      () => running!.app.get(EventLog).named(KwsEvent.Connect),
+      (e) => e.length === 2,
+    );
 
     const long = 'compressible '.repeat(500);
     a.send(long);
