@@ -69,4 +69,25 @@ describe('a Redis outage', () => {
     expect(await a1.waitForMessages(4)).toEqual(['before', 'during', 'after', 'back']);
     expect(await a3.waitForMessages(2)).toEqual(['joined', 'back']);
   });
+
+  it('lets a node start while Redis is down; it serves locally and joins once Redis is up', async () => {
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
+    await redis.stop();
+    const keyPrefix = `kws-test-${randomUUID()}`;
+    const early = await startInProcessNode({ redis: redis.url, keyPrefix });
+    nodes.push(early);
+    const e1 = await open(early);
+    const e2 = await open(early);
+    expect(await e1.ask(`emitto ${await e2.ask('whoami')} local`)).toBe('ok');
+    expect(await e2.waitForMessages(1)).toEqual(['local']);
+
+    await redis.restart();
+    const late = await startInProcessNode({ redis: redis.url, keyPrefix });
+    nodes.push(late);
+    const l1 = await open(late);
+    const e1Id = await e1.ask('whoami');
+    expect(await askUntil(l1, `emitto ${e1Id} joined`, (answer) => answer === 'ok')).toBe('ok');
+    expect(await e1.waitForMessages(1)).toEqual(['joined']);
+    expect(await askUntil(l1, 'count', (n) => n === '3')).toBe('3');
+  });
 });
