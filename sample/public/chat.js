@@ -91,7 +91,7 @@ function onText(text) {
   } else if (message.event === 'error' || message.event === 'announcement') {
     addEntry(message.event, message.data, message);
   } else {
-    addEntry('custom', `${message.event}: ${message.data}`, message);
+    addEntry('custom', message.data, message);
   }
 }
 
@@ -205,6 +205,8 @@ function label(kind, message) {
       return 'you → everyone (bytes)';
     case 'binary':
       return 'bytes';
+    case 'custom':
+      return message.event;
     default:
       return kind;
   }
