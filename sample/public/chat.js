@@ -159,7 +159,8 @@ function renderOnline(users) {
   );
   const select = $('to');
   const chosen = select.value;
-  const others = users.map(({ id }) => id).filter((id) => id !== me);
+  // The same id twice (two tabs) is one person to write to.
+  const others = [...new Set(users.map(({ id }) => id))].filter((id) => id !== me);
   select.replaceChildren(new Option('Everyone', ''), ...others.map((id) => new Option(id, id)));
   select.value = others.includes(chosen) ? chosen : '';
 }
