@@ -8,13 +8,15 @@ export class ChatPage {
     private readonly context: BrowserContext,
   ) {}
 
-  /** A fresh browser context (its own cookies and storage) with the page joined as `user`. */
+  /** The page in a fresh browser context (own cookies, storage), joined as `user` via its form. */
   static async open(browser: Browser, baseUrl: string, user: string): Promise<ChatPage> {
     const context = await browser.newContext({ viewport: { width: 760, height: 560 } });
     const page = await context.newPage();
     // Fail in seconds, not Playwright's default 30 s, when something never shows up.
     page.setDefaultTimeout(8_000);
-    await page.goto(`${baseUrl}/?user=${encodeURIComponent(user)}`);
+    await page.goto(`${baseUrl}/`);
+    await page.fill('#user-id', user);
+    await page.click('#join button');
     const chat = new ChatPage(user, page, context);
     await chat.waitForState('open');
     return chat;
