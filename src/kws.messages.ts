@@ -32,3 +32,5 @@ export const CLUSTER_CONNECTION_LOST = (reason: string) =>
   `Lost the cluster's Redis (${reason}); local connections go on, cross-node operations fail until it is back.`;
 export const CLUSTER_UUID_TAKEN = (uuid: string) =>
   `The uuid "${uuid}" was claimed on another node while this node was cut off; the local connection is closed.`;
+export const CLUSTER_BAD_TTL = (interval: number, ttl: number) =>
+  `cluster.nodeTtl (${ttl} ms) must be at least twice cluster.heartbeatInterval (${interval} ms), so one late heartbeat does not make a live node look dead.`;

@@ -1,12 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { KwsOutbound } from '../connection/kws-outbound.js';
+import { KwsError } from '../errors/kws.error.js';
 import { KwsClusterUnavailableError } from '../errors/kws-cluster-unavailable.error.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
 import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
 import type { KwsBroker, KwsBrokerFactory } from '../interfaces/kws-broker.interface.js';
 import { CloseCode } from '../kws.constants.js';
-import { CLUSTER_CONNECTION_LOST, CLUSTER_JOINED, CLUSTER_UUID_TAKEN } from '../kws.messages.js';
+import {
+  CLUSTER_BAD_TTL,
+  CLUSTER_CONNECTION_LOST,
+  CLUSTER_JOINED,
+  CLUSTER_UUID_TAKEN,
+} from '../kws.messages.js';
 import type { KwsConnectionPool } from '../server/kws-connection-pool.js';
 import { ClusterInbox } from './cluster-inbox.js';
 import { ClusterMessageType, type ClusterMessage } from './cluster-messages/cluster-message.js';
@@ -40,6 +46,8 @@ export class KwsRedisBroker implements KwsBroker {
   private joining: Promise<void> | undefined;
   /** Whether the loss of Redis was already logged (once per outage, not per failed call). */
   private lostLogged = false;
+  /** A register or release did not reach Redis: the next heartbeat re-syncs every local uuid. */
+  private resyncNeeded = false;
   private stopped = false;
 
   constructor(
@@ -47,6 +55,10 @@ export class KwsRedisBroker implements KwsBroker {
     private readonly options: KwsClusterOptions,
   ) {
     this.requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
+    const interval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+    const ttl = options.nodeTtl ?? DEFAULT_NODE_TTL;
+    // A TTL that one late heartbeat can miss would make live nodes flap between dead and alive.
+    if (!(ttl >= 2 * interval && interval > 0)) throw new KwsError(CLUSTER_BAD_TTL(interval, ttl));
     this.pending = new PendingRequests(this.requestTimeout);
   }
 
@@ -101,11 +113,11 @@ export class KwsRedisBroker implements KwsBroker {
 
   async register(uuid: string): Promise<void> {
     // While Redis is away this fails fast; the next join claims every local uuid anyway.
-    await this.directory?.register(uuid).catch(() => undefined);
+    await this.directory?.register(uuid).catch(() => (this.resyncNeeded = true));
   }
 
   unregister(uuid: string): void {
-    this.directory?.release(uuid).catch(() => undefined);
+    this.directory?.release(uuid).catch(() => (this.resyncNeeded = true));
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -267,12 +279,16 @@ export class KwsRedisBroker implements KwsBroker {
   private join(): Promise<void> {
     if (this.stopped || !this.directory) return Promise.resolve();
     this.joining ??= this.rejoin(this.directory)
-      .catch((error: unknown) => this.onLost(error))
+      .catch((error: unknown) => {
+        this.resyncNeeded = true;
+        this.onLost(error);
+      })
       .finally(() => (this.joining = undefined));
     return this.joining;
   }
 
   private async rejoin(directory: ConnectionDirectory): Promise<void> {
+    this.resyncNeeded = false;
     const uuids = Array.from(this.pool.values(), (kws) => kws.uuid);
     const taken = await directory.join(uuids);
     // Cut off long enough to count as dead, a node may find a uuid claimed elsewhere meanwhile:
@@ -288,7 +304,7 @@ export class KwsRedisBroker implements KwsBroker {
   private async beat(): Promise<void> {
     if (this.stopped || this.joining || this.connections?.commands.status !== 'ready') return;
     try {
-      if (!(await this.directory!.heartbeat())) await this.join();
+      if (!(await this.directory!.heartbeat()) || this.resyncNeeded) await this.join();
     } catch (error) {
       this.onLost(error);
     }
