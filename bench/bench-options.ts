@@ -22,6 +22,8 @@ export interface BenchOptions {
   window: number;
   /** Markdown report path; '' to skip writing. */
   out: string;
+  /** Also run the cluster benchmark (bench/cluster, needs redis-server); `--skip-cluster` turns it off. */
+  cluster: boolean;
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
@@ -39,6 +41,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       idle: { type: 'string', default: '5000' },
       window: { type: 'string', default: '100' },
       out: { type: 'string', default: 'docs/benchmarks.md' },
+      'skip-cluster': { type: 'boolean', default: false },
     },
   });
   const servers = values.servers.split(',').map((name) => name.trim());
@@ -60,6 +63,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     idle: positive('idle', values.idle),
     window: positive('window', values.window),
     out: values.out,
+    cluster: !values['skip-cluster'],
   };
 }
 

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseBenchOptions } from './bench-options.js';
+import { DEFAULT_CLUSTER_BENCH, runClusterBench } from './cluster/cluster-bench.js';
 import { measureServer, type ServerResult } from './measure-server.js';
 import { renderReport } from './report.js';
 
@@ -23,7 +24,20 @@ for (const name of options.servers) {
   }
 }
 
-const report = renderReport(options, results, failures);
+// Cluster mode (2 nodes behind Redis) has its own section: it compares nestjs-kws with itself.
+let clusterSection = '';
+if (options.cluster) {
+  try {
+    clusterSection = await runClusterBench(DEFAULT_CLUSTER_BENCH);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push(`cluster: ${message}`);
+    process.stderr.write(`bench: cluster failed: ${message}\n`);
+  }
+}
+
+const report =
+  renderReport(options, results, failures) + (clusterSection ? `\n${clusterSection}` : '');
 process.stdout.write(report);
 if (options.out) {
   mkdirSync(dirname(options.out), { recursive: true });
