@@ -23,6 +23,14 @@ local function forget(node)
   end
   redis.call('DEL', conns)
 end
+local function sweep(node)
+  for _, other in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do
+    if other ~= node and not alive(other) then
+      forget(other)
+      redis.call('SREM', p .. ':nodes', other)
+    end
+  end
+end
 local function claim(node, uuid)
   local owner = redis.call('HGET', dir, uuid)
   if owner and owner ~= node and alive(owner) then return false end
@@ -75,17 +83,13 @@ return 1`;
 export const HEARTBEAT = `${HELPERS}
 local node = ARGV[2]
 if not redis.call('SET', p .. ':alive:' .. node, '1', 'PX', ARGV[3], 'XX') then return 0 end
-for _, other in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do
-  if other ~= node and not alive(other) then
-    forget(other)
-    redis.call('SREM', p .. ':nodes', other)
-  end
-end
+sweep(node)
 return 1`;
 
-/** ARGV: p, node. Goodbye: the node's uuids are released at once. */
+/** ARGV: p, node. Goodbye: the node's uuids are released at once (and dead nodes' too). */
 export const LEAVE = `${HELPERS}
 local node = ARGV[2]
+sweep(node)
 forget(node)
 redis.call('DEL', p .. ':alive:' .. node)
 redis.call('SREM', p .. ':nodes', node)
