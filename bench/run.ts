@@ -28,7 +28,14 @@ for (const name of options.servers) {
 let clusterSection = '';
 if (options.cluster) {
   try {
-    clusterSection = await runClusterBench(DEFAULT_CLUSTER_BENCH);
+    // Sized by the same flags as the rest, so the tiny smoke run stays tiny.
+    clusterSection = await runClusterBench({
+      clients: options.clients,
+      messages: options.messages,
+      size: options.size,
+      perTick: Math.min(options.perTick, DEFAULT_CLUSTER_BENCH.perTick),
+      samples: options.echoRounds * 10,
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     failures.push(`cluster: ${message}`);
