@@ -151,52 +151,33 @@ export class Kws {
 
   /**
    * Sends to another connection, wherever it lives. Rejects with `KwsInvalidConnectionError` for
-   * an unknown or dead uuid, and reports that failure as an `error` event on this connection too
-   * (so a call that is not awaited loses nothing and crashes nothing).
+   * an unknown or dead uuid, and reports that failure as an `error` event on this connection too.
    */
   emitTo(uuid: string, data: KwsData, type?: KwsMessageType): Promise<void> {
     const message = outbound(data, type);
-    const sent = this.context.broker.emitTo(uuid, message).catch((error: unknown) => {
-      this.reportSendFailure(error, message);
-      throw error;
-    });
-    sent.catch(noop);
-    return sent;
+    return this.reported(this.context.broker.emitTo(uuid, message), message);
   }
 
   /** Sends to each uuid; resolves with the ones that failed, each also reported as an `error` event. */
-  async emitToList(
-    uuids: readonly string[],
-    data: KwsData,
-    type?: KwsMessageType,
-  ): Promise<string[]> {
+  emitToList(uuids: readonly string[], data: KwsData, type?: KwsMessageType): Promise<string[]> {
     const message = outbound(data, type);
-    const failed = await this.context.broker.emitToList(uuids, message);
-    for (const uuid of failed) this.reportSendFailure(new KwsInvalidConnectionError(uuid), message);
-    return failed;
+    const sent = this.context.broker.emitToList(uuids, message).then((failed) => {
+      this.reportUnreached(failed, message);
+      return failed;
+    });
+    return this.reported(sent, message);
   }
 
   /**
    * Sends to every connection (every node in cluster mode), skipping this one when `except` is
-   * true. Each connection that could not be written to is reported as an `error` event here; so
-   * is a failure to reach the other nodes (the promise rejects too).
+   * true. Each connection that could not be written to is reported as an `error` event here.
    */
   broadcast(data: KwsData, except = false, type?: KwsMessageType): Promise<void> {
     const message = outbound(data, type);
-    const sent = this.context.broker.broadcast(message, except ? this.uuid : undefined).then(
-      (failed) => {
-        for (const uuid of failed) {
-          this.reportSendFailure(new KwsInvalidConnectionError(uuid), message);
-        }
-      },
-      (error: unknown) => {
-        // Cluster mode with Redis away: reported like a failed emitTo, never an unhandled rejection.
-        this.reportSendFailure(error, message);
-        throw error;
-      },
-    );
-    sent.catch(noop);
-    return sent;
+    const sent = this.context.broker
+      .broadcast(message, except ? this.uuid : undefined)
+      .then((failed) => this.reportUnreached(failed, message));
+    return this.reported(sent, message);
   }
 
   /** Runs the listeners of a custom event for this connection (the Go package's `kws.Fire`). */
@@ -240,6 +221,24 @@ export class Kws {
     this.endError ??= error;
     this.closing = true;
     this.conn.terminate();
+  }
+
+  /**
+   * A failed cross-connection call (unknown uuid, cluster unreachable) is also fired as an `error`
+   * event here, and the returned promise is marked handled: a call nobody awaits loses nothing
+   * and cannot crash the process with an unhandled rejection, while `await` still throws.
+   */
+  private reported<T>(operation: Promise<T>, message: KwsOutbound): Promise<T> {
+    const result = operation.catch((error: unknown) => {
+      this.reportSendFailure(error, message);
+      throw error;
+    });
+    result.catch(noop);
+    return result;
+  }
+
+  private reportUnreached(uuids: readonly string[], message: KwsOutbound): void {
+    for (const uuid of uuids) this.reportSendFailure(new KwsInvalidConnectionError(uuid), message);
   }
 
   private reportSendFailure(error: unknown, message: KwsOutbound): void {
