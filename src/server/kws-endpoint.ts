@@ -130,8 +130,8 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
       .register(kws.uuid)
       .catch((error: unknown) => this.logger.warn(String(error)))
       .finally(() => {
-        if (!kws.isAlive()) return;
-        this.dispatcher.dispatch(kws, KwsEvent.Connect);
+        if (kws.isAlive()) this.dispatcher.dispatch(kws, KwsEvent.Connect);
+        // Resumed either way: a connection closed meanwhile must still read its peer's close frame.
         socket.resume();
       });
   }
