@@ -17,8 +17,9 @@ export class KwsRequest {
     readonly ip: string,
   ) {}
 
-  static from(request: IncomingMessage, params: KwsRouteParams): KwsRequest {
-    const forwarded = request.headers['x-forwarded-for'];
+  /** `trustProxy`: take the peer address from the first `X-Forwarded-For` entry (set by your proxy). */
+  static from(request: IncomingMessage, params: KwsRouteParams, trustProxy = false): KwsRequest {
+    const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
     const ip =
       (typeof forwarded === 'string' && forwarded.split(',')[0].trim()) ||
       request.socket.remoteAddress ||

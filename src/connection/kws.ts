@@ -128,7 +128,7 @@ export class Kws {
     return this.request.cookies.get(key) ?? defaultValue;
   }
 
-  /** The peer address (first `X-Forwarded-For` entry when present). */
+  /** The peer address (the first `X-Forwarded-For` entry with the `trustProxy` option). */
   get ip(): string {
     return this.request.ip;
   }

@@ -29,6 +29,11 @@ export interface KwsModuleOptions {
   host?: string;
   /** Upgrade gate: see {@link KwsAllowUpgrade}. Default: every upgrade on `path` is accepted. */
   allowUpgrade?: KwsAllowUpgrade;
+  /**
+   * Behind a reverse proxy: `kws.ip` is the first `X-Forwarded-For` entry. Off by default, since a
+   * client can send that header itself.
+   */
+  trustProxy?: boolean;
   /** Allowed `Origin` values (exact match), or a predicate. Default: any origin. */
   origins?: string[] | ((origin: string | undefined) => boolean);
   /** Milliseconds between server pings; 0 turns the heartbeat off. Default 25 000. */

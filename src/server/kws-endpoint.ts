@@ -111,7 +111,7 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
   ): void {
     const kws = new Kws(
       socket,
-      KwsRequest.from(request, params),
+      KwsRequest.from(request, params, this.options.trustProxy),
       this.context,
       newUuid(),
       attributes,

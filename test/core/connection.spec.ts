@@ -62,6 +62,30 @@ describe('a connection', () => {
     expect(kws.isAlive()).toBe(true);
   });
 
+  it('ignores X-Forwarded-For for ip unless trustProxy is set', async () => {
+    await open('/ws/a', { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' });
+    const [connected] = await eventually(
+      () => log.named(KwsEvent.Connect),
+      (events) => events.length === 1,
+    );
+    expect(connected.kws.ip).toBe('127.0.0.1');
+
+    const proxied = await startApp(echoApp({ path: '/ws', trustProxy: true }));
+    try {
+      const client = await connect(proxied.wsUrl('/ws'), {
+        headers: { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' },
+      });
+      const [behindProxy] = await eventually(
+        () => proxied.app.get(EventLog).named(KwsEvent.Connect),
+        (events) => events.length === 1,
+      );
+      expect(behindProxy.kws.ip).toBe('203.0.113.7');
+      client.socket.terminate();
+    } finally {
+      await proxied.app.close();
+    }
+  });
+
   it('gives every connection its own uuid', async () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => open(`/ws/u${i}`)));
     const connected = await eventually(

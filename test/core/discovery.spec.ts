@@ -42,6 +42,15 @@ class RequestScopedListeners {
   }
 }
 
+/** Lives in a module that does not import KwsModule: the module is global. */
+@Injectable()
+class Announcer {
+  constructor(readonly kws: KwsServer) {}
+}
+
+@Module({ providers: [Announcer] })
+class FeatureModule {}
+
 class Config {
   readonly wsPath = '/async/:room';
 }
@@ -50,7 +59,7 @@ class Config {
 class ConfigModule {}
 
 @Module({
-  imports: [KwsModule.forRoot({ path: '/ws' })],
+  imports: [KwsModule.forRoot({ path: '/ws' }), FeatureModule],
   controllers: [ListeningController],
   providers: [
     FirstListeners,
@@ -128,6 +137,20 @@ describe('listener discovery', () => {
     client.send('three');
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(calls.filter((c) => c === 'first')).toHaveLength(2);
+    client.socket.terminate();
+  });
+
+  it('is global: KwsServer is injectable in a module that does not import KwsModule', async () => {
+    running = await startApp(DiscoveryAppModule);
+    const announcer = running.app.get(Announcer);
+    expect(announcer.kws).toBe(running.app.get(KwsServer));
+    const client = await connect(running.wsUrl('/ws'));
+    await eventually(
+      () => announcer.kws.localCount,
+      (n) => n === 1,
+    );
+    await announcer.kws.broadcast('from a feature module');
+    expect((await client.next()).text).toBe('from a feature module');
     client.socket.terminate();
   });
 

@@ -1,7 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientOptions } from 'ws';
-import { KwsDisconnectError, KwsEvent, KwsServer, type KwsModuleOptions } from '../../src/index.js';
+import {
+  KwsDisconnectError,
+  KwsEvent,
+  KwsInvalidConnectionError,
+  KwsServer,
+  type KwsModuleOptions,
+} from '../../src/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { FaultyListeners, faultyApp } from '../apps/faulty.app.js';
@@ -68,6 +74,27 @@ describe('connection lifecycle', () => {
     expect(code).toBe(4000);
     expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
     expect(reason).toBe('é'.repeat(61));
+  });
+
+  it('KwsServer.close rejects an unknown uuid; closeAll closes every connection once', async () => {
+    const { log, server } = await start();
+    const first = await openAndWait(log);
+    const second = await openAndWait(log);
+    await expect(server.close('nobody')).rejects.toBeInstanceOf(KwsInvalidConnectionError);
+    await server.closeAll(4100, 'maintenance');
+    expect(await first.client.closed).toEqual({ code: 4100, reason: 'maintenance' });
+    expect(await second.client.closed).toEqual({ code: 4100, reason: 'maintenance' });
+    await eventually(
+      () => log.named(KwsEvent.Disconnect),
+      (e) => e.length === 2,
+    );
+    expect(
+      log
+        .named(KwsEvent.Close)
+        .map((e) => e.socketUUID)
+        .sort(),
+    ).toEqual([first.kws.uuid, second.kws.uuid].sort());
+    expect(await server.count()).toBe(0);
   });
 
   it('a client close fires disconnect once; error is null for 1000/1001 and set otherwise', async () => {
