@@ -21,7 +21,6 @@ export const NO_HTTP_SERVER =
   'KwsModule found no HTTP server to attach to: call app.listen()/app.init() on an HTTP app, or set the "port" option.';
 export const ENDPOINT_READY = (where: string) => `WebSocket endpoint ready on ${where}`;
 export const UPGRADE_REFUSAL_FAILED = 'allowUpgrade threw; the upgrade is refused with 500.';
-export const NOT_CONNECTED = 'The connection is not open.';
 export const CLUSTER_UNAVAILABLE = (what: string) =>
   `The cluster is unreachable (${what}); cross-node operations fail until it is back.`;
 export const IOREDIS_MISSING =
@@ -34,3 +33,5 @@ export const CLUSTER_UUID_TAKEN = (uuid: string) =>
   `The uuid "${uuid}" was claimed on another node while this node was cut off; the local connection is closed.`;
 export const CLUSTER_BAD_TTL = (interval: number, ttl: number) =>
   `cluster.nodeTtl (${ttl} ms) must be at least twice cluster.heartbeatInterval (${interval} ms), so one late heartbeat does not make a live node look dead.`;
+export const INVALID_OPTION = (name: string, value: unknown, expected: string) =>
+  `KwsModule option "${name}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}.`;

@@ -29,6 +29,7 @@ import {
   SHUTDOWN_CLOSE_REASON,
 } from '../kws.constants.js';
 import { KWS_BROKER, KWS_MODULE_OPTIONS } from '../kws.module-definition.js';
+import { validateKwsOptions } from '../kws-options.validation.js';
 import { NO_HTTP_SERVER, PEER_CLOSED } from '../kws.messages.js';
 import { KwsEventDispatcher } from '../listeners/kws-event.dispatcher.js';
 import { KwsAdapter, type KwsTransport } from '../transport/kws-adapter.js';
@@ -63,6 +64,7 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly dispatcher: KwsEventDispatcher,
     private readonly httpAdapterHost: HttpAdapterHost,
   ) {
+    validateKwsOptions(options);
     const writer = new KwsFrameWriter({
       rawFrames: !options.compression,
       sendBufferLimit: options.sendBufferLimit ?? DEFAULT_SEND_BUFFER_LIMIT,

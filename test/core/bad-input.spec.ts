@@ -188,3 +188,21 @@ describe('bad input', () => {
     expect(connected.kws.params('id')).toBe('hello world');
   });
 });
+
+describe('invalid options', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([
+    [{ path: 'ws' }, 'KwsModule option "path" must be a string starting with \'/\', got "ws".'],
+    [{ maxPayload: -1 }, 'KwsModule option "maxPayload" must be a number of bytes > 0, got -1.'],
+    [
+      { pingInterval: Number.NaN },
+      'KwsModule option "pingInterval" must be a number of milliseconds >= 0, got NaN.',
+    ],
+    [{ slowConsumer: 'block' }, "KwsModule option \"slowConsumer\" must be 'close' or 'drop'"],
+    [{ port: 70_000 }, 'KwsModule option "port" must be an integer from 0 to 65535'],
+  ])('%j fails at bootstrap with a clear message', async (options, message) => {
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    await expect(startApp(echoApp(options as KwsModuleOptions))).rejects.toThrow(message);
+  });
+});

@@ -20,7 +20,11 @@ export async function startApp(
   platform: Platform = 'express',
 ): Promise<RunningApp> {
   const adapter = platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
-  const app = await NestFactory.create(module, adapter, { logger: ['error', 'warn'] });
+  // abortOnError: false, so a bootstrap failure rejects here instead of exiting the test worker.
+  const app = await NestFactory.create(module, adapter, {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {

@@ -1,0 +1,32 @@
+import { KwsError } from './errors/kws.error.js';
+import type { KwsModuleOptions } from './interfaces/kws-module-options.interface.js';
+import { INVALID_OPTION } from './kws.messages.js';
+
+/** Fails at bootstrap with a clear message instead of misbehaving at the first connection. */
+export function validateKwsOptions(options: KwsModuleOptions): void {
+  const { path, port } = options;
+  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) {
+    throw new KwsError(INVALID_OPTION('path', path, "a string starting with '/'"));
+  }
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
+    throw new KwsError(INVALID_OPTION('port', port, 'an integer from 0 to 65535'));
+  }
+  for (const key of ['pingInterval', 'pongTimeout', 'shutdownTimeout'] as const) {
+    const value = options[key];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new KwsError(INVALID_OPTION(key, value, 'a number of milliseconds >= 0'));
+    }
+  }
+  for (const key of ['maxPayload', 'sendBufferLimit'] as const) {
+    const value = options[key];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new KwsError(INVALID_OPTION(key, value, 'a number of bytes > 0'));
+    }
+  }
+  if (options.slowConsumer !== undefined && !['close', 'drop'].includes(options.slowConsumer)) {
+    throw new KwsError(INVALID_OPTION('slowConsumer', options.slowConsumer, "'close' or 'drop'"));
+  }
+  if (options.pingInterval && options.pongTimeout === 0) {
+    throw new KwsError(INVALID_OPTION('pongTimeout', 0, 'above 0 while pingInterval is on'));
+  }
+}
