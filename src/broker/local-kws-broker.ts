@@ -27,8 +27,8 @@ export class LocalKwsBroker implements KwsBroker {
     return uuids.filter((uuid) => !this.pool.sendTo(uuid, message, true));
   }
 
-  async broadcast(message: KwsOutbound, except?: string): Promise<string[]> {
-    return this.pool.broadcast(message, except);
+  async broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]> {
+    return this.pool.broadcast(message, except, room);
   }
 
   async fire(event: string, data: Buffer): Promise<void> {

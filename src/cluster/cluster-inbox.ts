@@ -34,6 +34,7 @@ export class ClusterInbox {
         this.pool.broadcast(
           new KwsOutbound(message.data, message.binary),
           message.except || undefined,
+          message.room || undefined,
         );
         return;
       case ClusterMessageType.Fire:

@@ -187,12 +187,14 @@ export class KwsRedisBroker implements KwsBroker {
     return failed;
   }
 
-  async broadcast(message: KwsOutbound, except?: string): Promise<string[]> {
-    const failed = this.pool.broadcast(message, except);
+  async broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]> {
+    const failed = this.pool.broadcast(message, except, room);
+    // Room membership is local to each node: every node delivers to its own members.
     await this.publishToAll('broadcast', {
       type: ClusterMessageType.Broadcast,
       origin: this.nodeId,
       except: except ?? '',
+      room: room ?? '',
       binary: message.binary,
       data: message.data,
     });

@@ -25,6 +25,7 @@ const OPEN = 1;
 export class Kws {
   private currentUuid: string;
   private attributes: Map<string, unknown> | undefined;
+  private roomNames: Set<string> | undefined;
   /** Set once `close()` ran or the socket ended; later calls are no-ops. */
   private closing = false;
   private ended = false;
@@ -173,9 +174,51 @@ export class Kws {
    * true. Each connection that could not be written to is reported as an `error` event here.
    */
   broadcast(data: KwsData, except = false, type?: KwsMessageType): Promise<void> {
-    const message = outbound(data, type);
+    return this.broadcastIn(undefined, outbound(data, type), except);
+  }
+
+  /** As `broadcast`, to the members of one room only (on every node in cluster mode). */
+  broadcastTo(room: string, data: KwsData, except = false, type?: KwsMessageType): Promise<void> {
+    return this.broadcastIn(room, outbound(data, type), except);
+  }
+
+  /**
+   * Joins rooms. Membership lives on the node that holds the connection and ends with it; a
+   * room broadcast reaches the members on every node.
+   */
+  join(...rooms: string[]): void {
+    if (this.ended) return;
+    for (const room of rooms) {
+      if (this.context.pool.join(this, room)) (this.roomNames ??= new Set()).add(room);
+    }
+  }
+
+  leave(...rooms: string[]): void {
+    for (const room of rooms) {
+      this.context.pool.leave(this, room);
+      this.roomNames?.delete(room);
+    }
+  }
+
+  /**
+   * The rooms joined. Still listed while `disconnect` listeners run (so they can tell the room),
+   * though the connection no longer receives room messages by then.
+   */
+  rooms(): string[] {
+    return this.roomNames ? Array.from(this.roomNames) : [];
+  }
+
+  inRoom(room: string): boolean {
+    return this.roomNames?.has(room) ?? false;
+  }
+
+  private broadcastIn(
+    room: string | undefined,
+    message: KwsOutbound,
+    except: boolean,
+  ): Promise<void> {
     const sent = this.context.broker
-      .broadcast(message, except ? this.uuid : undefined)
+      .broadcast(message, except ? this.uuid : undefined, room)
       .then((failed) => this.reportUnreached(failed, message));
     return this.reported(sent, message);
   }

@@ -22,10 +22,11 @@ export interface KwsBroker {
   /** Delivers to each uuid; resolves with the uuids that could not be reached. */
   emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]>;
   /**
-   * Delivers to every connection once, skipping `except` when given; resolves with the uuids it
-   * knows it could not reach (a cluster broker only knows its own node's).
+   * Delivers to every connection once (only the members of `room` when given), skipping `except`
+   * when given; resolves with the uuids it knows it could not reach (a cluster broker only knows
+   * its own node's).
    */
-  broadcast(message: KwsOutbound, except?: string): Promise<string[]>;
+  broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]>;
   /** Runs the listeners of `event` once for every connection, on the node that holds it. */
   fire(event: string, data: Buffer): Promise<void>;
   /** Closes one connection wherever it lives; rejects with `KwsInvalidConnectionError`. */

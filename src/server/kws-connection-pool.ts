@@ -11,6 +11,8 @@ import { KwsEventDispatcher } from '../listeners/kws-event.dispatcher.js';
 @Injectable()
 export class KwsConnectionPool {
   private readonly connections = new Map<string, Kws>();
+  /** Room name -> its local members; a room exists while it has members. */
+  private readonly rooms = new Map<string, Set<Kws>>();
 
   constructor(private readonly dispatcher: KwsEventDispatcher) {}
 
@@ -35,10 +37,33 @@ export class KwsConnectionPool {
     this.connections.set(kws.uuid, kws);
   }
 
-  /** Removes the connection if it is still the one under its uuid. */
+  /** Removes the connection (and its room memberships) if it is still the one under its uuid. */
   delete(kws: Kws): boolean {
     if (this.connections.get(kws.uuid) !== kws) return false;
+    for (const room of kws.rooms()) this.leave(kws, room);
     return this.connections.delete(kws.uuid);
+  }
+
+  /** Adds a local connection to a room; false if it was a member already. */
+  join(kws: Kws, room: string): boolean {
+    let members = this.rooms.get(room);
+    if (!members) this.rooms.set(room, (members = new Set()));
+    if (members.has(kws)) return false;
+    members.add(kws);
+    return true;
+  }
+
+  /** Removes a local connection from a room; false if it was not a member. */
+  leave(kws: Kws, room: string): boolean {
+    const members = this.rooms.get(room);
+    if (!members?.delete(kws)) return false;
+    if (members.size === 0) this.rooms.delete(room);
+    return true;
+  }
+
+  /** Local members of a room. */
+  roomSize(room: string): number {
+    return this.rooms.get(room)?.size ?? 0;
   }
 
   /** Moves a connection to a new uuid; a uuid already held here is refused and nothing changes. */
@@ -60,10 +85,15 @@ export class KwsConnectionPool {
     return kws !== undefined && kws.send(message, fanOut);
   }
 
-  /** Writes one frame to every local connection but `except`; returns the uuids it could not reach. */
-  broadcast(message: KwsOutbound, except?: string): string[] {
+  /**
+   * Writes one frame to every local connection (of `room`, when given) but `except`; returns the
+   * uuids it could not reach.
+   */
+  broadcast(message: KwsOutbound, except?: string, room?: string): string[] {
     let failed: string[] | undefined;
-    for (const kws of this.connections.values()) {
+    const targets = room === undefined ? this.connections.values() : this.rooms.get(room);
+    if (!targets) return [];
+    for (const kws of targets) {
       if (kws.uuid === except) continue;
       if (!kws.send(message, true)) (failed ??= []).push(kws.uuid);
     }

@@ -12,6 +12,8 @@ import { KwsConnectionPool } from './kws-connection-pool.js';
 export interface KwsBroadcastOptions {
   /** A uuid that must not receive the message (usually the sender's). */
   except?: string;
+  /** Only the members of this room (see `Kws.join`). */
+  room?: string;
   /** Frame type; by default text for strings and binary for bytes. */
   type?: KwsMessageType;
 }
@@ -40,7 +42,7 @@ export class KwsServer {
 
   /** Sends to every connection once; resolves with the local uuids that could not be written to. */
   broadcast(data: KwsData, options: KwsBroadcastOptions = {}): Promise<string[]> {
-    return this.broker.broadcast(outbound(data, options.type), options.except);
+    return this.broker.broadcast(outbound(data, options.type), options.except, options.room);
   }
 
   /** Runs the listeners of `event` once for every connection. */

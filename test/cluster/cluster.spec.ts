@@ -63,6 +63,17 @@ describe('cluster mode across three nodes', () => {
     }
   });
 
+  it('a room broadcast reaches the members on every node once, not the sender nor non-members', async () => {
+    for (const member of [a1, a2, b2, c1]) expect(await member.ask('join blue')).toBe('ok');
+    expect(await a1.ask('broadcast-to blue blue-news')).toBe('ok');
+    expect(await a1.ask('broadcast end')).toBe('ok');
+    for (const client of clients) {
+      const member = client === a2 || client === b2 || client === c1;
+      const expected = member ? ['blue-news', 'end'] : ['end'];
+      expect(await client.waitForMessages(expected.length)).toEqual(expected);
+    }
+  });
+
   it('emitTo reaches a uuid on another node, and an unknown uuid fails with KwsInvalidConnectionError', async () => {
     expect(await a1.ask(`emitto ${uuid.get(c2)} hi-c2`)).toBe('ok');
     expect(await c1.ask(`emitto ${uuid.get(b1)} hi-b1`)).toBe('ok');

@@ -1,6 +1,6 @@
 /** What nodes say to each other over Redis pub/sub. */
 export const ClusterMessageType = {
-  /** Broadcast channel: deliver to every local connection but `except`. */
+  /** Broadcast channel: deliver to every local connection (of `room`, if not '') but `except`. */
   Broadcast: 1,
   /** Broadcast channel: run the listeners of `event` for every local connection. */
   Fire: 2,
@@ -17,7 +17,7 @@ export const ClusterMessageType = {
 } as const;
 
 export type ClusterMessage =
-  | { type: 1; origin: string; except: string; binary: boolean; data: Buffer }
+  | { type: 1; origin: string; except: string; room: string; binary: boolean; data: Buffer }
   | { type: 2; origin: string; event: string; data: Buffer }
   | { type: 3; origin: string; code: number; reason: string }
   | { type: 4; id: number; replyTo: string; uuid: string; binary: boolean; data: Buffer }

@@ -13,6 +13,7 @@ export function encodeClusterMessage(message: ClusterMessage): Buffer {
       writer
         .str(message.origin)
         .str(message.except)
+        .str(message.room)
         .u8(message.binary ? 1 : 0);
       return writer.finish(message.data);
     case ClusterMessageType.Fire:
@@ -58,6 +59,7 @@ export function decodeClusterMessage(buffer: Buffer): ClusterMessage {
         type,
         origin: reader.str(),
         except: reader.str(),
+        room: reader.str(),
         binary: reader.u8() === 1,
         data: reader.rest(),
       };
