@@ -36,6 +36,7 @@ export class Kws {
   /** @internal Whether the server ended it on purpose (close(), closeAll, shutdown). */
   closedByServer = false;
 
+  /** @internal Built by the endpoint for each accepted socket. */
   constructor(
     /** The underlying `ws` socket (the Go package's `kws.Conn`). */
     readonly conn: WebSocket,
