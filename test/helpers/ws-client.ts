@@ -106,6 +106,8 @@ export async function eventually<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = read();
+  // A promise would pass any check at once: async reads need a loop of their own.
+  if (value instanceof Promise) throw new TypeError('eventually() polls synchronous reads only');
   while (!check(value) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 10));
     value = read();
