@@ -1,54 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  KwsEvent,
-  KwsInvalidConnectionError,
-  KwsMessageType,
-  KwsServer,
-  type Kws,
-} from '../../src/index.js';
-import { EventLog } from '../apps/event-log.js';
-import { echoApp } from '../apps/echo.app.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { connectMany, eventually, type TestClient } from '../helpers/ws-client.js';
+import { describe, expect, it } from 'vitest';
+import { KwsEvent, KwsInvalidConnectionError, KwsMessageType } from '../../src/index.js';
+import { useEchoUsers } from '../helpers/echo-users.js';
+import { eventually } from '../helpers/ws-client.js';
 
 describe('messaging', () => {
-  let running: RunningApp;
-  let log: EventLog;
-  let server: KwsServer;
-  let clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    running = await startApp(echoApp({ path: '/ws/:id' }));
-    log = running.app.get(EventLog);
-    server = running.app.get(KwsServer);
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.map((client) => client.close()));
-    clients = [];
-    await eventually(
-      () => server.localCount,
-      (count) => count === 0,
-    );
-    log.clear();
-  });
-
-  afterAll(async () => {
-    await running.app.close();
-  });
-
-  async function open(count: number): Promise<{ clients: TestClient[]; kws: Kws[] }> {
-    const opened = await connectMany((i) => running.wsUrl(`/ws/user${i}`), count);
-    clients.push(...opened);
-    const connected = await eventually(
-      () => log.named(KwsEvent.Connect),
-      (events) => events.length === clients.length,
-      15_000,
-    );
-    // Order connections like the clients: params('id') is user<index>.
-    const byId = new Map(connected.map((event) => [event.kws.params('id'), event.kws]));
-    return { clients: opened, kws: opened.map((_, i) => byId.get(`user${i}`)!) };
-  }
+  const users = useEchoUsers();
+  const open = (count: number) => users.open(count);
 
   it('fires message per frame with its data and isBinary', async () => {
     const {
@@ -60,7 +17,7 @@ describe('messaging', () => {
     const binary = await client.next();
     expect(binary.isBinary).toBe(true);
     expect([...binary.data]).toEqual([0, 1, 2, 255]);
-    const [text, bytes] = log.named(KwsEvent.Message);
+    const [text, bytes] = users.log.named(KwsEvent.Message);
     expect(text.data.toString()).toBe('hello');
     expect(text.isBinary).toBe(false);
     expect(bytes.isBinary).toBe(true);
@@ -75,10 +32,10 @@ describe('messaging', () => {
 
   it('broadcast reaches 2,000 clients exactly once each', async () => {
     const { clients: many } = await open(2_000);
-    await server.broadcast('to everyone');
+    await users.server.broadcast('to everyone');
     await Promise.all(many.map((client) => client.waitForCount(1, 15_000)));
     // Anything duplicated would have arrived with the marker that follows.
-    await server.broadcast('marker');
+    await users.server.broadcast('marker');
     await Promise.all(many.map((client) => client.waitForCount(2, 15_000)));
     for (const client of many) {
       expect(client.received.map((m) => m.text)).toEqual(['to everyone', 'marker']);
@@ -98,11 +55,11 @@ describe('messaging', () => {
 
   it('KwsServer.broadcast honours except and the frame type', async () => {
     const { clients: two, kws } = await open(2);
-    await server.broadcast(Buffer.from('bytes as text'), {
+    await users.server.broadcast(Buffer.from('bytes as text'), {
       except: kws[1].uuid,
       type: KwsMessageType.Text,
     });
-    await server.broadcast('last');
+    await users.server.broadcast('last');
     const first = await two[0].next();
     expect(first.isBinary).toBe(false);
     expect(first.text).toBe('bytes as text');
@@ -114,7 +71,7 @@ describe('messaging', () => {
     await kws[0].emitTo(kws[1].uuid, 'direct');
     expect((await two[1].next()).text).toBe('direct');
 
-    await expect(server.emitTo('no-such-uuid', 'x')).rejects.toBeInstanceOf(
+    await expect(users.server.emitTo('no-such-uuid', 'x')).rejects.toBeInstanceOf(
       KwsInvalidConnectionError,
     );
     await expect(kws[0].emitTo('no-such-uuid', 'x')).rejects.toMatchObject({
@@ -124,13 +81,15 @@ describe('messaging', () => {
     const deadUuid = kws[1].uuid;
     await two[1].close();
     await eventually(
-      () => server.get(deadUuid),
+      () => users.server.get(deadUuid),
       (found) => found === undefined,
     );
-    await expect(server.emitTo(deadUuid, 'x')).rejects.toBeInstanceOf(KwsInvalidConnectionError);
+    await expect(users.server.emitTo(deadUuid, 'x')).rejects.toBeInstanceOf(
+      KwsInvalidConnectionError,
+    );
 
     // kws.emitTo reports each failure on the sender as an `error` event, with the data.
-    const errors = log.of(kws[0].uuid, KwsEvent.Error);
+    const errors = users.log.of(kws[0].uuid, KwsEvent.Error);
     expect(errors).toHaveLength(1);
     expect(errors[0].error).toBeInstanceOf(KwsInvalidConnectionError);
     expect(errors[0].data.toString()).toBe('x');
@@ -143,7 +102,7 @@ describe('messaging', () => {
     process.on('unhandledRejection', onUnhandled);
     void kws[0].emitTo('ghost', 'lost');
     await eventually(
-      () => log.of(kws[0].uuid, KwsEvent.Error),
+      () => users.log.of(kws[0].uuid, KwsEvent.Error),
       (errors) => errors.length === 1,
     );
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -160,19 +119,19 @@ describe('messaging', () => {
     expect(failed).toEqual(['ghost-1', 'ghost-2']);
     expect((await three[1].next()).text).toBe('list');
     expect((await three[2].next()).text).toBe('list');
-    const errors = log.of(kws[0].uuid, KwsEvent.Error);
+    const errors = users.log.of(kws[0].uuid, KwsEvent.Error);
     expect(errors.map((e) => (e.error as KwsInvalidConnectionError).uuid)).toEqual([
       'ghost-1',
       'ghost-2',
     ]);
-    expect(await server.emitToList([kws[1].uuid], 'server list')).toEqual([]);
+    expect(await users.server.emitToList([kws[1].uuid], 'server list')).toEqual([]);
     expect((await three[1].next()).text).toBe('server list');
   });
 
   it('KwsServer.fire runs the listener once per connection (10 connections, 10 runs)', async () => {
     const { kws } = await open(10);
-    await server.fire('custom', 'payload');
-    const fired = log.named('custom');
+    await users.server.fire('custom', 'payload');
+    const fired = users.log.named('custom');
     expect(fired).toHaveLength(10);
     expect(new Set(fired.map((e) => e.socketUUID))).toEqual(new Set(kws.map((k) => k.uuid)));
     expect(fired.every((e) => e.data.toString() === 'payload')).toBe(true);
@@ -182,10 +141,10 @@ describe('messaging', () => {
     const { clients: two, kws } = await open(2);
     two[0].send('fire:custom');
     await eventually(
-      () => log.named('custom'),
+      () => users.log.named('custom'),
       (events) => events.length === 1,
     );
-    const [event] = log.named('custom');
+    const [event] = users.log.named('custom');
     expect(event.socketUUID).toBe(kws[0].uuid);
     expect(event.data.toString()).toBe('fired');
   });

@@ -1,49 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KwsEvent, KwsServer, type Kws } from '../../src/index.js';
-import { EventLog } from '../apps/event-log.js';
-import { echoApp } from '../apps/echo.app.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { connectMany, eventually, type TestClient } from '../helpers/ws-client.js';
+import { describe, expect, it } from 'vitest';
+import { KwsEvent } from '../../src/index.js';
+import { useEchoUsers } from '../helpers/echo-users.js';
+import { eventually, type TestClient } from '../helpers/ws-client.js';
 
 describe('rooms', () => {
-  let running: RunningApp;
-  let log: EventLog;
-  let server: KwsServer;
-  let clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    running = await startApp(echoApp({ path: '/ws/:id' }));
-    log = running.app.get(EventLog);
-    server = running.app.get(KwsServer);
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.map((client) => client.close()));
-    clients = [];
-    await eventually(
-      () => server.localCount,
-      (count) => count === 0,
-    );
-    log.clear();
-  });
-
-  afterAll(async () => {
-    await running.app.close();
-  });
-
-  async function open(count: number): Promise<{ clients: TestClient[]; kws: Kws[] }> {
-    clients = await connectMany((i) => running.wsUrl(`/ws/user${i}`), count);
-    const connected = await eventually(
-      () => log.named(KwsEvent.Connect),
-      (events) => events.length === count,
-    );
-    const byId = new Map(connected.map((event) => [event.kws.params('id'), event.kws]));
-    return { clients, kws: clients.map((_, i) => byId.get(`user${i}`)!) };
-  }
+  const users = useEchoUsers();
+  const open = (count: number) => users.open(count);
 
   /** What each client received, after a marker broadcast to everyone has arrived. */
   async function receivedBy(all: TestClient[]): Promise<string[][]> {
-    await server.broadcast('marker');
+    await users.server.broadcast('marker');
     await Promise.all(
       all.map((client) =>
         eventually(
@@ -62,8 +28,8 @@ describe('rooms', () => {
     kws[1].join('blue');
     kws[2].join('red');
     await kws[0].broadcastTo('blue', 'to blue, not me', true);
-    await server.broadcast('to red', { room: 'red' });
-    await server.broadcast('to nobody', { room: 'empty' });
+    await users.server.broadcast('to red', { room: 'red' });
+    await users.server.broadcast('to nobody', { room: 'empty' });
     expect(await receivedBy(all)).toEqual([[], ['to blue, not me', 'to red'], ['to red'], []]);
     expect(kws[1].rooms().sort()).toEqual(['blue', 'red']);
     expect(kws[1].inRoom('red')).toBe(true);
@@ -76,7 +42,7 @@ describe('rooms', () => {
     kws[0].leave('lobby');
     expect(kws[0].inRoom('lobby')).toBe(false);
     const roomsAtDisconnect: string[][] = [];
-    const off = server.on(
+    const off = users.server.on(
       KwsEvent.Disconnect,
       ({ kws: gone }) => void roomsAtDisconnect.push(gone.rooms()),
     );
@@ -87,7 +53,7 @@ describe('rooms', () => {
     );
     off();
     expect(roomsAtDisconnect).toEqual([['lobby']]);
-    expect(await server.broadcast('lobby news', { room: 'lobby' })).toEqual([]);
+    expect(await users.server.broadcast('lobby news', { room: 'lobby' })).toEqual([]);
     expect(await receivedBy(all.slice(0, 2))).toEqual([[], ['lobby news']]);
   });
 
@@ -95,7 +61,7 @@ describe('rooms', () => {
     const { clients: all, kws } = await open(2);
     kws[1].join('renamed');
     await kws[1].setUUID('bob');
-    await server.broadcast('still a member', { room: 'renamed' });
+    await users.server.broadcast('still a member', { room: 'renamed' });
     expect(await receivedBy(all)).toEqual([[], ['still a member']]);
   });
 });
