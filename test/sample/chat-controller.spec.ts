@@ -1,28 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { join, nextJson, type ChatUser } from './chat-users.js';
-import { startSample, type RunningSample } from './start-sample.js';
+import { describe, expect, it } from 'vitest';
+import { nextJson } from './chat-users.js';
+import { useSample } from './start-sample.js';
 
 describe('the sample chat over HTTP (ChatController with KwsServer)', () => {
-  let sample: RunningSample;
-  const users: ChatUser[] = [];
-
-  beforeEach(async () => {
-    sample = await startSample();
-  });
-
-  afterEach(async () => {
-    for (const user of users.splice(0)) user.client.socket.terminate();
-    await sample.app.close();
-  });
-
-  async function joinAs(id: string): Promise<ChatUser> {
-    const user = await join(sample.wsUrl, id);
-    users.push(user);
-    return user;
-  }
+  const session = useSample();
+  const joinAs = (id: string) => session.joinAs(id);
 
   async function onlineUsers(): Promise<Array<{ id: string; uuid: string }>> {
-    const response = await fetch(sample.httpUrl('/users'));
+    const response = await fetch(session.sample.httpUrl('/users'));
     expect(response.status).toBe(200);
     return (await response.json()) as Array<{ id: string; uuid: string }>;
   }
@@ -53,7 +38,7 @@ describe('the sample chat over HTTP (ChatController with KwsServer)', () => {
     const bob = await joinAs('bob');
     await alice.client.next(); // bob's arrival
 
-    const response = await fetch(sample.httpUrl('/announcements'), {
+    const response = await fetch(session.sample.httpUrl('/announcements'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'Maintenance at noon' }),
@@ -73,14 +58,14 @@ describe('the sample chat over HTTP (ChatController with KwsServer)', () => {
 
   it('POST /announcements without text is a 400 and sends nothing', async () => {
     const alice = await joinAs('alice');
-    const response = await fetch(sample.httpUrl('/announcements'), {
+    const response = await fetch(session.sample.httpUrl('/announcements'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: '  ' }),
     });
     expect(response.status).toBe(400);
     // The next thing alice hears is a later announcement, not an empty one.
-    await fetch(sample.httpUrl('/announcements'), {
+    await fetch(session.sample.httpUrl('/announcements'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'real one' }),

@@ -1,25 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chatMessage, join, nextJson, skip, type ChatUser } from './chat-users.js';
-import { startSample, type RunningSample } from './start-sample.js';
+import { describe, expect, it } from 'vitest';
+import { chatMessage, nextJson, skip } from './chat-users.js';
+import { useSample } from './start-sample.js';
 
 describe('the sample chat over WebSocket', () => {
-  let sample: RunningSample;
-  const users: ChatUser[] = [];
-
-  beforeEach(async () => {
-    sample = await startSample();
-  });
-
-  afterEach(async () => {
-    for (const user of users.splice(0)) user.client.socket.terminate();
-    await sample.app.close();
-  });
-
-  async function joinAs(id: string): Promise<ChatUser> {
-    const user = await join(sample.wsUrl, id);
-    users.push(user);
-    return user;
-  }
+  const session = useSample();
+  const joinAs = (id: string) => session.joinAs(id);
 
   it('welcomes a newcomer and tells everyone else, but not the newcomer, about it', async () => {
     const alice = await joinAs('alice');

@@ -1,6 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach } from 'vitest';
 import { createApp } from '../../sample/create-app.js';
+import { join, type ChatUser } from './chat-users.js';
 
 export interface RunningSample {
   app: NestExpressApplication;
@@ -22,5 +24,38 @@ export async function startSample(port = 0): Promise<RunningSample> {
     port: bound,
     wsUrl: (path) => `ws://127.0.0.1:${bound}${path}`,
     httpUrl: (path) => `http://127.0.0.1:${bound}${path}`,
+  };
+}
+
+export interface SampleSession {
+  /** The sample started for the current test. */
+  readonly sample: RunningSample;
+  /** Joins the chat as `id`; the socket is cut after the test. */
+  joinAs(id: string): Promise<ChatUser>;
+}
+
+/** A fresh sample app for each test of the describe block, and the users it joined. */
+export function useSample(): SampleSession {
+  let sample: RunningSample;
+  const users: ChatUser[] = [];
+
+  beforeEach(async () => {
+    sample = await startSample();
+  });
+
+  afterEach(async () => {
+    for (const user of users.splice(0)) user.client.socket.terminate();
+    await sample.app.close();
+  });
+
+  return {
+    get sample() {
+      return sample;
+    },
+    async joinAs(id) {
+      const user = await join(sample.wsUrl, id);
+      users.push(user);
+      return user;
+    },
   };
 }
