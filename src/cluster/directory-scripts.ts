@@ -38,6 +38,14 @@ local function claim(node, uuid)
   redis.call('SADD', p .. ':conns:' .. node, uuid)
   return true
 end
+-- Claims ARGV[first..] for the node; returns the uuids a live node holds.
+local function claimFrom(node, first)
+  local taken = {}
+  for i = first, #ARGV do
+    if not claim(node, ARGV[i]) then taken[#taken + 1] = ARGV[i] end
+  end
+  return taken
+end
 `;
 
 /**
@@ -49,20 +57,11 @@ local node = ARGV[2]
 redis.call('SET', p .. ':alive:' .. node, '1', 'PX', ARGV[3])
 redis.call('SADD', p .. ':nodes', node)
 forget(node)
-local taken = {}
-for i = 4, #ARGV do
-  if not claim(node, ARGV[i]) then taken[#taken + 1] = ARGV[i] end
-end
-return taken`;
+return claimFrom(node, 4)`;
 
 /** ARGV: p, node, uuid... Claims each uuid for the node; returns the ones a live node holds. */
 export const CLAIM_ALL = `${HELPERS}
-local node = ARGV[2]
-local taken = {}
-for i = 3, #ARGV do
-  if not claim(node, ARGV[i]) then taken[#taken + 1] = ARGV[i] end
-end
-return taken`;
+return claimFrom(ARGV[2], 3)`;
 
 /** ARGV: p, node, from, to. Claims \`to\` and releases \`from\`; 0 when a live node holds \`to\`. */
 export const RENAME = `${HELPERS}
