@@ -296,7 +296,7 @@ function outbound(data: KwsData, type: KwsMessageType | undefined): KwsOutbound 
 }
 
 /** Cuts a close reason to what fits a control frame, without splitting a UTF-8 character. */
-export function capReason(reason: string): string {
+function capReason(reason: string): string {
   let bytes = Buffer.from(reason);
   if (bytes.length <= MAX_CLOSE_REASON_BYTES) return reason;
   bytes = bytes.subarray(0, MAX_CLOSE_REASON_BYTES);

@@ -5,7 +5,7 @@ import { ERROR_LISTENER_FAILED, LISTENER_FAILED } from '../kws.messages.js';
 import { KwsEventPayloadImpl } from './kws-event-payload.js';
 import { KwsListenerRegistry } from './kws-listener.registry.js';
 
-export const NO_DATA = Buffer.alloc(0);
+const NO_DATA = Buffer.alloc(0);
 
 /**
  * Runs the listeners of an event for one connection. A listener that throws or rejects is

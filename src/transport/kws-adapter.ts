@@ -15,7 +15,7 @@ import {
   SHUTDOWN_CLOSE_REASON,
 } from '../kws.constants.js';
 import { ENDPOINT_READY, NO_HTTP_SERVER } from '../kws.messages.js';
-import { compilePath, type KwsRouteParams, type PathMatcher } from './path-matcher.js';
+import { compilePath, type KwsRouteParams } from './path-matcher.js';
 import { judgeUpgrade, writeRefusal } from './upgrade-gate.js';
 
 /** Options of `KwsAdapter.create` (also what a `@WebSocketGateway({...})` passes). */
@@ -49,7 +49,6 @@ export class KwsTransport extends EventEmitter {
   constructor(
     readonly wss: WebSocketServer,
     readonly httpServer: Server,
-    readonly matcher: PathMatcher,
     readonly standalone: boolean,
     readonly detach: () => void,
     clientTracking: boolean,
@@ -120,7 +119,6 @@ export class KwsAdapter implements WebSocketAdapter<KwsTransport, WebSocket, Kws
     const transport = new KwsTransport(
       wss,
       httpServer,
-      matcher,
       standalone,
       detach,
       options.clientTracking ?? true,
