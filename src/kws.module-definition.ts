@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { KwsModuleOptions } from './interfaces/kws-module-options.interface.js';
+import type { KwsModuleOptions } from './kws-module-options.interface.js';
 
 export const {
   ConfigurableModuleClass: ConfigurableKwsModule,

@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { LocalKwsBroker } from './broker/local-kws-broker.js';
-import { KwsRedisBroker } from './cluster/redis-kws-broker.js';
-import type { KwsModuleOptions } from './interfaces/kws-module-options.interface.js';
+import { LocalKwsBroker } from './broker/local.broker.js';
+import { KwsRedisBroker } from './cluster/redis.broker.js';
+import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { ConfigurableKwsModule, KWS_BROKER, KWS_MODULE_OPTIONS } from './kws.module-definition.js';
-import { KwsEventDispatcher } from './listeners/kws-event.dispatcher.js';
-import { KwsListenerExplorer } from './listeners/kws-listener.explorer.js';
-import { KwsListenerRegistry } from './listeners/kws-listener.registry.js';
-import { KwsConnectionPool } from './server/kws-connection-pool.js';
-import { KwsEndpoint } from './server/kws-endpoint.js';
+import { KwsEventDispatcher } from './events/event.dispatcher.js';
+import { KwsListenerExplorer } from './events/listener.explorer.js';
+import { KwsListenerRegistry } from './events/listener.registry.js';
+import { KwsConnectionPool } from './server/connection.pool.js';
+import { KwsEndpoint } from './server/kws.endpoint.js';
 import { KwsServer } from './server/kws.server.js';
 
 /**

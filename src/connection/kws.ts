@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
 import { KwsError } from '../errors/kws.error.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
-import type { KwsAttributes } from '../interfaces/kws-module-options.interface.js';
+import type { KwsAttributes } from '../kws-module-options.interface.js';
 import {
   CloseCode,
   DEFAULT_CLOSE_REASON,
@@ -11,9 +11,9 @@ import {
   MAX_CLOSE_REASON_BYTES,
 } from '../kws.constants.js';
 import { INVALID_UUID } from '../kws.messages.js';
-import type { KwsContext } from './kws-context.js';
-import { KwsOutbound, toBuffer } from './kws-outbound.js';
-import type { KwsRequest } from './kws-request.js';
+import type { KwsContext } from './kws.context.js';
+import { KwsOutbound, toBuffer } from './outbound.message.js';
+import type { KwsRequest } from './request.data.js';
 
 /** Anything that can be sent: text goes as a text frame, bytes as a binary frame (unless `type` says otherwise). */
 export type KwsData = string | Buffer | ArrayBuffer | ArrayBufferView;

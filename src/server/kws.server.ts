@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kws, KwsData } from '../connection/kws.js';
-import { KwsOutbound, toBuffer } from '../connection/kws-outbound.js';
-import type { KwsBroker } from '../interfaces/kws-broker.interface.js';
-import type { KwsListener } from '../interfaces/kws-event-payload.interface.js';
+import { KwsOutbound, toBuffer } from '../connection/outbound.message.js';
+import type { KwsBroker } from '../broker/kws-broker.interface.js';
+import type { KwsListener } from '../events/kws-event-payload.interface.js';
 import { CloseCode, DEFAULT_CLOSE_REASON, KwsMessageType } from '../kws.constants.js';
 import { KWS_BROKER } from '../kws.module-definition.js';
-import { KwsListenerRegistry } from '../listeners/kws-listener.registry.js';
-import { KwsConnectionPool } from './kws-connection-pool.js';
+import { KwsListenerRegistry } from '../events/listener.registry.js';
+import { KwsConnectionPool } from './connection.pool.js';
 
 /** Options of `KwsServer.broadcast`. */
 export interface KwsBroadcastOptions {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Kws } from '../connection/kws.js';
-import type { KwsOutbound } from '../connection/kws-outbound.js';
+import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
-import { KwsEventDispatcher } from '../listeners/kws-event.dispatcher.js';
+import { KwsEventDispatcher } from '../events/event.dispatcher.js';
 
 /**
  * The connections of this node, by uuid, and the operations on them that a broker delivers

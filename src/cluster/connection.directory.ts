@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import * as scripts from './directory-scripts.js';
+import * as scripts from './directory.scripts.js';
 
 /** uuids per CLAIM_ALL call, so a rejoin with many connections never blocks Redis for long. */
 const CLAIM_BATCH = 1_000;

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { Kws } from '../connection/kws.js';
-import type { KwsOutbound } from '../connection/kws-outbound.js';
+import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
-import type { KwsSlowConsumerPolicy } from '../interfaces/kws-module-options.interface.js';
+import type { KwsSlowConsumerPolicy } from '../kws-module-options.interface.js';
 import { CloseCode } from '../kws.constants.js';
 import { SLOW_CONSUMER } from '../kws.messages.js';
 import { rawSocketOf } from './ws-internals.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { KwsListener } from '../interfaces/kws-event-payload.interface.js';
+import type { KwsListener } from './kws-event-payload.interface.js';
 
 const NONE: readonly KwsListener[] = Object.freeze([]);
 

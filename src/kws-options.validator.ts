@@ -1,5 +1,5 @@
 import { KwsError } from './errors/kws.error.js';
-import type { KwsModuleOptions } from './interfaces/kws-module-options.interface.js';
+import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { INVALID_OPTION } from './kws.messages.js';
 
 /** Fails at bootstrap with a clear message instead of misbehaving at the first connection. */

@@ -1,7 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { KwsAllowUpgrade, KwsAttributes } from '../interfaces/kws-module-options.interface.js';
+import type { KwsAllowUpgrade, KwsAttributes } from '../kws-module-options.interface.js';
 import { UPGRADE_REFUSAL_FAILED } from '../kws.messages.js';
 
 /** The answer of the gate: accept (with optional attributes) or refuse with an HTTP status. */

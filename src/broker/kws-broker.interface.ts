@@ -1,5 +1,5 @@
-import type { KwsConnectionPool } from '../server/kws-connection-pool.js';
-import type { KwsOutbound } from '../connection/kws-outbound.js';
+import type { KwsConnectionPool } from '../server/connection.pool.js';
+import type { KwsOutbound } from '../connection/outbound.message.js';
 
 /**
  * The one seam for every operation that crosses connections. The default broker works inside the

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { PerMessageDeflateOptions } from 'ws';
-import type { KwsClusterOptions } from '../cluster/kws-cluster-options.interface.js';
-import type { KwsBrokerFactory } from './kws-broker.interface.js';
+import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
+import type { KwsBrokerFactory } from './broker/kws-broker.interface.js';
 
 /** Attributes handed to a connection before `connect` fires. */
 export type KwsAttributes = Record<string, unknown>;

@@ -1,7 +1,7 @@
-import type { KwsOutbound } from '../connection/kws-outbound.js';
+import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
-import type { KwsBroker } from '../interfaces/kws-broker.interface.js';
-import type { KwsConnectionPool } from '../server/kws-connection-pool.js';
+import type { KwsBroker } from './kws-broker.interface.js';
+import type { KwsConnectionPool } from '../server/connection.pool.js';
 
 /** The default broker: one node, everything in process. */
 export class LocalKwsBroker implements KwsBroker {

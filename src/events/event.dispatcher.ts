@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Kws } from '../connection/kws.js';
 import { KwsEvent } from '../kws.constants.js';
 import { ERROR_LISTENER_FAILED, LISTENER_FAILED } from '../kws.messages.js';
-import { KwsEventPayloadImpl } from './kws-event-payload.js';
-import { KwsListenerRegistry } from './kws-listener.registry.js';
+import { KwsEventPayloadImpl } from './event.payload.js';
+import { KwsListenerRegistry } from './listener.registry.js';
 
 const NO_DATA = Buffer.alloc(0);
 

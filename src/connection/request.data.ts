@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { KwsRouteParams } from '../transport/path-matcher.js';
+import type { KwsRouteParams } from '../transport/path.matcher.js';
 
 /**
  * What a connection keeps of its upgrade request: params, the raw URL, headers and the peer

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { KwsOutbound } from '../connection/kws-outbound.js';
+import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsError } from '../errors/kws.error.js';
 import { KwsClusterUnavailableError } from '../errors/kws-cluster-unavailable.error.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
 import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
-import type { KwsBroker, KwsBrokerFactory } from '../interfaces/kws-broker.interface.js';
+import type { KwsBroker, KwsBrokerFactory } from '../broker/kws-broker.interface.js';
 import { CloseCode } from '../kws.constants.js';
 import {
   CLUSTER_BAD_TTL,
@@ -13,11 +13,11 @@ import {
   CLUSTER_JOINED,
   CLUSTER_UUID_TAKEN,
 } from '../kws.messages.js';
-import type { KwsConnectionPool } from '../server/kws-connection-pool.js';
-import { ClusterInbox } from './cluster-inbox.js';
-import { ClusterMessageType, type ClusterMessage } from './cluster-messages/cluster-message.js';
-import { encodeClusterMessage } from './cluster-messages/codec.js';
-import { ConnectionDirectory } from './connection-directory.js';
+import type { KwsConnectionPool } from '../server/connection.pool.js';
+import { ClusterInbox } from './cluster.inbox.js';
+import { ClusterMessageType, type ClusterMessage } from './messages/cluster-message.js';
+import { encodeClusterMessage } from './messages/cluster-message.codec.js';
+import { ConnectionDirectory } from './connection.directory.js';
 import {
   DEFAULT_CLUSTER_KEY_PREFIX,
   DEFAULT_HEARTBEAT_INTERVAL,
@@ -25,8 +25,8 @@ import {
   DEFAULT_REQUEST_TIMEOUT,
   type KwsClusterOptions,
 } from './kws-cluster-options.interface.js';
-import { PendingRequests, type NodeReply } from './pending-requests.js';
-import { createRedisConnections, type RedisConnections } from './redis-connections.js';
+import { PendingRequests, type NodeReply } from './pending-requests.registry.js';
+import { createRedisConnections, type RedisConnections } from './redis.connections.js';
 
 /**
  * The cluster twin of `LocalKwsBroker`: every node of the app shares one Redis. Local targets are

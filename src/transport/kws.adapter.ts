@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Observable } from 'rxjs';
-import type { KwsAllowUpgrade, KwsAttributes } from '../interfaces/kws-module-options.interface.js';
+import type { KwsAllowUpgrade, KwsAttributes } from '../kws-module-options.interface.js';
 import {
   CloseCode,
   DEFAULT_MAX_PAYLOAD,
@@ -15,8 +15,8 @@ import {
   SHUTDOWN_CLOSE_REASON,
 } from '../kws.constants.js';
 import { ENDPOINT_READY, NO_HTTP_SERVER } from '../kws.messages.js';
-import { compilePath, type KwsRouteParams } from './path-matcher.js';
-import { judgeUpgrade, writeRefusal } from './upgrade-gate.js';
+import { compilePath, type KwsRouteParams } from './path.matcher.js';
+import { judgeUpgrade, writeRefusal } from './upgrade.gate.js';
 
 /** Options of `KwsAdapter.create` (also what a `@WebSocketGateway({...})` passes). */
 export interface KwsAdapterOptions {

@@ -10,15 +10,12 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { Kws } from '../connection/kws.js';
-import type { KwsContext } from '../connection/kws-context.js';
-import { KwsRequest } from '../connection/kws-request.js';
-import { newUuid } from '../connection/kws-uuid.js';
+import type { KwsContext } from '../connection/kws.context.js';
+import { KwsRequest } from '../connection/request.data.js';
+import { newUuid } from '../connection/uuid.js';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
-import type { KwsBroker } from '../interfaces/kws-broker.interface.js';
-import type {
-  KwsAttributes,
-  KwsModuleOptions,
-} from '../interfaces/kws-module-options.interface.js';
+import type { KwsBroker } from '../broker/kws-broker.interface.js';
+import type { KwsAttributes, KwsModuleOptions } from '../kws-module-options.interface.js';
 import {
   CloseCode,
   DEFAULT_PING_INTERVAL,
@@ -29,14 +26,14 @@ import {
   SHUTDOWN_CLOSE_REASON,
 } from '../kws.constants.js';
 import { KWS_BROKER, KWS_MODULE_OPTIONS } from '../kws.module-definition.js';
-import { validateKwsOptions } from '../kws-options.validation.js';
+import { validateKwsOptions } from '../kws-options.validator.js';
 import { NO_HTTP_SERVER, PEER_CLOSED } from '../kws.messages.js';
-import { KwsEventDispatcher } from '../listeners/kws-event.dispatcher.js';
-import { KwsAdapter, type KwsTransport } from '../transport/kws-adapter.js';
-import { KwsFrameWriter } from '../transport/kws-frame-writer.js';
-import { KwsHeartbeat } from '../transport/kws-heartbeat.js';
-import type { KwsRouteParams } from '../transport/path-matcher.js';
-import { KwsConnectionPool } from './kws-connection-pool.js';
+import { KwsEventDispatcher } from '../events/event.dispatcher.js';
+import { KwsAdapter, type KwsTransport } from '../transport/kws.adapter.js';
+import { KwsFrameWriter } from '../transport/frame.writer.js';
+import { KwsHeartbeat } from '../transport/heartbeat.js';
+import type { KwsRouteParams } from '../transport/path.matcher.js';
+import { KwsConnectionPool } from './connection.pool.js';
 
 /** Lets the shared socket handlers below find their connection without a closure per socket. */
 const KWS = Symbol('kws');

@@ -4,7 +4,7 @@ import {
   type KwsClusterOptions,
   type KwsRedisClientLike,
 } from './kws-cluster-options.interface.js';
-import { loadIoredis } from './load-ioredis.js';
+import { loadIoredis } from './ioredis.loader.js';
 
 /** The two connections a node holds: one for commands, one subscribed to its channels. */
 export interface RedisConnections {

@@ -3,8 +3,8 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { KWS_LISTENER_METADATA } from '../kws.constants.js';
 import { REQUEST_SCOPED_LISTENER } from '../kws.messages.js';
-import type { KwsListener } from '../interfaces/kws-event-payload.interface.js';
-import { KwsListenerRegistry } from './kws-listener.registry.js';
+import type { KwsListener } from './kws-event-payload.interface.js';
+import { KwsListenerRegistry } from './listener.registry.js';
 
 /** Finds every `@OnKwsEvent` method of every provider and controller and registers it. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
 import { CloseCode } from '../kws.constants.js';
 import { PONG_TIMEOUT } from '../kws.messages.js';
-import type { KwsConnectionPool } from '../server/kws-connection-pool.js';
+import type { KwsConnectionPool } from '../server/connection.pool.js';
 
 /**
  * Pings every connection each `interval` ms and terminates those that have not answered within

@@ -1,5 +1,5 @@
 import type { Kws } from '../connection/kws.js';
-import type { KwsEventPayload } from '../interfaces/kws-event-payload.interface.js';
+import type { KwsEventPayload } from './kws-event-payload.interface.js';
 
 /** One payload per dispatch, shared by all the listeners of that event. */
 export class KwsEventPayloadImpl implements KwsEventPayload {

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { KwsOutbound } from '../connection/kws-outbound.js';
-import type { KwsConnectionPool } from '../server/kws-connection-pool.js';
-import { ClusterMessageType, type ClusterMessage } from './cluster-messages/cluster-message.js';
-import { decodeClusterMessage, encodeClusterMessage } from './cluster-messages/codec.js';
-import type { ConnectionDirectory } from './connection-directory.js';
-import type { PendingRequests } from './pending-requests.js';
+import { KwsOutbound } from '../connection/outbound.message.js';
+import type { KwsConnectionPool } from '../server/connection.pool.js';
+import { ClusterMessageType, type ClusterMessage } from './messages/cluster-message.js';
+import { decodeClusterMessage, encodeClusterMessage } from './messages/cluster-message.codec.js';
+import type { ConnectionDirectory } from './connection.directory.js';
+import type { PendingRequests } from './pending-requests.registry.js';
 
 /**
  * What arrives on this node from the others: delivers it to the local pool and answers requests.
