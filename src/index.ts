@@ -1,11 +1,30 @@
 import 'reflect-metadata';
 
 export { KwsModule } from './kws.module.js';
-export { KWS_MODULE_OPTIONS, KWS_BROKER } from './kws.module-definition.js';
-export { OnKwsEvent } from './events/on-kws-event.decorator.js';
+export {
+  KWS_MODULE_OPTIONS,
+  KWS_BROKER,
+  InjectKwsServer,
+  getKwsServerToken,
+} from './kws.module-definition.js';
+export {
+  OnKwsEvent,
+  OnKwsEndpoint,
+  type OnKwsEventOptions,
+} from './events/on-kws-event.decorator.js';
+export { KwsPayload } from './events/kws-payload.decorator.js';
+export { JsonKwsParser } from './events/json.parser.js';
+export type {
+  KwsParser,
+  KwsPacket,
+  KwsEventPacket,
+  KwsAckPacket,
+  KwsAckError as KwsAckErrorPayload,
+  KwsSessionPacket,
+} from './events/kws-packet.interface.js';
 export { KwsEvent, KwsMessageType, CloseCode } from './kws.constants.js';
 export type { KwsBuiltInEvent } from './kws.constants.js';
-export { Kws, type KwsData } from './connection/kws.js';
+export { Kws, type KwsData, type KwsMessage, type KwsRequestOptions } from './connection/kws.js';
 export { KwsServer, type KwsBroadcastOptions } from './server/kws.server.js';
 export { LocalKwsBroker } from './broker/local.broker.js';
 export { KwsRedisBroker } from './cluster/redis.broker.js';

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { PerMessageDeflateOptions } from 'ws';
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
 import type { KwsBrokerFactory } from './broker/kws-broker.interface.js';
+import type { KwsParser } from './events/kws-packet.interface.js';
 
 /** Attributes handed to a connection before `connect` fires. */
 export type KwsAttributes = Record<string, unknown>;
@@ -21,6 +22,25 @@ export type KwsSlowConsumerPolicy = 'close' | 'drop';
 
 /** Options of `KwsModule.forRoot()`. */
 export interface KwsModuleOptions {
+  /**
+   * Names the endpoint when an app has several (`@OnKwsEvent(e, { endpoint })`,
+   * `@InjectKwsServer(name)`). Default: the unnamed endpoint.
+   */
+  name?: string;
+  /**
+   * Named events: `'json'` (the `{ event, data, id }` protocol of docs/protocol.md) or a codec of
+   * your own. Without it every frame is a raw `message` event, as in the Go package.
+   */
+  parser?: 'json' | KwsParser;
+  /** Milliseconds `request()` waits for a client's acknowledgement. Default 5 000. */
+  requestTimeout?: number;
+  /** Requests one connection may have waiting for an acknowledgement. Default 256. */
+  maxPendingRequests?: number;
+  /**
+   * Milliseconds the endpoint waits for async `connect` listeners before it reads the
+   * connection's first message. Default 10 000.
+   */
+  connectTimeout?: number;
   /** URL path of the endpoint, with `:name` params (e.g. `/ws/:id`). Default `/ws`. */
   path?: string;
   /** Serve on a port of its own instead of the app's HTTP server. */

@@ -1,5 +1,7 @@
 /** Metadata key under which `@OnKwsEvent` stores the event names of a method. */
 export const KWS_LISTENER_METADATA = 'kws:listener';
+/** Metadata key of `@OnKwsEndpoint` on a class. */
+export const KWS_ENDPOINT_METADATA = 'kws:endpoint';
 
 /** The events the library fires itself; any other string is a custom event. */
 export const KwsEvent = {
@@ -10,7 +12,15 @@ export const KwsEvent = {
   Connect: 'connect',
   Close: 'close',
   Error: 'error',
+  Resume: 'resume',
 } as const;
+
+/** Built-in names a client may never fire with a named-event packet. */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set(Object.values(KwsEvent));
+/** Longest event name a client may send. */
+export const MAX_EVENT_NAME_LENGTH = 128;
+/** The unnamed endpoint's name in the listener registry. */
+export const DEFAULT_ENDPOINT = '';
 
 /** One of the built-in event names. */
 export type KwsBuiltInEvent = (typeof KwsEvent)[keyof typeof KwsEvent];
@@ -30,6 +40,9 @@ export const DEFAULT_PING_INTERVAL = 25_000;
 export const DEFAULT_PONG_TIMEOUT = 20_000;
 export const DEFAULT_SEND_BUFFER_LIMIT = 4 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_TIMEOUT = 250;
+export const DEFAULT_REQUEST_TIMEOUT = 5_000;
+export const DEFAULT_CONNECT_TIMEOUT = 10_000;
+export const DEFAULT_MAX_PENDING_REQUESTS = 256;
 
 /** RFC 6455 close codes used by the library. */
 export const CloseCode = {

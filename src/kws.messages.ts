@@ -15,8 +15,8 @@ export const SLOW_CONSUMER = (bytes: number, limit: number) =>
   `The peer is not reading: ${bytes} bytes queued, over the send buffer limit of ${limit}.`;
 export const PEER_CLOSED = (code: number, reason: string) =>
   `The connection closed with code ${code}${reason ? ` (${reason})` : ''}.`;
-export const REQUEST_SCOPED_LISTENER = (className: string) =>
-  `${className} is request-scoped: its @OnKwsEvent listeners are ignored (WebSocket events have no request scope).`;
+export const SCOPED_LISTENER = (className: string) =>
+  `${className} is request-scoped: its @OnKwsEvent listeners get a new instance per event (the event's payload is the REQUEST).`;
 export const NO_HTTP_SERVER =
   'KwsModule found no HTTP server to attach to: call app.listen()/app.init() on an HTTP app, or set the "port" option.';
 export const ENDPOINT_READY = (where: string) => `WebSocket endpoint ready on ${where}`;
@@ -35,3 +35,16 @@ export const CLUSTER_BAD_TTL = (interval: number, ttl: number) =>
   `cluster.nodeTtl (${ttl} ms) must be at least twice cluster.heartbeatInterval (${interval} ms), so one late heartbeat does not make a live node look dead.`;
 export const INVALID_OPTION = (name: string, value: unknown, expected: string) =>
   `KwsModule option "${name}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}.`;
+export const REQUEST_TIMED_OUT = (event: string, ms: number) =>
+  `No acknowledgement for "${event}" within ${ms} ms.`;
+export const TOO_MANY_PENDING_REQUESTS = (limit: number) =>
+  `Too many requests waiting for an acknowledgement on this connection (limit ${limit}).`;
+export const UNKNOWN_EVENT = 'No such event';
+export const INTERNAL_ERROR = 'Internal error';
+export const MALFORMED_PACKET = (why: string) => `Malformed packet: ${why}.`;
+export const CONNECT_TIMED_OUT = (uuid: string, ms: number) =>
+  `"connect" listeners of ${uuid} did not settle within ${ms} ms; the connection is resumed anyway.`;
+export const UNKNOWN_ACK = (id: number) =>
+  `An acknowledgement for unknown request ${id} was ignored.`;
+export const CLUSTER_REQUEST_REMOTE = (uuid: string) =>
+  `KwsServer.request to ${uuid}: requests to a connection held by another node are not supported yet.`;

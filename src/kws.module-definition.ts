@@ -1,5 +1,19 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, Inject, type Provider } from '@nestjs/common';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
+import { KwsServer } from './server/kws.server.js';
+import { KWS_ENDPOINT_NAME } from './kws.tokens.js';
+
+export { KWS_BROKER } from './kws.tokens.js';
+
+/** The injection token of a named endpoint's `KwsServer` (the class itself for the unnamed one). */
+export function getKwsServerToken(name?: string): string | typeof KwsServer {
+  return name ? `KwsServer:${name}` : KwsServer;
+}
+
+/** Injects the `KwsServer` of a named endpoint: `@InjectKwsServer('admin') admin: KwsServer`. */
+export function InjectKwsServer(name?: string): PropertyDecorator & ParameterDecorator {
+  return Inject(getKwsServerToken(name));
+}
 
 export const {
   ConfigurableModuleClass: ConfigurableKwsModule,
@@ -8,11 +22,20 @@ export const {
   ASYNC_OPTIONS_TYPE: KWS_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<KwsModuleOptions>({ moduleName: 'Kws' })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras<{ isGlobal: boolean; name?: string }>(
+    { isGlobal: true, name: undefined },
+    (definition, { isGlobal, name }) => {
+      const endpointName: Provider = { provide: KWS_ENDPOINT_NAME, useValue: name ?? '' };
+      // A named endpoint exports its server under its own token, so several can live side by side.
+      const named: Provider[] = name
+        ? [{ provide: getKwsServerToken(name), useExisting: KwsServer }]
+        : [];
+      return {
+        ...definition,
+        global: isGlobal,
+        providers: [...(definition.providers ?? []), endpointName, ...named],
+        exports: name ? [getKwsServerToken(name)] : [KwsServer],
+      };
+    },
+  )
   .build();
-
-/** Injection token of the endpoint's broker (the seam for cross-connection operations). */
-export const KWS_BROKER = Symbol('KWS_BROKER');

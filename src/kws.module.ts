@@ -2,38 +2,63 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { LocalKwsBroker } from './broker/local.broker.js';
 import { KwsRedisBroker } from './cluster/redis.broker.js';
-import type { KwsModuleOptions } from './kws-module-options.interface.js';
-import { ConfigurableKwsModule, KWS_BROKER, KWS_MODULE_OPTIONS } from './kws.module-definition.js';
 import { KwsEventDispatcher } from './events/event.dispatcher.js';
+import { KwsListenerContextCreator } from './events/listener-context.creator.js';
 import { KwsListenerExplorer } from './events/listener.explorer.js';
 import { KwsListenerRegistry } from './events/listener.registry.js';
+import type { KwsModuleOptions } from './kws-module-options.interface.js';
+import { validateKwsOptions } from './kws-options.validator.js';
+import { ConfigurableKwsModule, KWS_MODULE_OPTIONS } from './kws.module-definition.js';
+import { KWS_BROKER, KWS_CONTEXT, KWS_ENDPOINT_NAME } from './kws.tokens.js';
 import { KwsConnectionPool } from './server/connection.pool.js';
+import { createKwsContext } from './server/kws-context.factory.js';
 import { KwsEndpoint } from './server/kws.endpoint.js';
 import { KwsServer } from './server/kws.server.js';
 
 /**
- * Socket.io-style events over plain WebSocket. `KwsModule.forRoot({ path: '/ws/:id' })` (or
- * `forRootAsync`) is all it takes: the endpoint attaches to the app's HTTP server at bootstrap.
+ * @internal What every endpoint of the app shares, once: the listener registry and the discovery
+ * that fills it (each `@OnKwsEvent` method is wrapped in Nest's pipeline once).
  */
 @Module({
   imports: [DiscoveryModule],
+  providers: [KwsListenerRegistry, KwsListenerContextCreator, KwsListenerExplorer],
+  exports: [KwsListenerRegistry],
+})
+export class KwsCoreModule {}
+
+/**
+ * Socket.io-style events over plain WebSocket. `KwsModule.forRoot({ path: '/ws/:id' })` (or
+ * `forRootAsync`) is all it takes: the endpoint attaches to the app's HTTP server at bootstrap.
+ * Each `forRoot` is one endpoint; give extra ones a `name`.
+ */
+@Module({
+  imports: [KwsCoreModule],
   providers: [
-    KwsListenerRegistry,
-    KwsListenerExplorer,
-    KwsEventDispatcher,
+    {
+      provide: KwsEventDispatcher,
+      useFactory: (registry: KwsListenerRegistry, name: string) =>
+        new KwsEventDispatcher(registry, name),
+      inject: [KwsListenerRegistry, KWS_ENDPOINT_NAME],
+    },
     KwsConnectionPool,
     {
       provide: KWS_BROKER,
       useFactory: (options: KwsModuleOptions, pool: KwsConnectionPool) => {
+        // The first provider built from the options checks them, before anything acts on them.
+        validateKwsOptions(options);
         if (options.broker) return options.broker(pool);
         if (options.cluster) return new KwsRedisBroker(pool, options.cluster);
         return new LocalKwsBroker(pool);
       },
       inject: [KWS_MODULE_OPTIONS, KwsConnectionPool],
     },
+    {
+      provide: KWS_CONTEXT,
+      useFactory: createKwsContext,
+      inject: [KWS_MODULE_OPTIONS, KWS_BROKER, KwsConnectionPool, KwsEventDispatcher],
+    },
     KwsServer,
     KwsEndpoint,
   ],
-  exports: [KwsServer, KwsListenerRegistry],
 })
 export class KwsModule extends ConfigurableKwsModule {}

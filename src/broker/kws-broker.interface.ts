@@ -1,5 +1,6 @@
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
+import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 
 /**
  * The one seam for every operation that crosses connections. The default broker works inside the
@@ -27,6 +28,11 @@ export interface KwsBroker {
    * its own node's).
    */
   broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]>;
+  /**
+   * Sends a named event to one uuid wherever it lives and resolves with the client's
+   * acknowledgement (`Kws.request`); rejects as `Kws.request` does.
+   */
+  emitWithAck(uuid: string, packet: KwsEventPacket, timeoutMs: number): Promise<unknown>;
   /** Runs the listeners of `event` once for every connection, on the node that holds it. */
   fire(event: string, data: Buffer): Promise<void>;
   /** Closes one connection wherever it lives; rejects with `KwsInvalidConnectionError`. */

@@ -1,4 +1,5 @@
 import type { KwsOutbound } from '../connection/outbound.message.js';
+import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
 import type { KwsBroker } from './kws-broker.interface.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
@@ -29,6 +30,12 @@ export class LocalKwsBroker implements KwsBroker {
 
   async broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]> {
     return this.pool.broadcast(message, except, room);
+  }
+
+  emitWithAck(uuid: string, packet: KwsEventPacket, timeoutMs: number): Promise<unknown> {
+    const kws = this.pool.get(uuid);
+    if (!kws) return Promise.reject(new KwsInvalidConnectionError(uuid));
+    return kws.request(packet, { timeout: timeoutMs });
   }
 
   async fire(event: string, data: Buffer): Promise<void> {

@@ -1,3 +1,4 @@
+import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { KwsOutbound } from '../connection/outbound.message.js';
@@ -8,6 +9,7 @@ import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js
 import type { KwsBroker, KwsBrokerFactory } from '../broker/kws-broker.interface.js';
 import { CloseCode } from '../kws.constants.js';
 import {
+  CLUSTER_REQUEST_REMOTE,
   CLUSTER_BAD_TTL,
   CLUSTER_CONNECTION_LOST,
   CLUSTER_JOINED,
@@ -150,6 +152,13 @@ export class KwsRedisBroker implements KwsBroker {
       data: message.data,
     });
     await this.request(id, replies, uuid, request, 'emitTo');
+  }
+
+  emitWithAck(uuid: string, packet: KwsEventPacket, timeoutMs: number): Promise<unknown> {
+    const kws = this.pool.get(uuid);
+    if (kws) return kws.request(packet, { timeout: timeoutMs });
+    // Cross-node requests need a reply channel of their own: not built yet.
+    return Promise.reject(new KwsError(CLUSTER_REQUEST_REMOTE(uuid)));
   }
 
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {

@@ -1,7 +1,9 @@
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsEventDispatcher } from '../events/event.dispatcher.js';
+import type { KwsParser } from '../events/kws-packet.interface.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsFrameWriter } from '../transport/frame.writer.js';
+import type { Kws } from './kws.js';
 
 /** What every connection of one endpoint shares: one object, referenced, never copied. */
 export interface KwsContext {
@@ -9,4 +11,10 @@ export interface KwsContext {
   readonly broker: KwsBroker;
   readonly pool: KwsConnectionPool;
   readonly writer: KwsFrameWriter;
+  /** Encodes packets (`emit({ event, data })`, acks, requests); JSON unless `parser` says otherwise. */
+  readonly parser: KwsParser;
+  /** Where an incoming data frame goes: `message` listeners, or the packet router with a parser. */
+  readonly receive: (kws: Kws, data: Buffer, isBinary: boolean) => void;
+  readonly requestTimeout: number;
+  readonly maxPendingRequests: number;
 }

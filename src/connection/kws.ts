@@ -11,12 +11,25 @@ import {
   MAX_CLOSE_REASON_BYTES,
 } from '../kws.constants.js';
 import { INVALID_UUID } from '../kws.messages.js';
+import type { KwsAckPacket, KwsEventPacket, KwsPacket } from '../events/kws-packet.interface.js';
 import type { KwsContext } from './kws.context.js';
-import { KwsOutbound, toBuffer } from './outbound.message.js';
+import {
+  KwsOutbound,
+  toBuffer,
+  toOutbound,
+  type KwsData,
+  type KwsMessage,
+} from './outbound.message.js';
+import { KwsPendingRequests } from './pending.requests.js';
 import type { KwsRequest } from './request.data.js';
 
-/** Anything that can be sent: text goes as a text frame, bytes as a binary frame (unless `type` says otherwise). */
-export type KwsData = string | Buffer | ArrayBuffer | ArrayBufferView;
+export type { KwsData, KwsMessage } from './outbound.message.js';
+
+/** Options of `request`. */
+export interface KwsRequestOptions {
+  /** Milliseconds to wait for the acknowledgement. Default: the module's `requestTimeout` (5 s). */
+  timeout?: number;
+}
 
 const NO_ATTRIBUTES: Readonly<Record<string, unknown>> = Object.freeze({});
 const OPEN = 1;
@@ -26,6 +39,7 @@ export class Kws {
   private currentUuid: string;
   private attributes: Map<string, unknown> | undefined;
   private roomNames: Set<string> | undefined;
+  private pending: KwsPendingRequests | undefined;
   /** Set once `close()` ran or the socket ended; later calls are no-ops. */
   private closing = false;
   private ended = false;
@@ -40,8 +54,8 @@ export class Kws {
   constructor(
     /** The underlying `ws` socket (the Go package's `kws.Conn`). */
     readonly conn: WebSocket,
-    /** @internal */
-    readonly request: KwsRequest,
+    /** @internal What the upgrade request said (params, query, headers, cookies, ip). */
+    readonly upgrade: KwsRequest,
     /** @internal */
     readonly context: KwsContext,
     uuid: string,
@@ -110,37 +124,79 @@ export class Kws {
 
   /** A route param of the upgrade URL (`/ws/:id` → `params('id')`). */
   params(key: string, defaultValue = ''): string {
-    return this.request.params[key] ?? defaultValue;
+    return this.upgrade.params[key] ?? defaultValue;
   }
 
   /** A query-string value of the upgrade URL. */
   query(key: string, defaultValue = ''): string {
-    return this.request.query.get(key) ?? defaultValue;
+    return this.upgrade.query.get(key) ?? defaultValue;
   }
 
   /** A header of the upgrade request (case-insensitive; repeated headers joined with ', '). */
   header(key: string, defaultValue = ''): string {
-    const value = this.request.headers[key.toLowerCase()];
+    const value = this.upgrade.headers[key.toLowerCase()];
     if (Array.isArray(value)) return value.join(', ');
     return value ?? defaultValue;
   }
 
   /** A cookie of the upgrade request. */
   cookies(key: string, defaultValue = ''): string {
-    return this.request.cookies.get(key) ?? defaultValue;
+    return this.upgrade.cookies.get(key) ?? defaultValue;
   }
 
   /** The peer address (the first `X-Forwarded-For` entry with the `trustProxy` option). */
   get ip(): string {
-    return this.request.ip;
+    return this.upgrade.ip;
   }
 
   /**
-   * Writes to this connection. Never throws: returns false when the connection is not open or the
-   * message was dropped by the slow-consumer policy.
+   * Writes to this connection: raw data, or a named event `{ event, data }` encoded by the
+   * endpoint's parser. Never throws: returns false when the connection is not open or the message
+   * was dropped by the slow-consumer policy.
    */
-  emit(data: KwsData, type?: KwsMessageType): boolean {
-    return this.send(outbound(data, type));
+  emit(message: KwsMessage, type?: KwsMessageType): boolean {
+    return this.send(this.outbound(message, type));
+  }
+
+  /**
+   * Sends a named event and waits for the client's acknowledgement (its handler's return value).
+   * Rejects with `KwsTimeoutError` after `timeout`, with `KwsAckError` when the client answers
+   * with an error, and with `KwsInvalidConnectionError` when the connection ends first.
+   */
+  request<T = unknown>(packet: KwsEventPacket, options: KwsRequestOptions = {}): Promise<T> {
+    if (!this.isAlive()) return Promise.reject(new KwsInvalidConnectionError(this.currentUuid));
+    const pending = (this.pending ??= new KwsPendingRequests(this.context.maxPendingRequests));
+    let opened: { id: number; answer: Promise<unknown> };
+    try {
+      opened = pending.open(packet.event, options.timeout ?? this.context.requestTimeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { id, answer } = opened;
+    if (!this.sendPacket({ event: packet.event, data: packet.data, id })) {
+      pending.cancel(id, new KwsInvalidConnectionError(this.currentUuid));
+    }
+    return answer as Promise<T>;
+  }
+
+  /** @internal Writes a protocol packet (an ack, a request) through the endpoint's parser. */
+  sendPacket(packet: KwsPacket): boolean {
+    const encoded = this.context.parser.encode(packet);
+    return this.send(
+      typeof encoded === 'string'
+        ? new KwsOutbound(Buffer.from(encoded), false)
+        : new KwsOutbound(encoded, true),
+    );
+  }
+
+  /** @internal A client's acknowledgement of one of this connection's requests. */
+  settleRequest(packet: KwsAckPacket): boolean {
+    return this.pending?.settle(packet) ?? false;
+  }
+
+  /** @internal Requests still waiting for the client. */
+  get pendingRequests(): number {
+    return this.pending?.size ?? 0;
   }
 
   /**
@@ -155,14 +211,14 @@ export class Kws {
    * Sends to another connection, wherever it lives. Rejects with `KwsInvalidConnectionError` for
    * an unknown or dead uuid, and reports that failure as an `error` event on this connection too.
    */
-  emitTo(uuid: string, data: KwsData, type?: KwsMessageType): Promise<void> {
-    const message = outbound(data, type);
+  emitTo(uuid: string, data: KwsMessage, type?: KwsMessageType): Promise<void> {
+    const message = this.outbound(data, type);
     return this.reported(this.context.broker.emitTo(uuid, message), message);
   }
 
   /** Sends to each uuid; resolves with the ones that failed, each also reported as an `error` event. */
-  emitToList(uuids: readonly string[], data: KwsData, type?: KwsMessageType): Promise<string[]> {
-    const message = outbound(data, type);
+  emitToList(uuids: readonly string[], data: KwsMessage, type?: KwsMessageType): Promise<string[]> {
+    const message = this.outbound(data, type);
     const sent = this.context.broker.emitToList(uuids, message).then((failed) => {
       this.reportUnreached(failed, message);
       return failed;
@@ -174,13 +230,18 @@ export class Kws {
    * Sends to every connection (every node in cluster mode), skipping this one when `except` is
    * true. Each connection that could not be written to is reported as an `error` event here.
    */
-  broadcast(data: KwsData, except = false, type?: KwsMessageType): Promise<void> {
-    return this.broadcastIn(undefined, outbound(data, type), except);
+  broadcast(data: KwsMessage, except = false, type?: KwsMessageType): Promise<void> {
+    return this.broadcastIn(undefined, this.outbound(data, type), except);
   }
 
   /** As `broadcast`, to the members of one room only (on every node in cluster mode). */
-  broadcastTo(room: string, data: KwsData, except = false, type?: KwsMessageType): Promise<void> {
-    return this.broadcastIn(room, outbound(data, type), except);
+  broadcastTo(
+    room: string,
+    data: KwsMessage,
+    except = false,
+    type?: KwsMessageType,
+  ): Promise<void> {
+    return this.broadcastIn(room, this.outbound(data, type), except);
   }
 
   /**
@@ -213,6 +274,14 @@ export class Kws {
     return this.roomNames?.has(room) ?? false;
   }
 
+  private outbound(message: KwsMessage, type: KwsMessageType | undefined): KwsOutbound {
+    return toOutbound(
+      message,
+      type === undefined ? undefined : type === KwsMessageType.Binary,
+      this.context.parser,
+    );
+  }
+
   private broadcastIn(
     room: string | undefined,
     message: KwsOutbound,
@@ -224,9 +293,12 @@ export class Kws {
     return this.reported(sent, message);
   }
 
-  /** Runs the listeners of a custom event for this connection (the Go package's `kws.Fire`). */
-  fire(event: string, data?: KwsData): void {
-    this.context.dispatcher.dispatch(this, event, data === undefined ? undefined : toBuffer(data));
+  /**
+   * Runs the listeners of a custom event for this connection (the Go package's `kws.Fire`). Text
+   * and bytes reach them as a Buffer, as in the Go package; any other value as it is.
+   */
+  fire(event: string, data?: unknown): void {
+    this.context.dispatcher.dispatch(this, event, fireData(data));
   }
 
   /**
@@ -251,11 +323,12 @@ export class Kws {
     return !this.closing && !this.ended && this.conn.readyState === OPEN;
   }
 
-  /** @internal Marks the connection as gone; true the first time only. */
+  /** @internal Marks the connection as gone (its requests fail); true the first time only. */
   markEnded(): boolean {
     if (this.ended) return false;
     this.ended = true;
     this.closing = true;
+    this.pending?.failAll(new KwsInvalidConnectionError(this.currentUuid));
     return true;
   }
 
@@ -291,8 +364,13 @@ export class Kws {
   }
 }
 
-function outbound(data: KwsData, type: KwsMessageType | undefined): KwsOutbound {
-  return KwsOutbound.from(data, type === undefined ? undefined : type === KwsMessageType.Binary);
+/** What `fire` hands its listeners: the Go package's bytes for text and bytes, anything else as is. */
+export function fireData(data: unknown): unknown {
+  if (data === undefined) return undefined;
+  if (typeof data === 'string' || ArrayBuffer.isView(data) || data instanceof ArrayBuffer) {
+    return toBuffer(data as KwsData);
+  }
+  return data;
 }
 
 /** Cuts a close reason to what fits a control frame, without splitting a UTF-8 character. */

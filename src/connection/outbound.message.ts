@@ -1,4 +1,11 @@
+import type { KwsEventPacket, KwsParser } from '../events/kws-packet.interface.js';
 import { frameData } from '../transport/ws-internals.js';
+
+/** Anything that can be sent: text goes as a text frame, bytes as a binary frame (unless `type` says otherwise). */
+export type KwsData = string | Buffer | ArrayBuffer | ArrayBufferView;
+
+/** What the sending methods take: raw data, or a named-event packet `{ event, data }` the parser encodes. */
+export type KwsMessage<T = unknown> = KwsData | KwsEventPacket<T>;
 
 /**
  * One outgoing message. The WebSocket frame is built at most once, however many connections it
@@ -42,4 +49,33 @@ export function toBuffer(data: Buffer | ArrayBuffer | ArrayBufferView | string):
   if (typeof data === 'string') return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   return Buffer.from(data);
+}
+
+/** True for `{ event, data }` objects (as opposed to text or bytes). */
+export function isEventPacket(message: unknown): message is KwsEventPacket {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    typeof (message as KwsEventPacket).event === 'string' &&
+    !ArrayBuffer.isView(message) &&
+    !(message instanceof ArrayBuffer)
+  );
+}
+
+/**
+ * Builds the one outgoing message of a send: a packet is encoded by the endpoint's parser (once,
+ * however many recipients), raw data is sent as is (`binary` overrides the frame type).
+ */
+export function toOutbound(
+  message: KwsMessage,
+  binary: boolean | undefined,
+  parser: KwsParser,
+): KwsOutbound {
+  if (isEventPacket(message)) {
+    const encoded = parser.encode(message);
+    return typeof encoded === 'string'
+      ? new KwsOutbound(Buffer.from(encoded), false)
+      : new KwsOutbound(encoded, true);
+  }
+  return KwsOutbound.from(message, binary);
 }

@@ -1,57 +1,147 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import type { Kws } from '../connection/kws.js';
 import { KwsEvent } from '../kws.constants.js';
 import { ERROR_LISTENER_FAILED, LISTENER_FAILED } from '../kws.messages.js';
+import { isExpectedRejection } from './ack-error.mapper.js';
 import { KwsEventPayloadImpl } from './event.payload.js';
-import { KwsListenerRegistry } from './listener.registry.js';
+import type { KwsListener } from './kws-event-payload.interface.js';
+import { isNestPipeline } from './listener-context.creator.js';
+import type { KwsListenerEntry, KwsListenerRegistry } from './listener.registry.js';
 
-const NO_DATA = Buffer.alloc(0);
+/** How running the listeners of one event ended (see `run`). */
+export interface KwsDispatchOutcome {
+  /** How many listeners ran. */
+  readonly listeners: number;
+  /** The first value a listener returned that was not `undefined`. */
+  readonly value: unknown;
+  /** The first failure, in registration order (a refusal or an error). */
+  readonly error: unknown;
+}
+
+const NO_LISTENER: KwsDispatchOutcome = Object.freeze({
+  listeners: 0,
+  value: undefined,
+  error: undefined,
+});
 
 /**
- * Runs the listeners of an event for one connection. A listener that throws or rejects is
- * contained: it is logged, reported as an `error` event, and the other listeners still run.
+ * Runs the listeners of an event for one connection of one endpoint. A listener that throws or
+ * rejects is contained: it is logged (unless it is a Nest exception, i.e. an answer such as a
+ * guard's refusal), reported as an `error` event, and the other listeners still run.
  */
-@Injectable()
 export class KwsEventDispatcher {
   private readonly logger = new Logger('KwsModule');
 
-  constructor(private readonly registry: KwsListenerRegistry) {}
+  constructor(
+    private readonly registry: KwsListenerRegistry,
+    readonly endpoint: string,
+  ) {}
 
+  /** Fire and forget: built-in events and server-side `fire`. */
   dispatch(
     kws: Kws,
     name: string,
-    data: Buffer = NO_DATA,
+    data?: unknown,
     isBinary = false,
     error: Error | null = null,
   ): void {
-    const listeners = this.registry.get(name);
-    if (listeners.length === 0) return;
-    const payload = new KwsEventPayloadImpl(kws, name, data, isBinary, error);
-    for (const listener of listeners) {
+    const entries = this.registry.get(name, this.endpoint);
+    if (entries.length === 0) return;
+    const payload = new KwsEventPayloadImpl(kws, name, data ?? EMPTY, isBinary, error);
+    for (const { listener } of entries) {
       try {
         const result = listener(payload);
         if (isPromiseLike(result)) {
-          result.then(undefined, (failure: unknown) => this.onListenerFailure(payload, failure));
+          result.then(undefined, (failure: unknown) =>
+            this.onListenerFailure(payload, listener, failure),
+          );
         }
       } catch (failure) {
-        this.onListenerFailure(payload, failure);
+        this.onListenerFailure(payload, listener, failure);
       }
     }
   }
 
-  private onListenerFailure(payload: KwsEventPayloadImpl, failure: unknown): void {
+  /**
+   * Runs the listeners and settles once all have: what an acknowledgement or an awaited
+   * `connect` needs. `fromClient` leaves out listeners kept for server-side `fire`.
+   */
+  run(
+    kws: Kws,
+    name: string,
+    data: unknown,
+    fromClient: boolean,
+    ackId?: number,
+  ): KwsDispatchOutcome | Promise<KwsDispatchOutcome> {
+    const all = this.registry.get(name, this.endpoint);
+    const entries = fromClient ? all.filter(isFromClient) : all;
+    if (entries.length === 0) return NO_LISTENER;
+    const payload = new KwsEventPayloadImpl(kws, name, data, false, null, ackId);
+    if (entries.length === 1) return this.runOne(payload, entries[0].listener);
+    return Promise.all(entries.map(({ listener }) => this.runOne(payload, listener))).then(merge);
+  }
+
+  private runOne(
+    payload: KwsEventPayloadImpl,
+    listener: KwsListener,
+  ): KwsDispatchOutcome | Promise<KwsDispatchOutcome> {
+    try {
+      const result = listener(payload);
+      if (!isPromiseLike(result)) return { listeners: 1, value: result, error: undefined };
+      return Promise.resolve(result).then(
+        (value) => ({ listeners: 1, value, error: undefined }),
+        (failure: unknown) => this.failed(payload, listener, failure),
+      );
+    } catch (failure) {
+      return this.failed(payload, listener, failure);
+    }
+  }
+
+  private failed(
+    payload: KwsEventPayloadImpl,
+    listener: KwsListener,
+    failure: unknown,
+  ): KwsDispatchOutcome {
+    this.onListenerFailure(payload, listener, failure);
+    return { listeners: 1, value: undefined, error: failure };
+  }
+
+  private onListenerFailure(
+    payload: KwsEventPayloadImpl,
+    listener: KwsListener,
+    failure: unknown,
+  ): void {
     const error = failure instanceof Error ? failure : new Error(String(failure));
     if (payload.name === KwsEvent.Error) {
       // An error listener that fails would fail again on its own report.
       this.logger.error(ERROR_LISTENER_FAILED(payload.socketUUID), error.stack);
       return;
     }
-    this.logger.error(LISTENER_FAILED(payload.name, payload.socketUUID), error.stack);
+    // Nest's exceptions are answers, and Nest's own handler already logged a pipeline's errors.
+    if (!isExpectedRejection(failure) && !isNestPipeline(listener)) {
+      this.logger.error(LISTENER_FAILED(payload.name, payload.socketUUID), error.stack);
+    }
     this.dispatch(payload.kws, KwsEvent.Error, payload.data, payload.isBinary, error);
   }
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+const EMPTY = Buffer.alloc(0);
+
+function isFromClient(entry: KwsListenerEntry): boolean {
+  return entry.fromClient;
+}
+
+function merge(outcomes: KwsDispatchOutcome[]): KwsDispatchOutcome {
+  let value: unknown;
+  let error: unknown;
+  for (const outcome of outcomes) {
+    if (value === undefined) value = outcome.value;
+    if (error === undefined) error = outcome.error;
+  }
+  return { listeners: outcomes.length, value, error };
+}
+
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' &&
     value !== null &&

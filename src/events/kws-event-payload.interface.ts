@@ -1,7 +1,7 @@
 import type { Kws } from '../connection/kws.js';
 
-/** What every listener receives. */
-export interface KwsEventPayload {
+/** What every listener receives (the `@KwsPayload()` of a listener with param decorators). */
+export interface KwsEventPayload<T = Buffer> {
   /** The connection the event belongs to. */
   readonly kws: Kws;
   /** The event name. */
@@ -12,11 +12,16 @@ export interface KwsEventPayload {
   readonly socketAttributes: Readonly<Record<string, unknown>>;
   /** Set on `error` and on an abnormal `disconnect`; null otherwise. */
   readonly error: Error | null;
-  /** The frame of `message`, the payload of a custom event or of a failed send; a copy you may keep. */
-  readonly data: Buffer;
-  /** Whether `data` came in (or was sent) as a binary frame. */
+  /**
+   * The frame of `message` (a Buffer you may keep), the decoded `data` of a client's named event,
+   * or what `fire` was given.
+   */
+  readonly data: T;
+  /** Whether the frame came in (or was sent) as a binary frame. */
   readonly isBinary: boolean;
+  /** The client's request id when it asked for an acknowledgement. */
+  readonly ackId?: number;
 }
 
 /** A listener function, as registered with `KwsServer.on`. */
-export type KwsListener = (payload: KwsEventPayload) => unknown;
+export type KwsListener = (payload: KwsEventPayload<any>) => unknown;

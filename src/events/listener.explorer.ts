@@ -1,12 +1,25 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ContextIdFactory, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { KWS_LISTENER_METADATA } from '../kws.constants.js';
-import { REQUEST_SCOPED_LISTENER } from '../kws.messages.js';
-import type { KwsListener } from './kws-event-payload.interface.js';
+import {
+  DEFAULT_ENDPOINT,
+  KWS_ENDPOINT_METADATA,
+  KWS_LISTENER_METADATA,
+} from '../kws.constants.js';
+import { SCOPED_LISTENER } from '../kws.messages.js';
+import type { KwsEventPayload, KwsListener } from './kws-event-payload.interface.js';
+import { KwsListenerContextCreator } from './listener-context.creator.js';
 import { KwsListenerRegistry } from './listener.registry.js';
+import type { KwsListenerMetadata } from './on-kws-event.decorator.js';
 
-/** Finds every `@OnKwsEvent` method of every provider and controller and registers it. */
+type Constructor = abstract new (...args: never[]) => object;
+
+/**
+ * Finds every `@OnKwsEvent` method of every provider and controller, wraps it in Nest's pipeline
+ * and registers it. Transient providers get one instance of their own for their listeners;
+ * request-scoped ones (and those depending on one) a fresh instance per event, as
+ * `@nestjs/event-emitter` does, with the event's payload as the `REQUEST`.
+ */
 @Injectable()
 export class KwsListenerExplorer implements OnModuleInit {
   private readonly logger = new Logger('KwsModule');
@@ -15,30 +28,82 @@ export class KwsListenerExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly registry: KwsListenerRegistry,
+    private readonly contextCreator: KwsListenerContextCreator,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
-    for (const wrapper of wrappers) this.explore(wrapper);
+    for (const wrapper of wrappers) await this.explore(wrapper);
   }
 
-  private explore(wrapper: InstanceWrapper): void {
-    const { instance } = wrapper;
+  private async explore(wrapper: InstanceWrapper): Promise<void> {
     // Aliases (useExisting) point at an instance that is explored under its own token.
-    if (!instance || typeof instance !== 'object' || wrapper.isAlias) return;
-    const prototype = Object.getPrototypeOf(instance) as object | null;
-    if (!prototype) return;
-    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-      const method = (instance as Record<string, unknown>)[methodName];
-      if (typeof method !== 'function') continue;
-      const events: string[] | undefined = Reflect.getMetadata(KWS_LISTENER_METADATA, method);
-      if (!events?.length) continue;
-      if (!wrapper.isDependencyTreeStatic()) {
-        this.logger.warn(REQUEST_SCOPED_LISTENER(instance.constructor.name));
-        return;
+    if (wrapper.isAlias || !wrapper.instance || typeof wrapper.instance !== 'object') return;
+    const type = wrapper.instance.constructor as Constructor;
+    const listeners = this.listenerMethods(type.prototype as object);
+    if (listeners.length === 0) return;
+    const classEndpoint = Reflect.getMetadata(KWS_ENDPOINT_METADATA, type) as string | undefined;
+    const register = (method: string, meta: KwsListenerMetadata, listener: KwsListener): void =>
+      this.registry.add(
+        meta.event,
+        listener,
+        meta.endpoint ?? classEndpoint ?? DEFAULT_ENDPOINT,
+        meta.fromClient,
+      );
+
+    if (!wrapper.isDependencyTreeStatic()) {
+      this.logger.log(SCOPED_LISTENER(type.name));
+      for (const [method, metas] of listeners) {
+        const listener = this.perEventInstance(wrapper, type, method);
+        for (const meta of metas) register(method, meta, listener);
       }
-      const listener = method.bind(instance) as KwsListener;
-      for (const event of new Set(events)) this.registry.add(event, listener);
+      return;
+    }
+    // A transient provider's `instance` is a bare prototype whose constructor never ran.
+    const instance = wrapper.isTransient
+      ? await this.moduleRef.resolve(type, undefined, { strict: false })
+      : (wrapper.instance as object);
+    for (const [method, metas] of listeners) {
+      const listener = this.contextCreator.create(instance, method);
+      for (const meta of metas) register(method, meta, listener);
     }
   }
+
+  /** A listener that resolves its own instance (and pipeline) for every event. */
+  private perEventInstance(
+    wrapper: InstanceWrapper,
+    type: Constructor,
+    method: string,
+  ): KwsListener {
+    return async (payload: KwsEventPayload) => {
+      const contextId = ContextIdFactory.create();
+      this.moduleRef.registerRequestByContextId(payload, contextId);
+      const instance = await this.moduleRef.resolve(type, contextId, { strict: false });
+      return this.contextCreator.create(instance, method, contextId, wrapper.id)(payload);
+    };
+  }
+
+  private listenerMethods(prototype: object): [string, KwsListenerMetadata[]][] {
+    const found: [string, KwsListenerMetadata[]][] = [];
+    for (const name of this.scanner.getAllMethodNames(prototype)) {
+      const method = (prototype as Record<string, unknown>)[name];
+      if (typeof method !== 'function') continue;
+      const metas = Reflect.getMetadata(KWS_LISTENER_METADATA, method) as
+        KwsListenerMetadata[] | undefined;
+      if (metas?.length) found.push([name, dedupe(metas)]);
+    }
+    return found;
+  }
+}
+
+/** One registration per event and endpoint, however often the decorator named it. */
+function dedupe(metas: KwsListenerMetadata[]): KwsListenerMetadata[] {
+  const seen = new Set<string>();
+  return metas.filter((meta) => {
+    const key = `${meta.endpoint ?? ''}\u0000${meta.event}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -1,42 +1,68 @@
 import { Injectable } from '@nestjs/common';
+import { DEFAULT_ENDPOINT } from '../kws.constants.js';
 import type { KwsListener } from './kws-event-payload.interface.js';
 
-const NONE: readonly KwsListener[] = Object.freeze([]);
+/** One registered listener of one event on one endpoint. */
+export interface KwsListenerEntry {
+  readonly listener: KwsListener;
+  /** Whether a client's named-event packet may run it (`@OnKwsEvent(…, { fromClient })`). */
+  readonly fromClient: boolean;
+}
+
+const NONE: readonly KwsListenerEntry[] = Object.freeze([]);
 
 /**
- * Every listener of every event, in registration order. Arrays are replaced, never mutated, so a
- * dispatch in progress keeps the list it started with.
+ * Every listener of every event, per endpoint, in registration order: the one registry that
+ * `@OnKwsEvent` discovery, `KwsServer.on/off`, `fire` and client packets all use. Arrays are
+ * replaced, never mutated, so a dispatch in progress keeps the list it started with.
  */
 @Injectable()
 export class KwsListenerRegistry {
-  private readonly listeners = new Map<string, readonly KwsListener[]>();
+  private readonly endpoints = new Map<string, Map<string, readonly KwsListenerEntry[]>>();
 
   /** Adds a listener; the same function may be added twice and then runs twice. */
-  add(event: string, listener: KwsListener): void {
-    this.listeners.set(event, [...this.get(event), listener]);
+  add(event: string, listener: KwsListener, endpoint = DEFAULT_ENDPOINT, fromClient = true): void {
+    const events = this.eventsOf(endpoint);
+    events.set(event, [...(events.get(event) ?? NONE), { listener, fromClient }]);
   }
 
   /** Removes one registration of `listener`, or every listener of `event` when none is given. */
-  remove(event: string, listener?: KwsListener): void {
+  remove(event: string, listener?: KwsListener, endpoint = DEFAULT_ENDPOINT): void {
+    const events = this.endpoints.get(endpoint);
+    if (!events) return;
     if (!listener) {
-      this.listeners.delete(event);
+      events.delete(event);
       return;
     }
-    const current = this.get(event);
-    const index = current.lastIndexOf(listener);
+    const current = events.get(event) ?? NONE;
+    let index = -1;
+    for (let i = current.length - 1; i >= 0 && index < 0; i--) {
+      if (current[i].listener === listener) index = i;
+    }
     if (index < 0) return;
     const next = current.filter((_, i) => i !== index);
-    if (next.length) this.listeners.set(event, next);
-    else this.listeners.delete(event);
+    if (next.length) events.set(event, next);
+    else events.delete(event);
   }
 
-  /** The listeners of `event` (an empty shared array when there are none). */
-  get(event: string): readonly KwsListener[] {
-    return this.listeners.get(event) ?? NONE;
+  /** The listeners of `event` on an endpoint (an empty shared array when there are none). */
+  get(event: string, endpoint = DEFAULT_ENDPOINT): readonly KwsListenerEntry[] {
+    return this.endpoints.get(endpoint)?.get(event) ?? NONE;
   }
 
-  /** The events that have at least one listener. */
-  events(): string[] {
-    return [...this.listeners.keys()];
+  /** The events that have at least one listener on an endpoint. */
+  events(endpoint = DEFAULT_ENDPOINT): string[] {
+    return [...(this.endpoints.get(endpoint)?.keys() ?? [])];
+  }
+
+  /** The endpoint names listeners were registered for. */
+  endpointNames(): string[] {
+    return [...this.endpoints.keys()];
+  }
+
+  private eventsOf(endpoint: string): Map<string, readonly KwsListenerEntry[]> {
+    let events = this.endpoints.get(endpoint);
+    if (!events) this.endpoints.set(endpoint, (events = new Map()));
+    return events;
   }
 }

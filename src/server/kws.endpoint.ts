@@ -18,19 +18,19 @@ import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsAttributes, KwsModuleOptions } from '../kws-module-options.interface.js';
 import {
   CloseCode,
+  DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_PING_INTERVAL,
   DEFAULT_PONG_TIMEOUT,
-  DEFAULT_SEND_BUFFER_LIMIT,
   DEFAULT_SHUTDOWN_TIMEOUT,
   KwsEvent,
   SHUTDOWN_CLOSE_REASON,
 } from '../kws.constants.js';
-import { KWS_BROKER, KWS_MODULE_OPTIONS } from '../kws.module-definition.js';
-import { validateKwsOptions } from '../kws-options.validator.js';
-import { NO_HTTP_SERVER, PEER_CLOSED } from '../kws.messages.js';
+import { KWS_MODULE_OPTIONS } from '../kws.module-definition.js';
+import { KWS_BROKER, KWS_CONTEXT } from '../kws.tokens.js';
+import { isExpectedRejection, toAckError } from '../events/ack-error.mapper.js';
+import { CONNECT_TIMED_OUT, NO_HTTP_SERVER, PEER_CLOSED } from '../kws.messages.js';
 import { KwsEventDispatcher } from '../events/event.dispatcher.js';
 import { KwsAdapter, type KwsTransport } from '../transport/kws.adapter.js';
-import { KwsFrameWriter } from '../transport/frame.writer.js';
 import { KwsHeartbeat } from '../transport/heartbeat.js';
 import type { KwsRouteParams } from '../transport/path.matcher.js';
 import { KwsConnectionPool } from './connection.pool.js';
@@ -49,7 +49,6 @@ interface BoundSocket extends WebSocket {
 @Injectable()
 export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('KwsModule');
-  private readonly context: KwsContext;
   private readonly heartbeat: KwsHeartbeat;
   private adapter: KwsAdapter | undefined;
   private transport: KwsTransport | undefined;
@@ -60,14 +59,8 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly pool: KwsConnectionPool,
     private readonly dispatcher: KwsEventDispatcher,
     private readonly httpAdapterHost: HttpAdapterHost,
+    @Inject(KWS_CONTEXT) private readonly context: KwsContext,
   ) {
-    validateKwsOptions(options);
-    const writer = new KwsFrameWriter({
-      rawFrames: !options.compression,
-      sendBufferLimit: options.sendBufferLimit ?? DEFAULT_SEND_BUFFER_LIMIT,
-      slowConsumer: options.slowConsumer ?? 'close',
-    });
-    this.context = { dispatcher, broker, pool, writer };
     this.heartbeat = new KwsHeartbeat(
       pool,
       options.pingInterval ?? DEFAULT_PING_INTERVAL,
@@ -128,11 +121,32 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
     this.broker
       .register(kws.uuid)
       .catch((error: unknown) => this.logger.warn(String(error)))
-      .finally(() => {
-        if (kws.isAlive()) this.dispatcher.dispatch(kws, KwsEvent.Connect);
-        // Resumed either way: a connection closed meanwhile must still read its peer's close frame.
-        socket.resume();
-      });
+      .then(() => (kws.isAlive() ? this.runConnect(kws) : undefined))
+      // Resumed either way: a connection closed meanwhile must still read its peer's close frame.
+      .finally(() => socket.resume());
+  }
+
+  /**
+   * Runs `connect` listeners and waits for them (bounded by `connectTimeout`), so no `message`
+   * reaches a listener before `connect` has finished. A guard or a listener that throws a Nest
+   * exception refuses the connection: it is closed with 1008 and the exception's message.
+   */
+  private async runConnect(kws: Kws): Promise<void> {
+    const limit = this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(resolve, limit, 'timeout');
+    });
+    const outcome = await Promise.race([
+      this.dispatcher.run(kws, KwsEvent.Connect, undefined, false),
+      timedOut,
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.logger.warn(CONNECT_TIMED_OUT(kws.uuid, limit));
+    } else if (isExpectedRejection(outcome.error)) {
+      kws.close(CloseCode.PolicyViolation, toAckError(outcome.error).message);
+    }
   }
 
   /** Shutdown: 1001 to everyone, a short wait for their answers, then the rest are cut. */
@@ -165,8 +179,7 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
 function onMessage(this: BoundSocket, data: Buffer, isBinary: boolean): void {
   const kws = this[KWS];
   kws.pingSentAt = 0;
-  // `ws` may hand out a view into a larger read buffer: the listener gets bytes of its own.
-  kws.context.dispatcher.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary);
+  kws.context.receive(kws, data, isBinary);
 }
 
 function onPing(this: BoundSocket, data: Buffer): void {

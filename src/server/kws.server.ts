@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Kws, KwsData } from '../connection/kws.js';
-import { KwsOutbound, toBuffer } from '../connection/outbound.message.js';
+import type { Kws, KwsData, KwsMessage, KwsRequestOptions } from '../connection/kws.js';
+import type { KwsContext } from '../connection/kws.context.js';
+import { toBuffer, toOutbound, type KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsListener } from '../events/kws-event-payload.interface.js';
+import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { CloseCode, DEFAULT_CLOSE_REASON, KwsMessageType } from '../kws.constants.js';
-import { KWS_BROKER } from '../kws.module-definition.js';
+import { KWS_BROKER, KWS_CONTEXT } from '../kws.tokens.js';
 import { KwsListenerRegistry } from '../events/listener.registry.js';
 import { KwsConnectionPool } from './connection.pool.js';
 
@@ -28,21 +30,50 @@ export class KwsServer {
     @Inject(KWS_BROKER) private readonly broker: KwsBroker,
     private readonly pool: KwsConnectionPool,
     private readonly registry: KwsListenerRegistry,
+    @Inject(KWS_CONTEXT) private readonly context: KwsContext,
   ) {}
 
-  /** Sends to one connection; rejects with `KwsInvalidConnectionError` for an unknown or dead uuid. */
-  emitTo(uuid: string, data: KwsData, type?: KwsMessageType): Promise<void> {
-    return this.broker.emitTo(uuid, outbound(data, type));
+  /**
+   * Sends raw data or a named event `{ event, data }` to one connection; rejects with
+   * `KwsInvalidConnectionError` for an unknown or dead uuid.
+   */
+  emitTo(uuid: string, data: KwsMessage, type?: KwsMessageType): Promise<void> {
+    return this.broker.emitTo(uuid, this.outbound(data, type));
   }
 
   /** Sends to each uuid (the frame is built once); resolves with the uuids that failed. */
-  emitToList(uuids: readonly string[], data: KwsData, type?: KwsMessageType): Promise<string[]> {
-    return this.broker.emitToList(uuids, outbound(data, type));
+  emitToList(uuids: readonly string[], data: KwsMessage, type?: KwsMessageType): Promise<string[]> {
+    return this.broker.emitToList(uuids, this.outbound(data, type));
   }
 
   /** Sends to every connection once; resolves with the local uuids that could not be written to. */
-  broadcast(data: KwsData, options: KwsBroadcastOptions = {}): Promise<string[]> {
-    return this.broker.broadcast(outbound(data, options.type), options.except, options.room);
+  broadcast(data: KwsMessage, options: KwsBroadcastOptions = {}): Promise<string[]> {
+    return this.broker.broadcast(this.outbound(data, options.type), options.except, options.room);
+  }
+
+  /** As `broadcast({ room })`: to the members of one room only. */
+  broadcastTo(
+    room: string,
+    data: KwsMessage,
+    options: Omit<KwsBroadcastOptions, 'room'> = {},
+  ): Promise<string[]> {
+    return this.broadcast(data, { ...options, room });
+  }
+
+  /**
+   * Sends a named event to one connection and resolves with its acknowledgement; rejects as
+   * `Kws.request` does (timeout, error ack, connection gone).
+   */
+  request<T = unknown>(
+    uuid: string,
+    packet: KwsEventPacket,
+    options: KwsRequestOptions = {},
+  ): Promise<T> {
+    return this.broker.emitWithAck(
+      uuid,
+      packet,
+      options.timeout ?? this.context.requestTimeout,
+    ) as Promise<T>;
   }
 
   /** Runs the listeners of `event` once for every connection. */
@@ -84,18 +115,23 @@ export class KwsServer {
     return this.broker.closeAll(code, reason);
   }
 
-  /** Adds a listener at runtime; returns a function that removes it. */
+  /** Adds a listener at runtime (clients may trigger it); returns a function that removes it. */
   on(event: string, listener: KwsListener): () => void {
-    this.registry.add(event, listener);
-    return () => this.registry.remove(event, listener);
+    const endpoint = this.context.dispatcher.endpoint;
+    this.registry.add(event, listener, endpoint);
+    return () => this.registry.remove(event, listener, endpoint);
   }
 
   /** Removes a listener, or every listener of `event`. */
   off(event: string, listener?: KwsListener): void {
-    this.registry.remove(event, listener);
+    this.registry.remove(event, listener, this.context.dispatcher.endpoint);
   }
-}
 
-function outbound(data: KwsData, type: KwsMessageType | undefined): KwsOutbound {
-  return KwsOutbound.from(data, type === undefined ? undefined : type === KwsMessageType.Binary);
+  private outbound(data: KwsMessage, type: KwsMessageType | undefined): KwsOutbound {
+    return toOutbound(
+      data,
+      type === undefined ? undefined : type === KwsMessageType.Binary,
+      this.context.parser,
+    );
+  }
 }

@@ -34,11 +34,30 @@ class ListeningController {
   }
 }
 
+@Injectable()
+class Greeting {
+  readonly text = 'injected';
+}
+
+/** A fresh instance per event, with its dependencies injected. */
 @Injectable({ scope: Scope.REQUEST })
 class RequestScopedListeners {
+  constructor(private readonly greeting: Greeting) {}
+
   @OnKwsEvent(KwsEvent.Message)
-  never(): void {
-    calls.push('request-scoped');
+  perEvent(): void {
+    calls.push(`request-scoped:${this.greeting.text}`);
+  }
+}
+
+/** Its own instance, whose constructor ran (not a bare prototype). */
+@Injectable({ scope: Scope.TRANSIENT })
+class TransientListeners {
+  constructor(private readonly greeting: Greeting) {}
+
+  @OnKwsEvent('greet')
+  greet(): void {
+    calls.push(`transient:${this.greeting.text}`);
   }
 }
 
@@ -65,7 +84,9 @@ class ConfigModule {}
     FirstListeners,
     // An alias must not register the same listeners twice.
     { provide: 'FIRST_ALIAS', useExisting: FirstListeners },
+    Greeting,
     RequestScopedListeners,
+    TransientListeners,
   ],
 })
 class DiscoveryAppModule {}
@@ -93,7 +114,7 @@ describe('listener discovery', () => {
   });
 
   it('registers every @OnKwsEvent method of providers and controllers once, in order', async () => {
-    const warned = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const logged = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     running = await startApp(DiscoveryAppModule);
     const client = await connect(running.wsUrl('/ws'));
     await eventually(
@@ -103,14 +124,22 @@ describe('listener discovery', () => {
     client.send('x');
     await eventually(
       () => calls.length,
-      (n) => n >= 3,
+      (n) => n >= 4,
     );
     const kws = [...running.app.get(KwsServer).connections()][0];
     kws.fire('hello');
     kws.fire('greet');
-    expect(calls).toEqual(['many:connect', 'first', 'controller', 'many:hello', 'many:greet']);
+    expect(calls).toEqual([
+      'many:connect',
+      'first',
+      'controller',
+      'request-scoped:injected',
+      'many:hello',
+      'many:greet',
+      'transient:injected',
+    ]);
     expect(
-      warned.mock.calls.some(([text]) => String(text).includes('RequestScopedListeners')),
+      logged.mock.calls.some(([text]) => String(text).includes('RequestScopedListeners')),
     ).toBe(true);
     client.socket.terminate();
   });

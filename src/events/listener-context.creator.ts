@@ -1,0 +1,141 @@
+import { Injectable } from '@nestjs/common';
+import {
+  CUSTOM_ROUTE_ARGS_METADATA,
+  EXCEPTION_FILTERS_METADATA,
+  GUARDS_METADATA,
+  INTERCEPTORS_METADATA,
+  PIPES_METADATA,
+  ROUTE_ARGS_METADATA,
+} from '@nestjs/common/constants.js';
+import { ExternalContextCreator, type ContextId } from '@nestjs/core';
+import type { KwsEventPayload, KwsListener } from './kws-event-payload.interface.js';
+import { listenerArgs, PAYLOAD_ARG_INDEX } from './listener-args.js';
+import { KwsParamsFactory } from './kws-params.factory.js';
+
+/** Where a method without param decorators gets its default: the payload object as argument 0. */
+const DEFAULT_PARAMS_METADATA = 'kws:default-params';
+const NEST_PIPELINE = Symbol('kws:nest-pipeline');
+const ENHANCER_KEYS = [
+  GUARDS_METADATA,
+  INTERCEPTORS_METADATA,
+  PIPES_METADATA,
+  EXCEPTION_FILTERS_METADATA,
+];
+
+interface GlobalEnhancers {
+  getGlobalGuards(): unknown[];
+  getGlobalInterceptors(): unknown[];
+  getGlobalPipes(): unknown[];
+  getGlobalFilters(): unknown[];
+  getGlobalRequestGuards(): unknown[];
+  getGlobalRequestInterceptors(): unknown[];
+  getGlobalRequestPipes(): unknown[];
+  getGlobalRequestFilters(): unknown[];
+}
+
+/**
+ * Wraps each `@OnKwsEvent` method once, at bootstrap, in Nest's handler pipeline (guards →
+ * interceptors → pipes per parameter → the method, inside exception filters), as
+ * `@nestjs/websockets` does for gateways. A method with no enhancer anywhere (method, class or
+ * app) and no param decorator is called directly: it costs what a plain function call costs.
+ */
+@Injectable()
+export class KwsListenerContextCreator {
+  private readonly paramsFactory = new KwsParamsFactory();
+
+  constructor(private readonly externalContextCreator: ExternalContextCreator) {}
+
+  create(
+    instance: object,
+    methodName: string,
+    contextId?: ContextId,
+    inquirerId?: string,
+  ): KwsListener {
+    const method = (instance as Record<string, (...args: unknown[]) => unknown>)[methodName];
+    const hasParams = this.hasParamDecorators(instance, methodName);
+    if (!hasParams && !this.hasEnhancers(instance, method)) {
+      return method.bind(instance) as KwsListener;
+    }
+    const metadataKey = hasParams ? ROUTE_ARGS_METADATA : this.defaultParams(instance, methodName);
+    const pipeline = this.externalContextCreator.create(
+      instance as never,
+      method,
+      methodName,
+      metadataKey,
+      this.paramsFactory,
+      contextId,
+      inquirerId,
+      { guards: true, interceptors: true, filters: true },
+      'ws',
+    );
+    const listener = (payload: KwsEventPayload) => pipeline(...listenerArgs(payload));
+    return Object.defineProperty(listener, NEST_PIPELINE, { value: true });
+  }
+
+  private hasParamDecorators(instance: object, methodName: string): boolean {
+    const metadata = Reflect.getMetadata(ROUTE_ARGS_METADATA, instance.constructor, methodName);
+    return metadata !== undefined && Object.keys(metadata as object).length > 0;
+  }
+
+  private hasEnhancers(instance: object, method: object): boolean {
+    for (const key of ENHANCER_KEYS) {
+      if (
+        hasItems(Reflect.getMetadata(key, method)) ||
+        hasItems(Reflect.getMetadata(key, instance.constructor))
+      ) {
+        return true;
+      }
+    }
+    const config = this.globalEnhancers();
+    if (!config) return true; // cannot tell: take the full pipeline, which is always right
+    return (
+      config.getGlobalGuards().length > 0 ||
+      config.getGlobalInterceptors().length > 0 ||
+      config.getGlobalPipes().length > 0 ||
+      config.getGlobalFilters().length > 0 ||
+      config.getGlobalRequestGuards().length > 0 ||
+      config.getGlobalRequestInterceptors().length > 0 ||
+      config.getGlobalRequestPipes().length > 0 ||
+      config.getGlobalRequestFilters().length > 0
+    );
+  }
+
+  /** The app's global enhancers, read from Nest's container (checked, since it is not public API). */
+  private globalEnhancers(): GlobalEnhancers | undefined {
+    const container = (
+      this.externalContextCreator as unknown as {
+        container?: { applicationConfig?: GlobalEnhancers };
+      }
+    ).container;
+    const config = container?.applicationConfig;
+    return config && typeof config.getGlobalRequestFilters === 'function' ? config : undefined;
+  }
+
+  /** Declares "argument 0 is the payload object" (what `@KwsPayload()` declares) for a method. */
+  private defaultParams(instance: object, methodName: string): string {
+    Reflect.defineMetadata(
+      DEFAULT_PARAMS_METADATA,
+      {
+        [`${CUSTOM_ROUTE_ARGS_METADATA}:kws-payload:0`]: {
+          index: 0,
+          data: undefined,
+          pipes: [],
+          factory: (_data: unknown, context: { getArgByIndex(index: number): unknown }) =>
+            context.getArgByIndex(PAYLOAD_ARG_INDEX),
+        },
+      },
+      instance.constructor,
+      methodName,
+    );
+    return DEFAULT_PARAMS_METADATA;
+  }
+}
+
+/** Whether a listener runs through Nest's pipeline (whose exception handler logs its errors). */
+export function isNestPipeline(listener: KwsListener): boolean {
+  return (listener as unknown as Record<symbol, unknown>)[NEST_PIPELINE] === true;
+}
+
+function hasItems(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0;
+}

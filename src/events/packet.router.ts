@@ -1,0 +1,118 @@
+import type { Kws } from '../connection/kws.js';
+import { KwsProtocolError } from '../errors/kws-protocol.error.js';
+import { KwsEvent, MAX_EVENT_NAME_LENGTH, RESERVED_EVENTS } from '../kws.constants.js';
+import { MALFORMED_PACKET, UNKNOWN_EVENT } from '../kws.messages.js';
+import { toAckError } from './ack-error.mapper.js';
+import type { KwsDispatchOutcome, KwsEventDispatcher } from './event.dispatcher.js';
+import { isPromiseLike } from './event.dispatcher.js';
+import {
+  isAckPacket,
+  isEventPacket,
+  type KwsPacket,
+  type KwsParser,
+} from './kws-packet.interface.js';
+
+const MAX_ID = 2 ** 31 - 1;
+const NOT_FOUND = { message: UNKNOWN_EVENT, status: 404 } as const;
+
+/**
+ * With a parser: turns each incoming data frame into a named event (and its acknowledgement),
+ * an acknowledgement of a server request, or, for anything that is not a packet, a raw `message`.
+ */
+export class KwsPacketRouter {
+  constructor(
+    private readonly parser: KwsParser,
+    private readonly dispatcher: KwsEventDispatcher,
+  ) {}
+
+  receive(kws: Kws, data: Buffer, isBinary: boolean): void {
+    let packet: KwsPacket | undefined;
+    try {
+      packet = this.parser.decode(data, isBinary);
+    } catch (error) {
+      this.reject(
+        kws,
+        data,
+        `the parser threw (${error instanceof Error ? error.message : String(error)})`,
+      );
+      return;
+    }
+    if (packet === undefined) {
+      // `ws` may hand out a view into a larger read buffer: the listener gets bytes of its own.
+      this.dispatcher.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary);
+    } else if (isEventPacket(packet)) {
+      this.onEvent(kws, packet.event, packet.data, packet.id, data);
+    } else if (isAckPacket(packet)) {
+      if (!Number.isInteger(packet.ack)) this.reject(kws, data, '"ack" must be an integer');
+      else kws.settleRequest(packet); // an answer to a request that timed out is dropped
+    } else {
+      this.reject(kws, data, '"event" must be a string');
+    }
+  }
+
+  private onEvent(kws: Kws, event: string, data: unknown, id: unknown, raw: Buffer): void {
+    if (
+      id !== undefined &&
+      !(Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_ID)
+    ) {
+      this.reject(kws, raw, '"id" must be an integer from 1 to 2^31-1');
+      return;
+    }
+    const ackId = id as number | undefined;
+    if (event.length === 0 || event.length > MAX_EVENT_NAME_LENGTH) {
+      this.reject(kws, raw, `an event name has 1 to ${MAX_EVENT_NAME_LENGTH} characters`);
+      if (ackId !== undefined)
+        kws.sendPacket({ ack: ackId, error: { message: 'Bad event name', status: 400 } });
+      return;
+    }
+    if (RESERVED_EVENTS.has(event)) {
+      if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: NOT_FOUND });
+      return;
+    }
+    const outcome = this.dispatcher.run(kws, event, data, true, ackId);
+    if (isPromiseLike(outcome)) outcome.then((settled) => answer(kws, ackId, settled));
+    else answer(kws, ackId, outcome);
+  }
+
+  private reject(kws: Kws, raw: Buffer, why: string): void {
+    this.dispatcher.dispatch(
+      kws,
+      KwsEvent.Error,
+      Buffer.from(raw),
+      false,
+      new KwsProtocolError(MALFORMED_PACKET(why)),
+    );
+  }
+}
+
+/**
+ * With an `id`: the acknowledgement (the first value a listener returned, or the error). Without
+ * one: a returned `{ event, data }` (Nest's `WsResponse`) goes back to the sender, as in a gateway.
+ */
+function answer(kws: Kws, ackId: number | undefined, outcome: KwsDispatchOutcome): void {
+  if (ackId === undefined) {
+    if (outcome.error === undefined && isWsResponse(outcome.value)) kws.emit(outcome.value);
+    return;
+  }
+  if (outcome.listeners === 0) kws.sendPacket({ ack: ackId, error: NOT_FOUND });
+  else if (outcome.error !== undefined)
+    kws.sendPacket({ ack: ackId, error: toAckError(outcome.error) });
+  else if (outcome.value === undefined) kws.sendPacket({ ack: ackId });
+  else {
+    try {
+      kws.sendPacket({ ack: ackId, data: outcome.value });
+    } catch (error) {
+      // The parser could not encode what the listener returned (a cycle, a BigInt...).
+      kws.sendPacket({ ack: ackId, error: toAckError(error) });
+      kws.context.dispatcher.dispatch(kws, KwsEvent.Error, undefined, false, error as Error);
+    }
+  }
+}
+
+function isWsResponse(value: unknown): value is { event: string; data: unknown } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { event?: unknown }).event === 'string'
+  );
+}

@@ -1,0 +1,50 @@
+import type { KwsBroker } from '../broker/kws-broker.interface.js';
+import type { KwsContext } from '../connection/kws.context.js';
+import type { KwsEventDispatcher } from '../events/event.dispatcher.js';
+import { JsonKwsParser } from '../events/json.parser.js';
+import type { KwsParser } from '../events/kws-packet.interface.js';
+import { KwsPacketRouter } from '../events/packet.router.js';
+import type { KwsModuleOptions } from '../kws-module-options.interface.js';
+import {
+  DEFAULT_MAX_PENDING_REQUESTS,
+  DEFAULT_REQUEST_TIMEOUT,
+  DEFAULT_SEND_BUFFER_LIMIT,
+  KwsEvent,
+} from '../kws.constants.js';
+import { KwsFrameWriter } from '../transport/frame.writer.js';
+import type { KwsConnectionPool } from './connection.pool.js';
+
+/** Builds what every connection of one endpoint shares, from the endpoint's options. */
+export function createKwsContext(
+  options: KwsModuleOptions,
+  broker: KwsBroker,
+  pool: KwsConnectionPool,
+  dispatcher: KwsEventDispatcher,
+): KwsContext {
+  const parser = resolveParser(options.parser);
+  const router = options.parser ? new KwsPacketRouter(parser, dispatcher) : undefined;
+  return {
+    dispatcher,
+    broker,
+    pool,
+    parser,
+    writer: new KwsFrameWriter({
+      rawFrames: !options.compression,
+      sendBufferLimit: options.sendBufferLimit ?? DEFAULT_SEND_BUFFER_LIMIT,
+      slowConsumer: options.slowConsumer ?? 'close',
+    }),
+    // Without a parser every frame is a `message`, exactly as in the Go package.
+    receive: router
+      ? (kws, data, isBinary) => router.receive(kws, data, isBinary)
+      : (kws, data, isBinary) =>
+          // `ws` may hand out a view into a larger read buffer: the listener gets bytes of its own.
+          dispatcher.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary),
+    requestTimeout: options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
+    maxPendingRequests: options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
+  };
+}
+
+function resolveParser(parser: KwsModuleOptions['parser']): KwsParser {
+  if (parser === undefined || parser === 'json') return new JsonKwsParser();
+  return parser;
+}
