@@ -1,0 +1,74 @@
+/** The part of a WebSocket the client uses: browsers' `WebSocket` and `ws`'s class both fit. */
+export interface KwsSocketLike {
+  readonly readyState: number;
+  binaryType: string;
+  onopen: ((event: any) => void) | null;
+  // `any` events: DOM's MessageEvent/CloseEvent and ws's own types must both fit.
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+  send(data: any): void; // any: DOM's and ws's parameter types differ
+  close(code?: number, reason?: string): void;
+}
+
+/** A frame as sent: text, or binary bytes. */
+export type KwsFrame = string | ArrayBufferLike | ArrayBufferView;
+
+/** A WebSocket class: the global `WebSocket`, or `ws`'s `WebSocket` on Node 20. */
+export type KwsSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+) => KwsSocketLike;
+
+/**
+ * - `connecting`: the first connection attempt.
+ * - `open`: connected; frames go out at once.
+ * - `reconnecting`: the connection was lost (or the first attempt failed) and a new attempt is
+ *   scheduled or under way; `emit`/`request`/`send` wait in the offline queue.
+ * - `closed`: for good (`close()`, a 1008 or 4xxx close code, or `maxAttempts` used up).
+ */
+export type KwsClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** What a state change carries. */
+export interface KwsStateChange {
+  state: KwsClientState;
+  /** Close code and reason of the connection that ended (`reconnecting`, `closed`). */
+  code?: number;
+  reason?: string;
+  /** `reconnecting`: the attempt number (1, 2...) and the delay before it, in ms. */
+  attempt?: number;
+  delay?: number;
+  /** `closed`: the `emit` packets and raw frames still queued, never sent (queued requests reject). */
+  unsent?: KwsFrame[];
+}
+
+/** The server's `session` packet (recovery on): who this connection is and whether it resumed. */
+export interface KwsSession {
+  uuid: string;
+  /** True when the server restored the previous session (missed packets follow). */
+  recovered: boolean;
+}
+
+/** Options of `new KwsClient(url, options)`. Delays are in ms. */
+export interface KwsClientOptions {
+  /** The WebSocket class; default the global `WebSocket` (browsers, Node >= 22). */
+  WebSocket?: KwsSocketConstructor;
+  /** Subprotocols offered on every connection. */
+  protocols?: string | string[];
+  /** Backoff ceiling of the first reconnect attempt (doubles each attempt). Default 250. */
+  minDelay?: number;
+  /** Largest backoff ceiling. Default 10_000. */
+  maxDelay?: number;
+  /** Failed reconnect attempts in a row before giving up (`closed`). Default Infinity; 0: never reconnect. */
+  maxAttempts?: number;
+  /** Default `request` timeout. Default 10_000. */
+  timeout?: number;
+  /** Frames kept while not connected, sent in order on (re)connect; over it, the call fails. Default 100; 0: no queue. */
+  queueSize?: number;
+}
+
+/** Per-call options of `request`. */
+export interface KwsRequestOptions {
+  /** Milliseconds to wait for the acknowledgement; default the client's `timeout`. */
+  timeout?: number;
+}

@@ -1,0 +1,309 @@
+import { backoffDelay } from './backoff.js';
+import { KwsClientError } from './kws-client.error.js';
+import {
+  CLIENT_CLOSED,
+  CONNECTION_LOST,
+  NO_HANDLER,
+  NO_WEBSOCKET,
+  QUEUE_FULL,
+  REQUEST_TIMEOUT,
+} from './kws-client.messages.js';
+import type {
+  KwsClientOptions,
+  KwsClientState,
+  KwsFrame,
+  KwsRequestOptions,
+  KwsSession,
+  KwsSocketLike,
+  KwsStateChange,
+} from './kws-client.options.js';
+import type {
+  KwsAnyEvents,
+  KwsEventArgs,
+  KwsEventData,
+  KwsEventMap,
+  KwsEventName,
+  KwsEventReply,
+  KwsRequestArgs,
+} from './kws-events.types.js';
+
+type Handler = (data: any) => unknown;
+
+interface Pending {
+  event: string;
+  resolve(data: unknown): void;
+  reject(error: KwsClientError): void;
+  timer: ReturnType<typeof setTimeout>;
+  sent?: boolean;
+}
+
+interface Queued {
+  frame: KwsFrame;
+  id?: number;
+}
+
+const OPEN = 1;
+
+/**
+ * A WebSocket client for a `KwsModule.forRoot({ parser: 'json' })` server: named events,
+ * acknowledgements both ways, reconnect with backoff, an offline queue, session recovery.
+ *
+ * `S` types the events the server sends (and what this client answers to its requests),
+ * `C` the events this client sends (and their acknowledgements).
+ */
+export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventMap = KwsAnyEvents> {
+  private current: KwsClientState = 'connecting';
+  private socket: KwsSocketLike | undefined;
+  private readonly handlers = new Map<string, Handler[]>();
+  private readonly pending = new Map<number, Pending>();
+  private queue: Queued[] = [];
+  private readonly stateListeners = new Set<(change: KwsStateChange) => void>();
+  private readonly sessionListeners = new Set<(session: KwsSession) => void>();
+  private attempt = 0;
+  private lastId = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private token: string | undefined;
+  private offset = '';
+  private readonly online = (): void => {
+    // Back online: skip the rest of the backoff wait.
+    if (this.current === 'reconnecting' && !this.socket) this.open();
+  };
+
+  /** The uuid the server gave this session (recovery on), once its `session` packet arrived. */
+  uuid: string | undefined;
+  /** True when the last (re)connection resumed the previous session with nothing lost. */
+  recovered = false;
+
+  constructor(
+    readonly url: string,
+    private readonly options: KwsClientOptions = {},
+  ) {
+    if (!(options.WebSocket ?? (globalThis as any).WebSocket)) throw new TypeError(NO_WEBSOCKET);
+    (globalThis as any).addEventListener?.('online', this.online);
+    this.open();
+  }
+
+  /** `connecting`, `open`, `reconnecting` or `closed` (see `KwsClientState`). */
+  get state(): KwsClientState {
+    return this.current;
+  }
+
+  /** Calls `listener` on every state change; returns a function that stops it. */
+  onState(listener: (change: KwsStateChange) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Calls `listener` with each `session` packet (recovery on); returns a function that stops it. */
+  onSession(listener: (session: KwsSession) => void): () => void {
+    this.sessionListeners.add(listener);
+    return () => this.sessionListeners.delete(listener);
+  }
+
+  /**
+   * Handles a server event. When the server `request`s it, the first handler's return value (or
+   * resolved promise) is the acknowledgement and a throw is an error ack (`status` of the error, or 500).
+   * `'message'` receives the frames that are not packets (binary frames as `ArrayBuffer`).
+   */
+  on<E extends KwsEventName<S>>(
+    event: E,
+    handler: (data: KwsEventData<S[E]>) => KwsEventReply<S[E]> | Promise<KwsEventReply<S[E]>>,
+  ): this;
+  on(event: 'message', handler: (raw: string | ArrayBuffer) => void): this;
+  on(event: string, handler: Handler): this {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
+    return this;
+  }
+
+  /** Removes a handler given to `on`, or every handler of the event. */
+  off(event: KwsEventName<S> | 'message', handler?: (...args: any[]) => unknown): this {
+    const left = handler ? (this.handlers.get(event) ?? []).filter((h) => h !== handler) : [];
+    this.handlers.set(event, left);
+    return this;
+  }
+
+  /** Fires an event at the server (queued while offline; throws `KwsClientError` when it cannot). */
+  emit<E extends KwsEventName<C>>(event: E, ...args: KwsEventArgs<C[E]>): void {
+    this.push({ frame: JSON.stringify({ event, data: args[0] }) });
+  }
+
+  /**
+   * Fires an event and resolves with the server's acknowledgement. Rejects with `KwsClientError`
+   * on an error ack, a timeout, a lost connection (the server may have handled it) or a full queue.
+   */
+  request<E extends KwsEventName<C>>(
+    event: E,
+    ...[data, options]: KwsRequestArgs<C[E], KwsRequestOptions>
+  ): Promise<KwsEventReply<C[E]>> {
+    const id = (this.lastId = (this.lastId % 0x7ffffffe) + 1);
+    const ms = options?.timeout ?? this.options.timeout ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.queue = this.queue.filter((queued) => queued.id !== id);
+        this.settle(id, new KwsClientError(REQUEST_TIMEOUT(event, ms), 'timeout', 408));
+      }, ms);
+      this.pending.set(id, { event, resolve: resolve as Pending['resolve'], reject, timer });
+      try {
+        this.push({ frame: JSON.stringify({ event, data, id }), id });
+      } catch (error) {
+        this.settle(id, error as KwsClientError);
+      }
+    });
+  }
+
+  /** Sends a raw frame (text or binary), outside the packet protocol; queued while offline. */
+  send(frame: KwsFrame): void {
+    this.push({ frame });
+  }
+
+  /** Closes for good: no reconnect; pending and queued requests reject, `unsent` lists the rest. */
+  close(code = 1000, reason?: string): void {
+    const socket = this.socket;
+    this.finish({ state: 'closed', code, reason });
+    socket?.close(code, reason);
+  }
+
+  private open(): void {
+    clearTimeout(this.timer);
+    let url = this.url;
+    if (this.token) {
+      // Resume handshake (PROTOCOL.md): the last token and offset let the server replay what we missed.
+      const resume = new URL(url, (globalThis as any).location?.href);
+      resume.searchParams.set('kws_resume', this.token);
+      resume.searchParams.set('kws_offset', this.offset);
+      url = resume.href;
+    }
+    const WebSocketClass = this.options.WebSocket ?? (globalThis as any).WebSocket;
+    const socket: KwsSocketLike = new WebSocketClass(url, this.options.protocols);
+    this.socket = socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => {
+      this.attempt = 0;
+      this.change({ state: 'open' });
+      const queued = this.queue;
+      this.queue = [];
+      for (const entry of queued) this.push(entry);
+    };
+    socket.onmessage = (event: { data: string | ArrayBuffer }) => {
+      if (socket === this.socket) this.receive(event.data);
+    };
+    socket.onclose = (event: { code: number; reason: string }) => {
+      if (socket === this.socket) this.lost(event.code, event.reason);
+    };
+    socket.onerror = () => undefined; // a close event follows with the code
+  }
+
+  private lost(code: number, reason: string): void {
+    this.socket = undefined;
+    for (const [id, pending] of this.pending) {
+      if (pending.sent) {
+        this.settle(id, new KwsClientError(CONNECTION_LOST(pending.event), 'disconnected'));
+      }
+    }
+    const maxAttempts = this.options.maxAttempts ?? Infinity;
+    // 1008 and 4xxx are the server saying no (policy, auth): asking again would not help.
+    if (code === 1008 || (code >= 4000 && code < 5000) || this.attempt >= maxAttempts) {
+      this.finish({ state: 'closed', code, reason });
+      return;
+    }
+    const delay = backoffDelay(
+      this.attempt++,
+      this.options.minDelay ?? 250,
+      this.options.maxDelay ?? 10_000,
+    );
+    this.change({ state: 'reconnecting', code, reason, attempt: this.attempt, delay });
+    this.timer = setTimeout(() => this.open(), delay);
+  }
+
+  private finish(change: KwsStateChange): void {
+    if (this.current === 'closed') return;
+    clearTimeout(this.timer);
+    (globalThis as any).removeEventListener?.('online', this.online);
+    this.socket = undefined;
+    const unsent = this.queue.filter((queued) => !queued.id).map((queued) => queued.frame);
+    this.queue = [];
+    for (const [id] of this.pending) this.settle(id, new KwsClientError(CLIENT_CLOSED, 'closed'));
+    this.change({ ...change, unsent });
+  }
+
+  private push(entry: Queued): void {
+    if (this.current === 'closed') throw new KwsClientError(CLIENT_CLOSED, 'closed');
+    if (this.current === 'open' && this.socket?.readyState === OPEN) {
+      this.socket.send(entry.frame);
+      const pending = entry.id && this.pending.get(entry.id);
+      if (pending) pending.sent = true;
+    } else if (this.queue.length < (this.options.queueSize ?? 100)) {
+      this.queue.push(entry);
+    } else {
+      throw new KwsClientError(QUEUE_FULL(this.options.queueSize ?? 100), 'queue-full');
+    }
+  }
+
+  private receive(data: string | ArrayBuffer): void {
+    let packet: any;
+    if (typeof data === 'string') {
+      try {
+        packet = JSON.parse(data);
+      } catch {
+        // not JSON: a raw frame
+      }
+    }
+    if (packet?.session && typeof packet.session.token === 'string') {
+      const { token, uuid, recovered } = packet.session;
+      if (!recovered) this.offset = '';
+      this.token = token;
+      this.uuid = uuid;
+      this.recovered = recovered === true;
+      for (const listener of this.sessionListeners) listener({ uuid, recovered: this.recovered });
+    } else if (typeof packet?.event === 'string') {
+      if (typeof packet.offset === 'string') this.offset = packet.offset;
+      const handlers = this.handlers.get(packet.event) ?? [];
+      if (packet.id === undefined) {
+        for (const handler of handlers) handler(packet.data);
+      } else {
+        void this.answer(packet.id, packet.event, handlers, packet.data);
+      }
+    } else if (typeof packet?.ack === 'number') {
+      const { error } = packet;
+      this.settle(
+        packet.ack,
+        error
+          ? new KwsClientError(String(error.message), 'ack', Number(error.status) || 500)
+          : undefined,
+        packet.data,
+      );
+    } else {
+      for (const handler of this.handlers.get('message') ?? []) handler(data);
+    }
+  }
+
+  private async answer(id: number, event: string, handlers: Handler[], data: unknown) {
+    let reply: object;
+    try {
+      if (!handlers[0]) throw Object.assign(new Error(NO_HANDLER(event)), { status: 404 });
+      // Every handler runs; the first one's result is the answer, any throw an error answer.
+      reply = { ack: id, data: await handlers.map((handler) => handler(data))[0] };
+    } catch (error: any) {
+      reply = {
+        ack: id,
+        error: { message: String(error?.message ?? error), status: Number(error?.status) || 500 },
+      };
+    }
+    // After a lost connection the server has already failed this request: nothing to answer.
+    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(reply));
+  }
+
+  private settle(id: number, error?: KwsClientError, data?: unknown): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (error) pending.reject(error);
+    else pending.resolve(data);
+  }
+
+  private change(change: KwsStateChange): void {
+    this.current = change.state;
+    for (const listener of this.stateListeners) listener(change);
+  }
+}
