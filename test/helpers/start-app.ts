@@ -18,6 +18,8 @@ export interface RunningApp {
 export async function startApp(
   module: Type | DynamicModule,
   platform: Platform = 'express',
+  /** Runs before `listen`, as main.ts would (`useGlobalPipes`, ...). */
+  configure?: (app: INestApplication) => void,
 ): Promise<RunningApp> {
   const adapter = platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
   // abortOnError: false, so a bootstrap failure rejects here instead of exiting the test worker.
@@ -25,6 +27,7 @@ export async function startApp(
     logger: ['error', 'warn'],
     abortOnError: false,
   });
+  configure?.(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
