@@ -24,8 +24,8 @@ export type KwsEventArgs<F> = F extends (...args: infer A) => any ? A : never;
 
 /** The arguments of `request` after the event name: the payload (if any), then the options. */
 export type KwsRequestArgs<F, O> =
-  KwsEventArgs<F> extends []
-    ? [data?: undefined, options?: O]
+  [] extends KwsEventArgs<F>
+    ? [data?: KwsEventArgs<F>[0], options?: O]
     : [data: KwsEventArgs<F>[0], options?: O];
 
 /** The acknowledgement of an event: what the handler on the other side returns. */
