@@ -68,6 +68,13 @@ export interface KwsModuleOptions {
   slowConsumer?: KwsSlowConsumerPolicy;
   /** permessage-deflate; off by default (it costs CPU and memory per connection). */
   compression?: boolean | PerMessageDeflateOptions;
+  /**
+   * Milliseconds `allowUpgrade` may take; past it the upgrade is answered **503** (a hung auth
+   * backend must not hold sockets). A client that leaves meanwhile is released at once. Default 10 000.
+   */
+  handshakeTimeout?: number;
+  /** Longest accepted route param (characters, after decoding); longer ones get **400**. Default 256. */
+  maxParamLength?: number;
   /** Milliseconds `app.close()` waits for clients to answer the 1001 close frame. Default 250. */
   shutdownTimeout?: number;
   /**

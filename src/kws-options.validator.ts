@@ -1,6 +1,7 @@
 import { KwsError } from './errors/kws.error.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { INVALID_OPTION } from './kws.messages.js';
+import { compileOrigins } from './transport/origin.check.js';
 
 /** Fails at bootstrap with a clear message instead of misbehaving at the first connection. */
 export function validateKwsOptions(options: KwsModuleOptions): void {
@@ -11,7 +12,12 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
     throw new KwsError(INVALID_OPTION('port', port, 'an integer from 0 to 65535'));
   }
-  for (const key of ['pingInterval', 'pongTimeout', 'shutdownTimeout'] as const) {
+  for (const key of [
+    'pingInterval',
+    'pongTimeout',
+    'shutdownTimeout',
+    'handshakeTimeout',
+  ] as const) {
     const value = options[key];
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
       throw new KwsError(INVALID_OPTION(key, value, 'a number of milliseconds >= 0'));
@@ -23,9 +29,14 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
       throw new KwsError(INVALID_OPTION(key, value, 'a number of bytes > 0'));
     }
   }
+  const { maxParamLength } = options;
+  if (maxParamLength !== undefined && !(Number.isInteger(maxParamLength) && maxParamLength > 0)) {
+    throw new KwsError(INVALID_OPTION('maxParamLength', maxParamLength, 'an integer > 0'));
+  }
   if (options.slowConsumer !== undefined && !['close', 'drop'].includes(options.slowConsumer)) {
     throw new KwsError(INVALID_OPTION('slowConsumer', options.slowConsumer, "'close' or 'drop'"));
   }
+  compileOrigins(options.origins);
   if (options.pingInterval && options.pongTimeout === 0) {
     throw new KwsError(INVALID_OPTION('pongTimeout', 0, 'above 0 while pingInterval is on'));
   }

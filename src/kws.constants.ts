@@ -43,6 +43,8 @@ export const DEFAULT_SHUTDOWN_TIMEOUT = 250;
 export const DEFAULT_REQUEST_TIMEOUT = 5_000;
 export const DEFAULT_CONNECT_TIMEOUT = 10_000;
 export const DEFAULT_MAX_PENDING_REQUESTS = 256;
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+export const DEFAULT_MAX_PARAM_LENGTH = 256;
 
 /** RFC 6455 close codes used by the library. */
 export const CloseCode = {

@@ -48,3 +48,12 @@ export const UNKNOWN_ACK = (id: number) =>
   `An acknowledgement for unknown request ${id} was ignored.`;
 export const CLUSTER_REQUEST_REMOTE = (uuid: string) =>
   `KwsServer.request to ${uuid}: requests to a connection held by another node are not supported yet.`;
+export const PATH_TAKEN = (path: string, owner: string, otherPath: string, otherOwner: string) =>
+  `${owner} cannot serve WebSocket path "${path}": ${otherOwner} already serves "${otherPath}" on the same HTTP server. Give each its own path.`;
+export const BAD_PARAM = (name: string, max: number) =>
+  `Route param "${name}" must be 1 to ${max} characters without "/", "\\", control characters, "." or "..".`;
+export const HANDSHAKE_TIMED_OUT = 'allowUpgrade did not answer within handshakeTimeout.';
+export const NO_ENDPOINT =
+  'KwsModule runs without a WebSocket endpoint: this app has no HTTP server and no "port" option (a module-only test or an application context). KwsServer works with zero connections.';
+export const PORT_UNAVAILABLE = (port: number, host: string | undefined, reason: string) =>
+  `KwsModule cannot serve its "port" ${host ? `${host}:` : ''}${port}: ${reason}.`;

@@ -4,9 +4,9 @@ import {
   Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { Kws } from '../connection/kws.js';
@@ -14,24 +14,31 @@ import type { KwsContext } from '../connection/kws.context.js';
 import { KwsRequest } from '../connection/request.data.js';
 import { newUuid } from '../connection/uuid.js';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
+import { KwsError } from '../errors/kws.error.js';
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsAttributes, KwsModuleOptions } from '../kws-module-options.interface.js';
 import {
   CloseCode,
   DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_PATH,
   DEFAULT_PING_INTERVAL,
   DEFAULT_PONG_TIMEOUT,
   DEFAULT_SHUTDOWN_TIMEOUT,
   KwsEvent,
-  SHUTDOWN_CLOSE_REASON,
 } from '../kws.constants.js';
 import { KWS_MODULE_OPTIONS } from '../kws.module-definition.js';
-import { KWS_BROKER, KWS_CONTEXT } from '../kws.tokens.js';
+import { KWS_BROKER, KWS_CONTEXT, KWS_ENDPOINT_NAME } from '../kws.tokens.js';
 import { isExpectedRejection, toAckError } from '../events/ack-error.mapper.js';
-import { CONNECT_TIMED_OUT, NO_HTTP_SERVER, PEER_CLOSED } from '../kws.messages.js';
+import {
+  CONNECT_TIMED_OUT,
+  ENDPOINT_READY,
+  NO_ENDPOINT,
+  NO_HTTP_SERVER,
+  PEER_CLOSED,
+} from '../kws.messages.js';
 import { KwsEventDispatcher } from '../events/event.dispatcher.js';
-import { KwsAdapter, type KwsTransport } from '../transport/kws.adapter.js';
 import { KwsHeartbeat } from '../transport/heartbeat.js';
+import { KwsTransport, type KwsTransportOptions } from '../transport/kws.transport.js';
 import type { KwsRouteParams } from '../transport/path.matcher.js';
 import { KwsConnectionPool } from './connection.pool.js';
 
@@ -42,16 +49,24 @@ interface BoundSocket extends WebSocket {
   on(event: string, listener: (this: BoundSocket, ...args: never[]) => void): this;
 }
 
+/** The part of Nest's HTTP adapter the endpoint hooks to close before any provider is destroyed. */
+interface ClosableHttpAdapter {
+  getHttpServer(): import('node:http').Server | undefined;
+  beforeClose?: (...args: unknown[]) => unknown;
+}
+
 /**
  * Opens the endpoint when the app boots and closes it when the app shuts down; turns socket
  * events into kws events. This is where a frame goes from the socket to your listeners.
  */
 @Injectable()
-export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class KwsEndpoint
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly logger = new Logger('KwsModule');
   private readonly heartbeat: KwsHeartbeat;
-  private adapter: KwsAdapter | undefined;
   private transport: KwsTransport | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     @Inject(KWS_MODULE_OPTIONS) private readonly options: KwsModuleOptions,
@@ -60,6 +75,7 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly dispatcher: KwsEventDispatcher,
     private readonly httpAdapterHost: HttpAdapterHost,
     @Inject(KWS_CONTEXT) private readonly context: KwsContext,
+    @Inject(KWS_ENDPOINT_NAME) private readonly name: string,
   ) {
     this.heartbeat = new KwsHeartbeat(
       pool,
@@ -69,29 +85,81 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const port = this.options.port ?? 0;
-    const httpServer = port > 0 ? undefined : this.httpAdapterHost?.httpAdapter?.getHttpServer();
-    if (port === 0 && !httpServer) {
-      this.logger.error(NO_HTTP_SERVER);
+    const { port, host } = this.options;
+    const httpAdapter = this.httpAdapterHost?.httpAdapter as ClosableHttpAdapter | undefined;
+    if (!port && !httpAdapter) {
+      // A module-only test or an application context: a documented mode, not a failure.
+      this.logger.log(NO_ENDPOINT);
       return;
     }
+    const httpServer = port ? undefined : httpAdapter?.getHttpServer();
+    if (!port && !httpServer) throw new KwsError(NO_HTTP_SERVER);
+    const path = this.options.path ?? DEFAULT_PATH;
+    const owner = this.name ? `KwsModule endpoint "${this.name}"` : 'KwsModule endpoint';
+    const options: KwsTransportOptions = { ...this.options, path, owner };
     await this.broker.start();
-    this.adapter = new KwsAdapter(httpServer);
-    this.transport = this.adapter.create(port, { ...this.options, clientTracking: false });
-    // A standalone port must be listening (or have failed loudly) before bootstrap ends.
-    if (this.transport.standalone) await once(this.transport.httpServer, 'listening');
-    this.adapter.bindClientConnect(this.transport, (socket, request, params, attributes) =>
+    try {
+      if (port) {
+        this.transport = KwsTransport.standalone(port, host, options);
+        await this.transport.listening(port, host);
+        this.logger.log(ENDPOINT_READY(`ws://${host ?? 'localhost'}:${port}${path}`));
+      } else {
+        this.transport = KwsTransport.attach(httpServer!, options);
+      }
+    } catch (error) {
+      await this.transport?.close([], 0);
+      this.transport = undefined;
+      await this.broker.stop();
+      throw error;
+    }
+    this.transport.onConnection((socket, request, params, attributes) =>
       this.accept(socket, request, params, attributes),
     );
     this.heartbeat.start();
+    if (httpAdapter) this.closeBeforeProviders(httpAdapter);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    if (!this.adapter || !this.transport) return;
+  /**
+   * On `app.close()` Nest calls the HTTP adapter's `beforeClose` before any `onModuleDestroy`:
+   * closing there lets `disconnect` listeners use services (a database...) that other providers
+   * close in their own `onModuleDestroy`. The hooks below are the fallback (application contexts).
+   */
+  private closeBeforeProviders(adapter: ClosableHttpAdapter): void {
+    const original = adapter.beforeClose;
+    const close = (): Promise<void> => this.close();
+    adapter.beforeClose = async function (this: unknown, ...args: unknown[]) {
+      await close();
+      return original?.apply(this, args);
+    };
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.close();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
+  /** Closes the endpoint once, whichever hook comes first. */
+  private close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** Stop accepting, 1001 to everyone, the rest cut after shutdownTimeout, one disconnect each. */
+  private async shutdown(): Promise<void> {
+    const transport = this.transport;
+    if (!transport) return;
     this.heartbeat.stop();
-    await this.adapter.close(this.transport);
-    this.adapter = undefined;
-    await this.closeEveryone();
+    const sockets: WebSocket[] = [];
+    for (const kws of this.pool.values()) {
+      kws.closedByServer = true;
+      sockets.push(kws.conn);
+    }
+    await transport.close(sockets, this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT);
+    // A socket that never reported 'close' still gets its one disconnect.
+    for (const kws of Array.from(this.pool.values())) onEnd(kws, CloseCode.Abnormal, '');
     await this.broker.stop();
   }
 
@@ -147,30 +215,6 @@ export class KwsEndpoint implements OnApplicationBootstrap, BeforeApplicationShu
     } else if (isExpectedRejection(outcome.error)) {
       kws.close(CloseCode.PolicyViolation, toAckError(outcome.error).message);
     }
-  }
-
-  /** Shutdown: 1001 to everyone, a short wait for their answers, then the rest are cut. */
-  private async closeEveryone(): Promise<void> {
-    for (const kws of this.pool.values()) {
-      kws.closedByServer = true;
-      kws.conn.close(CloseCode.GoingAway, SHUTDOWN_CLOSE_REASON);
-    }
-    await this.poolEmpty(this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT);
-    for (const kws of this.pool.values()) kws.conn.terminate();
-    await this.poolEmpty(50);
-    // A socket that never reported 'close' still gets its one disconnect.
-    for (const kws of Array.from(this.pool.values())) onEnd(kws, CloseCode.Abnormal, '');
-  }
-
-  private poolEmpty(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (this.pool.size === 0 || Date.now() >= deadline) resolve();
-        else setTimeout(check, 5);
-      };
-      check();
-    });
   }
 }
 
