@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { Kws } from '../connection/kws.js';
 import { KwsEvent } from '../kws.constants.js';
 import { ERROR_LISTENER_FAILED, LISTENER_FAILED } from '../kws.messages.js';
@@ -86,7 +87,9 @@ export class KwsEventDispatcher {
     listener: KwsListener,
   ): KwsDispatchOutcome | Promise<KwsDispatchOutcome> {
     try {
-      const result = listener(payload);
+      let result = listener(payload);
+      // A plain method may return an Observable too (the pipeline already took its last value).
+      if (isObservable(result)) result = lastValueFrom(result, { defaultValue: undefined });
       if (!isPromiseLike(result)) return { listeners: 1, value: result, error: undefined };
       return Promise.resolve(result).then(
         (value) => ({ listeners: 1, value, error: undefined }),

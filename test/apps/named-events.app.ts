@@ -17,7 +17,7 @@ import {
 } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, WsException } from '@nestjs/websockets';
 import { IsInt, IsString, Max, MinLength } from 'class-validator';
-import { map, type Observable } from 'rxjs';
+import { map, of, type Observable } from 'rxjs';
 import {
   Kws,
   KwsEvent,
@@ -97,6 +97,11 @@ export class NamedEventListeners {
   @OnKwsEvent('echo')
   echo({ data }: KwsEventPayload<unknown>): unknown {
     return data;
+  }
+
+  @OnKwsEvent('stream')
+  stream(): Observable<number> {
+    return of(1, 2, 3);
   }
 
   @OnKwsEvent('silent')

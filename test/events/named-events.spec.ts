@@ -35,6 +35,7 @@ describe.each<Platform>(['express', 'fastify'])(
       });
       expect(await client.ask('slow', 21)).toEqual({ ack: 2, data: 42 });
       expect(await client.ask('silent', 'x')).toEqual({ ack: 3 });
+      expect(await client.ask('stream')).toEqual({ ack: 4, data: 3 }); // an Observable's last value
       await client.close();
     });
 
