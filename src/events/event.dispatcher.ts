@@ -38,29 +38,36 @@ export class KwsEventDispatcher {
     readonly endpoint: string,
   ) {}
 
-  /** Fire and forget: built-in events and server-side `fire`. */
+  /**
+   * Fire and forget: built-in events and server-side `fire`. Returns a promise only when a
+   * listener is async, settled once all have (what shutdown awaits for `disconnect`).
+   */
   dispatch(
     kws: Kws,
     name: string,
     data?: unknown,
     isBinary = false,
     error: Error | null = null,
-  ): void {
+  ): Promise<unknown> | undefined {
     const entries = this.registry.get(name, this.endpoint);
-    if (entries.length === 0) return;
+    if (entries.length === 0) return undefined;
     const payload = new KwsEventPayloadImpl(kws, name, data ?? EMPTY, isBinary, error);
+    let pending: Array<PromiseLike<unknown>> | undefined;
     for (const { listener } of entries) {
       try {
         const result = listener(payload);
         if (isPromiseLike(result)) {
-          result.then(undefined, (failure: unknown) =>
-            this.onListenerFailure(payload, listener, failure),
+          (pending ??= []).push(
+            result.then(undefined, (failure: unknown) =>
+              this.onListenerFailure(payload, listener, failure),
+            ),
           );
         }
       } catch (failure) {
         this.onListenerFailure(payload, listener, failure);
       }
     }
+    return pending && Promise.all(pending);
   }
 
   /**

@@ -152,14 +152,25 @@ export class KwsEndpoint
     const transport = this.transport;
     if (!transport) return;
     this.heartbeat.stop();
+    const timeout = this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
     const sockets: WebSocket[] = [];
+    // Async `disconnect` listeners are awaited (up to shutdownTimeout) before app.close() goes on.
+    const listeners: Array<Promise<unknown>> = [];
+    const track = (settled: Promise<unknown> | undefined): void => {
+      if (settled) listeners.push(settled);
+    };
     for (const kws of this.pool.values()) {
       kws.closedByServer = true;
+      kws.conn.removeListener('close', onClose);
+      kws.conn.once('close', (code: number, reason: Buffer) =>
+        track(onEnd(kws, code, reason.toString())),
+      );
       sockets.push(kws.conn);
     }
-    await transport.close(sockets, this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT);
+    await transport.close(sockets, timeout);
     // A socket that never reported 'close' still gets its one disconnect.
-    for (const kws of Array.from(this.pool.values())) onEnd(kws, CloseCode.Abnormal, '');
+    for (const kws of Array.from(this.pool.values())) track(onEnd(kws, CloseCode.Abnormal, ''));
+    if (listeners.length > 0) await settledWithin(Promise.all(listeners), timeout);
     await this.broker.stop();
   }
 
@@ -252,11 +263,12 @@ function onClose(this: BoundSocket, code: number, reason: Buffer): void {
   onEnd(this[KWS], code, reason.toString());
 }
 
-function onEnd(kws: Kws, code: number, reason: string): void {
-  if (!kws.markEnded()) return;
+/** Ends a connection once: out of the pool, then `disconnect` (its async listeners' settling). */
+function onEnd(kws: Kws, code: number, reason: string): Promise<unknown> | undefined {
+  if (!kws.markEnded()) return undefined;
   const { pool, broker, dispatcher } = kws.context;
   if (pool.delete(kws)) broker.unregister(kws.uuid);
-  dispatcher.dispatch(
+  return dispatcher.dispatch(
     kws,
     KwsEvent.Disconnect,
     undefined,
@@ -280,4 +292,14 @@ function statusCodeOf(error: Error & { [key: symbol]: unknown }): number {
     if (key.description === 'status-code' && typeof error[key] === 'number') return error[key];
   }
   return CloseCode.Abnormal;
+}
+
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

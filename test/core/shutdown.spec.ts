@@ -9,7 +9,13 @@ import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KwsEvent, KwsModule, OnKwsEvent, type KwsModuleOptions } from '../../src/index.js';
+import {
+  KwsEvent,
+  KwsModule,
+  KwsServer,
+  OnKwsEvent,
+  type KwsModuleOptions,
+} from '../../src/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { rawExchange, upgradeRequest, type RawExchange } from '../helpers/raw-http.js';
@@ -185,8 +191,13 @@ class Database implements OnModuleDestroy {
 class Presence {
   constructor(private readonly db: Database) {}
 
+  /** Set by a test: a listener that never settles. */
+  hang = false;
+
   @OnKwsEvent(KwsEvent.Disconnect)
-  left({ kws }: { kws: { params(key: string): string } }): void {
+  async left({ kws }: { kws: { params(key: string): string } }): Promise<void> {
+    if (this.hang) return new Promise(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 30)); // a round trip to the database
     this.db.markOffline(kws.params('id'));
   }
 }
@@ -195,13 +206,13 @@ class Presence {
 class DatabaseModule {}
 
 @Module({
-  imports: [DatabaseModule, KwsModule.forRoot({ path: '/ws/:id' })],
+  imports: [DatabaseModule, KwsModule.forRoot({ path: '/ws/:id', shutdownTimeout: 300 })],
   providers: [Presence],
 })
 class PresenceAppModule {}
 
 describe('shutdown order', () => {
-  it('disconnect listeners run before other providers are destroyed', async () => {
+  it('async disconnect listeners run and are awaited before other providers are destroyed', async () => {
     const errors = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const running = await startApp(PresenceAppModule);
     const users = ['ann', 'bob', 'cy'];
@@ -210,5 +221,20 @@ describe('shutdown order', () => {
     expect(running.app.get(Database).offline.sort()).toEqual(users);
     expect(errors).not.toHaveBeenCalled();
     vi.restoreAllMocks();
+  });
+});
+
+describe('shutdown with a disconnect listener that never settles', () => {
+  it('waits for it no longer than shutdownTimeout', async () => {
+    const running = await startApp(PresenceAppModule);
+    running.app.get(Presence).hang = true;
+    await connect(running.wsUrl('/ws/ann'));
+    await eventually(
+      () => running.app.get(KwsServer).localCount,
+      (n) => n === 1,
+    );
+    // Returns at all: the hung listener is given up on after shutdownTimeout (300 ms here).
+    await running.app.close();
+    expect(running.app.get(Database).offline).toEqual([]);
   });
 });
