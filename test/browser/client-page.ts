@@ -15,8 +15,9 @@ function clientBundle(): Promise<string> {
 }
 
 /**
- * A blank page (served by `origin`) running one `KwsClient` on the browser's own WebSocket. The page records every
- * state change in `states`, every `news` event in `news`, every raw frame in `raw`.
+ * A blank page of the app (`origin`) running one `KwsClient` on the browser's own WebSocket. The
+ * page records state changes in `states`, `said` events in `said`, raw frames in `raw`, and
+ * answers the server's `question` requests with "browser: <question>".
  */
 export class ClientPage {
   private constructor(
@@ -28,36 +29,36 @@ export class ClientPage {
     browser: Browser,
     origin: string,
     url: string,
-    options: Record<string, unknown>,
-    initScript = '',
+    options: Record<string, unknown> = {},
+    before = '',
   ): Promise<ClientPage> {
     const context = await browser.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(8_000);
     await page.goto(origin);
-    await page.addScriptTag({ content: `${initScript};${await clientBundle()}` });
+    await page.addScriptTag({ content: `${before};${await clientBundle()}` });
     // Strings run in the page, where the DOM lives (this project compiles without DOM types).
     await page.evaluate(`
       window.states = [];
-      window.news = [];
+      window.said = [];
       window.raw = [];
       window.client = new Kws.KwsClient(${JSON.stringify(url)}, ${JSON.stringify(options)});
       client.onState((change) => states.push(change));
-      client.on('news', (data) => void news.push(data));
-      client.on('twice', (n) => n * 2);
+      client.on('said', (message) => void said.push(message));
+      client.on('question', (text) => 'browser: ' + text);
       client.on('message', (data) =>
         raw.push(typeof data === 'string' ? data : [...new Uint8Array(data)].join(',')));
     `);
     return new ClientPage(page, context);
   }
 
-  /** Evaluates an expression over `client`, `states`, `news`, `raw` in the page. */
+  /** Evaluates an expression over `client`, `states`, `said`, `raw` in the page. */
   read<T>(expression: string): Promise<T> {
     return this.page.evaluate(expression) as Promise<T>;
   }
 
-  async waitFor(expression: string, timeout?: number): Promise<void> {
-    await this.page.waitForFunction(expression, undefined, { timeout });
+  async waitFor(expression: string): Promise<void> {
+    await this.page.waitForFunction(expression);
   }
 
   waitForState(state: string): Promise<void> {

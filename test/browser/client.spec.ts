@@ -1,15 +1,17 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ProtocolServer, waitUntil } from '../client/protocol-server.js';
+import { KwsServer } from '../../src/index.js';
+import { KwsTestingApp, nextEvent } from '../../src/testing/index.js';
+import { chatApp, type ClientEvents, type ServerEvents } from '../client/chat.app.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 import { ClientPage } from './client-page.js';
 
 const missing = chromiumMissing();
 
 // sample-chat.spec.ts reports a missing Chromium (and fails in CI); this file just skips.
-describe.skipIf(missing !== undefined)('KwsClient in Chromium (the browser WebSocket)', () => {
+describe.skipIf(missing !== undefined)('KwsClient in Chromium against a Nest app', () => {
   let browser: Browser;
-  let server: ProtocolServer;
+  let kws: KwsTestingApp | undefined;
   let page: ClientPage | undefined;
 
   beforeAll(async () => {
@@ -18,72 +20,66 @@ describe.skipIf(missing !== undefined)('KwsClient in Chromium (the browser WebSo
   afterAll(() => browser?.close());
   afterEach(async () => {
     await page?.close();
-    await server?.stop();
-    page = undefined;
+    await kws?.close();
+    page = kws = undefined;
   });
 
-  it('emits, requests with an ack, answers server requests and gets binary frames as ArrayBuffer', async () => {
-    server = await ProtocolServer.start();
-    page = await ClientPage.open(browser, server.httpUrl(), server.url(), {});
+  async function open(options: Record<string, unknown> = {}, before = ''): Promise<ClientPage> {
+    kws = await KwsTestingApp.start(chatApp());
+    const origin = `http://127.0.0.1:${kws.port}/`;
+    page = await ClientPage.open(browser, origin, kws.url('/ws/browser'), options, before);
     await page.waitForState('open');
+    return page;
+  }
 
-    expect(await page.read(`client.request('echo', { n: 7 })`)).toEqual({ n: 7 });
+  it('emits, requests with acks both ways, gets error acks, and binary frames as ArrayBuffer', async () => {
+    await open();
+    expect(await page!.read(`client.request('whoami')`)).toBe('browser');
     expect(
-      await page.read(`client.request('fail', 1).catch((e) => [e.name, e.message, e.status])`),
-    ).toEqual(['KwsClientError', 'Forbidden resource', 403]);
-    await page.read(`client.emit('chat', 'from the browser')`);
-    await waitUntil(() => server.received.length === 3, 'three packets');
-    expect(server.received[2].text).toBe('{"event":"chat","data":"from the browser"}');
+      await page!.read(`client.request('admin').catch((e) => [e.name, e.message, e.status])`),
+    ).toEqual(['KwsClientError', 'Admins only', 403]);
+    // Browser -> server -> browser: the server's listener asks the page, which answers.
+    expect(await page!.read(`client.request('quiz', '2+2')`)).toBe('browser: 2+2');
 
-    const [socket] = await server.connection();
-    expect(await server.request(socket, 'twice', 21)).toEqual({ ack: 1, data: 42 });
-    server.emit('news', 'headline');
-    socket.send(Buffer.from([1, 2, 255]));
-    await page.waitFor(`news.length === 1 && raw.length === 1`);
-    expect(await page.read('[news, raw]')).toEqual([['headline'], ['1,2,255']]);
+    const bob = await kws!.connect<ServerEvents, ClientEvents>('/ws/bob');
+    const said = nextEvent(bob, 'said');
+    await page!.read(`client.emit('say', 'hi from Chromium')`);
+    expect(await said).toEqual({ from: 'browser', text: 'hi from Chromium' });
+
+    await kws!.app.get(KwsServer).broadcast(Buffer.from([1, 2, 255]));
+    await page!.waitFor('raw.length === 1 && said.length === 1');
+    expect(await page!.read('[said, raw]')).toEqual([
+      [{ from: 'browser', text: 'hi from Chromium' }],
+      ['1,2,255'],
+    ]);
   });
 
-  it('reconnects by itself when the server restarts on the same port', async () => {
-    server = await ProtocolServer.start();
-    page = await ClientPage.open(browser, server.httpUrl(), server.url(), {
-      minDelay: 20,
-      maxDelay: 200,
-    });
-    await page.waitForState('open');
-    await server.stop(1001, 'Server shutting down');
-    await page.waitForState('reconnecting');
-    await page.read(`client.emit('chat', 'queued while the server was down')`);
+  it('reconnects by itself when the app restarts on the same port', async () => {
+    await open({ minDelay: 20, maxDelay: 200 });
+    const { port } = kws!;
+    await kws!.app.close();
+    await page!.waitForState('reconnecting');
+    await page!.read(`void (window.queued = client.request('double', 21))`);
 
-    await server.listen();
-    await page.waitForState('open');
-    await waitUntil(() => server.received.length === 1, 'the queued emit');
-    expect(server.received[0].packet).toEqual({
-      event: 'chat',
-      data: 'queued while the server was down',
-    });
-    const states = await page.read<Array<{ state: string; code?: number }>>('states');
+    kws = await KwsTestingApp.start(chatApp(), { port });
+    await page!.waitForState('open');
+    expect(await page!.read('queued')).toBe(42);
+    const states = await page!.read<Array<{ state: string; code?: number }>>('states');
     expect(states[0]).toEqual({ state: 'open' });
     expect(states[1]).toMatchObject({ state: 'reconnecting', code: 1001, attempt: 1 });
     expect(states.at(-1)).toEqual({ state: 'open' });
   });
 
   it('retries at once when the browser comes back online instead of waiting out the backoff', async () => {
-    server = await ProtocolServer.start();
     // Math.random pinned near 1: the first backoff is a full minute, longer than this test may run.
-    page = await ClientPage.open(
-      browser,
-      server.httpUrl(),
-      server.url(),
-      { minDelay: 60_000, maxDelay: 60_000 },
-      'Math.random = () => 0.9999',
-    );
-    await page.waitForState('open');
-    server.drop();
-    await page.waitForState('reconnecting');
-    expect(await page.read('states[1].delay')).toBeGreaterThan(59_000);
+    await open({ minDelay: 60_000, maxDelay: 60_000 }, 'Math.random = () => 0.9999');
+    await kws!.app.get(KwsServer).closeAll(1012, 'Service restart');
+    await page!.waitForState('reconnecting');
+    expect(await page!.read('states[1]')).toMatchObject({ code: 1012 });
+    expect(await page!.read('states[1].delay')).toBeGreaterThan(59_000);
 
-    await page.blinkNetwork();
-    await page.waitForState('open');
-    expect(server.upgrades).toHaveLength(2);
+    await page!.blinkNetwork();
+    await page!.waitForState('open');
+    expect(await page!.read(`client.request('whoami')`)).toBe('browser');
   });
 });

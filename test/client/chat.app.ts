@@ -1,5 +1,8 @@
 import {
+  Controller,
   ForbiddenException,
+  Get,
+  Header,
   Injectable,
   Module,
   UseGuards,
@@ -99,12 +102,23 @@ export class ChatListeners {
   }
 }
 
+/** A blank page, so browser tests run on the app's origin (Chromium keeps other pages off loopback). */
+@Controller()
+class BlankPage {
+  @Get()
+  @Header('content-type', 'text/html')
+  page(): string {
+    return '<!doctype html><title>kws client</title>';
+  }
+}
+
 /** The chat app of the client integration tests: named events on `/ws/:user`. */
 export function chatApp(options: Partial<KwsModuleOptions> = {}): DynamicModule {
   @Module({})
   class ChatAppModule {}
   return {
     module: ChatAppModule,
+    controllers: [BlankPage],
     imports: [KwsModule.forRoot({ parser: 'json', path: '/ws/:user', ...options })],
     providers: [Moderation, ChatListeners],
   };

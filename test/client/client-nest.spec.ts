@@ -122,7 +122,7 @@ describe('KwsClient against a Nest app with parser json (nestjs-kws/testing)', (
     }
   });
 
-  it('does not reconnect after a 4xxx close, and connect() reports an HTTP refusal', async () => {
+  it('does not reconnect after a 4xxx close; an HTTP refusal is retried until maxAttempts, and connect() reports it', async () => {
     kws = await KwsTestingApp.start(
       chatApp({ allowUpgrade: (request) => !request.url?.endsWith('/mallory') }),
     );
@@ -132,6 +132,9 @@ describe('KwsClient against a Nest app with parser json (nestjs-kws/testing)', (
     await expect(kws.connect('/ws/mallory')).rejects.toThrow(
       `Could not connect to ${kws.url('/ws/mallory')}: Unexpected server response: 403`,
     );
+    // A client that keeps trying gets the refusal as a network error (1006) until maxAttempts.
+    const mallory = kws.client('/ws/mallory', { maxAttempts: 2 });
+    await expect(waitForState(mallory, 'closed')).resolves.toMatchObject({ code: 1006 });
   });
 
   it('works with a @nestjs/testing module and its overrides (the README recipe)', async () => {

@@ -180,8 +180,16 @@ describe('KwsClient reconnect, backoff and offline queue (Node, ws)', () => {
   it('close() while reconnecting stops the attempts', async () => {
     connect(await deadUrl(), { minDelay: 5, maxDelay: 10 });
     await waitForState(client!, 'reconnecting');
+    client!.emit('chat', 'queued');
+    const request = client!.request('echo', 'queued too');
     client!.close();
-    expect(changes.at(-1)).toMatchObject({ state: 'closed', code: 1000 });
+    expect(changes.at(-1)).toEqual({
+      state: 'closed',
+      code: 1000,
+      reason: undefined,
+      unsent: ['{"event":"chat","data":"queued"}'],
+    });
+    await expect(request).rejects.toMatchObject({ code: 'closed' });
     const count = changes.length;
     // The attempt under way fails within milliseconds (connection refused): give it 50 ms, and
     // neither it nor a timer may change anything.

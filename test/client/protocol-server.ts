@@ -45,19 +45,9 @@ export class ProtocolServer {
     return `ws://127.0.0.1:${this.port}${path}`;
   }
 
-  httpUrl(path = '/'): string {
-    return `http://127.0.0.1:${this.port}${path}`;
-  }
-
   /** (Re)opens the server on its port. */
   async listen(): Promise<void> {
-    // A blank page, so a browser test runs on the server's own origin (Chromium blocks a page
-    // elsewhere from opening sockets to loopback).
-    const http = createServer((_request, response) => {
-      response
-        .writeHead(200, { 'content-type': 'text/html' })
-        .end('<!doctype html><title>kws</title>');
-    });
+    const http = createServer();
     const wss = new WebSocketServer({ server: http });
     wss.on('connection', (socket, request) => this.accept(socket, request.url ?? '/'));
     http.listen(this.port, '127.0.0.1');
