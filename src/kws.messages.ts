@@ -57,3 +57,23 @@ export const NO_ENDPOINT =
   'KwsModule runs without a WebSocket endpoint: this app has no HTTP server and no "port" option (a module-only test or an application context). KwsServer works with zero connections.';
 export const PORT_UNAVAILABLE = (port: number, host: string | undefined, reason: string) =>
   `KwsModule cannot serve its "port" ${host ? `${host}:` : ''}${port}: ${reason}.`;
+export const MESSAGE_DROPPED = (uuid: string, reason: string) =>
+  reason === 'slow-consumer'
+    ? `The message to "${uuid}" was dropped: the peer does not read fast enough (slowConsumer policy).`
+    : `The message to "${uuid}" was not delivered: the node holding it is not listening to the cluster right now.`;
+export const OUTCOME_UNKNOWN = (what: string, reason: string) =>
+  `The outcome of ${what} is unknown (${reason === 'timeout' ? 'no answer in time' : 'the Redis connection dropped while it was in flight'}): it may have been delivered once, or not; it is not re-sent.`;
+export const BROADCAST_INCOMPLETE = (what: string, reached: number, expected: number) =>
+  `${what} reached ${reached} of ${expected} live node(s): the connections of the others missed it.`;
+export const CLUSTER_SUBSCRIPTION_LOST = (reason: string) =>
+  `Lost the cluster subscription (${reason}): this node misses cross-node messages and counts as dead until it re-subscribes and rejoins.`;
+export const CLUSTER_AUTH_FAILED = (reason: string) =>
+  `Cluster mode cannot authenticate to Redis (${reason}): check the password/user in cluster.redis.`;
+export const CLUSTER_REDIS_MISSING =
+  'cluster.redis is undefined: give a URL, ioredis options or an ioredis client (a missing environment variable?). Leave "cluster" out for one node without Redis.';
+export const CLUSTER_REDIS_INVALID = (value: unknown) =>
+  `cluster.redis must be a URL string, ioredis options or an ioredis client, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}.`;
+export const CLUSTER_UNSUPPORTED_REDIS_CLUSTER =
+  'cluster.redis is an ioredis Cluster instance: Redis Cluster is not supported yet; use a standalone Redis or Sentinel.';
+export const CLUSTER_MESSAGE_UNREADABLE = (version: number, supported: number) =>
+  `Refused a cluster message of protocol version ${version} (this node speaks ${supported}): nodes of incompatible versions share this keyPrefix. Give each version its own keyPrefix during a rolling deploy, or upgrade every node.`;

@@ -9,6 +9,7 @@ import { startBenchRedis, type BenchRedis } from './bench-redis.js';
 import type { ClusterNodeStart } from './cluster-bench-node.js';
 import { measureFanout, type FanoutResult } from './cluster-fanout.js';
 import { measureEmitLatency, type LatencyResult } from './emit-latency.js';
+import { measureScriptCosts, type ScriptCost } from './script-cost.js';
 
 export interface ClusterBenchOptions {
   /** Clients, split evenly over the nodes. */
@@ -96,7 +97,12 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<str
       await runScenario(options, '1 node, in-process broker', 1, undefined),
       await runScenario(options, '2 nodes, Redis cluster mode', 2, redis),
     ];
-    return render(options, scenarios);
+    // Sized by the run: the smoke run stays tiny, a real run shows 10k and 100k uuids.
+    const sizes = options.clients >= 1000 ? [10_000, 100_000] : [1_000];
+    process.stderr.write('bench:cluster: directory script cost ... ');
+    const costs = await measureScriptCosts(redis.url, sizes);
+    process.stderr.write('done\n');
+    return render(options, scenarios) + renderScriptCosts(costs);
   } finally {
     await redis.stop();
   }
@@ -133,6 +139,26 @@ function render(
         `| ${[...head, row.label, micros(row.result.p50), micros(row.result.p99)].join(' | ')} |`,
       );
     });
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function renderScriptCosts(costs: ScriptCost[]): string {
+  const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const lines = [
+    '',
+    '### Directory scripts: Redis time per call',
+    '',
+    "Measured with Redis' SLOWLOG (every call logged with its duration). The longest single call",
+    'is what blocks every other client of that Redis.',
+    '',
+    '| operation | uuids | script calls | longest call | total |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const cost of costs) {
+    lines.push(
+      `| ${cost.operation} | ${count(cost.uuids)} | ${count(cost.calls)} | ${count(cost.maxMicros)} µs | ${count(cost.totalMicros / 1000)} ms |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

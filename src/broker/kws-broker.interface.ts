@@ -18,7 +18,10 @@ export interface KwsBroker {
   unregister(uuid: string): void;
   /** Claims `to` for a local connection now called `from`; rejects with `KwsUUIDDuplicationError`. */
   rename(from: string, to: string): Promise<void>;
-  /** Delivers to one uuid wherever it lives; rejects with `KwsInvalidConnectionError`. */
+  /**
+   * Delivers to one uuid wherever it lives; rejects with `KwsInvalidConnectionError` (no live
+   * connection) or `KwsMessageDroppedError` (live, message not delivered).
+   */
   emitTo(uuid: string, message: KwsOutbound): Promise<void>;
   /** Delivers to each uuid; resolves with the uuids that could not be reached. */
   emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]>;

@@ -1,6 +1,7 @@
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
+import { KwsMessageDroppedError } from '../errors/kws-message-dropped.error.js';
 import type { KwsBroker } from './kws-broker.interface.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 
@@ -21,7 +22,9 @@ export class LocalKwsBroker implements KwsBroker {
   }
 
   async emitTo(uuid: string, message: KwsOutbound): Promise<void> {
-    if (!this.pool.sendTo(uuid, message)) throw new KwsInvalidConnectionError(uuid);
+    const delivery = this.pool.deliver(uuid, message);
+    if (delivery === 'unknown') throw new KwsInvalidConnectionError(uuid);
+    if (delivery === 'dropped') throw new KwsMessageDroppedError(uuid, 'slow-consumer');
   }
 
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {

@@ -1,10 +1,39 @@
 import { Logger } from '@nestjs/common';
 import { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
-import { ClusterMessageType, type ClusterMessage } from './messages/cluster-message.js';
-import { decodeClusterMessage, encodeClusterMessage } from './messages/cluster-message.codec.js';
+import type { KwsDelivery } from '../server/connection.pool.js';
+import {
+  ClusterMessageType,
+  ReplyStatus,
+  type ClusterMessage,
+} from './messages/cluster-message.js';
+import {
+  decodeClusterMessage,
+  encodeClusterMessage,
+  UnreadableClusterMessageError,
+} from './messages/cluster-message.codec.js';
 import type { ConnectionDirectory } from './connection.directory.js';
+
+/** Where the inbox finds this node's id and the directory it replies through. */
+export interface ClusterInboxNode {
+  readonly nodeId: string;
+  readonly directory: ConnectionDirectory | undefined;
+}
 import type { PendingRequests } from './pending-requests.registry.js';
+
+/** What the inbox tells its broker about. */
+export interface ClusterInboxEvents {
+  /** A node announced it is leaving cleanly. */
+  nodeLeft(node: string): void;
+  /** A message could not be read (another protocol version, or garbage). */
+  unreadable(): void;
+}
+
+const STATUS: Record<KwsDelivery, ReplyStatus> = {
+  sent: ReplyStatus.Ok,
+  unknown: ReplyStatus.Unknown,
+  dropped: ReplyStatus.Dropped,
+};
 
 /**
  * What arrives on this node from the others: delivers it to the local pool and answers requests.
@@ -12,11 +41,14 @@ import type { PendingRequests } from './pending-requests.registry.js';
  */
 export class ClusterInbox {
   private readonly logger = new Logger('KwsCluster');
+  /** Protocol versions already reported, so a mixed cluster logs each once, not per message. */
+  private readonly reportedVersions = new Set<number>();
 
   constructor(
     private readonly pool: KwsConnectionPool,
-    private readonly directory: ConnectionDirectory,
+    private readonly node: ClusterInboxNode,
     private readonly pending: PendingRequests,
+    private readonly events: ClusterInboxEvents,
   ) {}
 
   receive(buffer: Buffer): void {
@@ -24,11 +56,17 @@ export class ClusterInbox {
     try {
       message = decodeClusterMessage(buffer);
     } catch (error) {
-      this.logger.warn(String(error));
+      this.events.unreadable();
+      if (!(error instanceof UnreadableClusterMessageError)) {
+        this.logger.error(`Unreadable cluster message: ${String(error)}`);
+      } else if (!this.reportedVersions.has(error.version)) {
+        this.reportedVersions.add(error.version);
+        this.logger.error(error.message);
+      }
       return;
     }
     // The sender's node delivered its own part directly (so `except` costs nothing).
-    if ('origin' in message && message.origin === this.directory.node) return;
+    if ('origin' in message && message.origin === this.node.nodeId) return;
     switch (message.type) {
       case ClusterMessageType.Broadcast:
         this.pool.broadcast(
@@ -44,31 +82,35 @@ export class ClusterInbox {
         this.pool.closeAll(message.code, message.reason);
         return;
       case ClusterMessageType.Deliver: {
-        const ok = this.pool.sendTo(message.uuid, new KwsOutbound(message.data, message.binary));
-        this.reply(message.replyTo, message.id, ok, []);
+        const outbound = new KwsOutbound(message.data, message.binary);
+        this.reply(message.replyTo, message.id, STATUS[this.pool.deliver(message.uuid, outbound)]);
         return;
       }
       case ClusterMessageType.DeliverList: {
         const outbound = new KwsOutbound(message.data, message.binary);
         // The list names every remote uuid of the call: this node serves those it holds.
         const reached = message.uuids.filter((uuid) => this.pool.sendTo(uuid, outbound));
-        this.reply(message.replyTo, message.id, true, reached);
+        this.reply(message.replyTo, message.id, ReplyStatus.Ok, reached);
         return;
       }
       case ClusterMessageType.Close: {
         const ok = this.pool.close(message.uuid, message.code, message.reason);
-        this.reply(message.replyTo, message.id, ok, []);
+        this.reply(message.replyTo, message.id, ok ? ReplyStatus.Ok : ReplyStatus.Unknown);
         return;
       }
       case ClusterMessageType.Reply:
-        this.pending.settle(message.id, { ok: message.ok, uuids: message.uuids });
+        this.pending.settle(message.id, { status: message.status, uuids: message.uuids });
+        return;
+      case ClusterMessageType.Leave:
+        this.events.nodeLeft(message.origin);
         return;
     }
   }
 
-  private reply(node: string, id: number, ok: boolean, uuids: string[]): void {
-    const answer = encodeClusterMessage({ type: ClusterMessageType.Reply, id, ok, uuids });
+  private reply(node: string, id: number, status: ReplyStatus, uuids: string[] = []): void {
+    const answer = encodeClusterMessage({ type: ClusterMessageType.Reply, id, status, uuids });
     // A lost reply times out on the asking node: nothing to do here.
-    this.directory.publish(this.directory.nodeChannel(node), answer).catch(() => undefined);
+    const directory = this.node.directory;
+    directory?.publish(directory.nodeChannel(node), answer).catch(() => undefined);
   }
 }

@@ -1,8 +1,13 @@
 import type { Redis } from 'ioredis';
 import * as scripts from './directory.scripts.js';
+import { InFlightCommands } from './in-flight.commands.js';
 
-/** uuids per CLAIM_ALL call, so a rejoin with many connections never blocks Redis for long. */
-const CLAIM_BATCH = 1_000;
+/**
+ * uuids per CLAIM_ALL call and per GC_STEP call: small enough that no script call blocks Redis
+ * for more than about a millisecond (see docs/cluster.md, "Cost model").
+ */
+export const CLAIM_BATCH = 200;
+export const GC_BATCH = 250;
 
 type Script = keyof typeof SCRIPTS;
 const SCRIPTS = {
@@ -11,17 +16,29 @@ const SCRIPTS = {
   kwsRename: scripts.RENAME,
   kwsRelease: scripts.RELEASE,
   kwsHeartbeat: scripts.HEARTBEAT,
+  kwsGcStep: scripts.GC_STEP,
   kwsLeave: scripts.LEAVE,
   kwsRoute: scripts.ROUTE,
   kwsRouteList: scripts.ROUTE_LIST,
+  kwsPublishAll: scripts.PUBLISH_ALL,
   kwsCount: scripts.COUNT,
 } as const;
 
+/** What a heartbeat found. */
+export type HeartbeatStatus = 'alive' | 'expired' | 'not-listening';
+
+/** Where `route` sent a message. */
+export type RouteResult = 'sent' | 'unknown' | 'not-listening';
+
 /**
  * The cluster-wide directory of connections (uuid -> node) and the liveness of nodes, as seen
- * by one node. Every method is one Redis round trip (one atomic script).
+ * by one node. Every method is one Redis round trip (one atomic script) unless it says otherwise.
+ * A command whose connection drops while it is in flight rejects at once with
+ * `KwsOutcomeUnknownError` and is never re-sent (see `InFlightCommands`).
  */
 export class ConnectionDirectory {
+  private readonly inFlight = new InFlightCommands();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -31,6 +48,7 @@ export class ConnectionDirectory {
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       redis.defineCommand(name, { numberOfKeys: 0, lua });
     }
+    redis.on('close', () => this.inFlight.connectionLost());
   }
 
   /** Channel every node listens to. */
@@ -56,9 +74,28 @@ export class ConnectionDirectory {
     return ((await Promise.all(sent)) as string[][]).flat();
   }
 
-  /** Refreshes this node's liveness; false when it had expired (the node must rejoin). */
-  async heartbeat(): Promise<boolean> {
-    return (await this.run('kwsHeartbeat', this.node, this.nodeTtl)) === 1;
+  /**
+   * Refreshes this node's liveness (only while its subscription is live) and retires dead nodes;
+   * `garbage` is how many retired uuid sets wait for `collectGarbage`, `live` how many nodes are
+   * alive.
+   */
+  async heartbeat(): Promise<{ status: HeartbeatStatus; garbage: number; live: number }> {
+    const [status, garbage, live] = (await this.run(
+      'kwsHeartbeat',
+      this.node,
+      this.nodeTtl,
+      this.nodeChannel(),
+    )) as [number, number, number];
+    const state = status === 1 ? 'alive' : status === 0 ? 'expired' : 'not-listening';
+    return { status: state, garbage, live };
+  }
+
+  /**
+   * Drains retired uuid sets (dead nodes', or this node's from before a rejoin), one bounded batch
+   * per call, until none is left. Several nodes may drain at once; each batch is taken atomically.
+   */
+  async collectGarbage(): Promise<void> {
+    while (((await this.run('kwsGcStep', GC_BATCH)) as number) > 0);
   }
 
   async leave(): Promise<void> {
@@ -78,9 +115,10 @@ export class ConnectionDirectory {
     return (await this.run('kwsRename', this.node, from, to)) === 1;
   }
 
-  /** Publishes `message` to the node holding `uuid`; false when no live node holds it. */
-  async route(uuid: string, message: Buffer): Promise<boolean> {
-    return ((await this.run('kwsRoute', uuid, message)) as number) > 0;
+  /** Publishes `message` to the live node holding `uuid`. */
+  async route(uuid: string, message: Buffer): Promise<RouteResult> {
+    const receivers = (await this.run('kwsRoute', uuid, message)) as number;
+    return receivers > 0 ? 'sent' : receivers === 0 ? 'not-listening' : 'unknown';
   }
 
   /**
@@ -91,18 +129,27 @@ export class ConnectionDirectory {
     return (await this.run('kwsRouteList', message, ...uuids)) as string[];
   }
 
+  /** Publishes to every node; resolves with how many received it and how many are alive. */
+  async publishAll(message: Buffer): Promise<{ receivers: number; live: number }> {
+    const [receivers, live] = (await this.run('kwsPublishAll', this.broadcastChannel, message)) as [
+      number,
+      number,
+    ];
+    return { receivers, live };
+  }
+
   async count(): Promise<number> {
     return (await this.run('kwsCount')) as number;
   }
 
   async publish(channel: string, message: Buffer): Promise<number> {
-    return this.redis.publish(channel, message);
+    return this.inFlight.track(this.redis.publish(channel, message));
   }
 
   private run(script: Script, ...args: Array<string | number | Buffer>): Promise<unknown> {
     const command = (
       this.redis as unknown as Record<Script, (...a: unknown[]) => Promise<unknown>>
     )[script];
-    return command.call(this.redis, this.prefix, ...args);
+    return this.inFlight.track(command.call(this.redis, this.prefix, ...args));
   }
 }

@@ -1,6 +1,8 @@
+import type { ReplyStatus } from './messages/cluster-message.js';
+
 /** One node's answer to a request: `uuids` are those a DeliverList reached. */
 export interface NodeReply {
-  ok: boolean;
+  status: ReplyStatus;
   uuids: string[];
 }
 

@@ -14,8 +14,8 @@ export interface RedisConnections {
 
 /**
  * Opens the node's connections (not yet connected: `lazyConnect`). Commands fail fast while Redis
- * is away (no offline queue, one retry, a command timeout) so a cross-node call never hangs;
- * both connections keep reconnecting on their own.
+ * is away (no offline queue, a command timeout) so a cross-node call never hangs, and are never
+ * re-sent; both connections keep reconnecting on their own.
  */
 export async function createRedisConnections(
   options: KwsClusterOptions,
@@ -24,10 +24,18 @@ export async function createRedisConnections(
   const failFast: RedisOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
+    // A command in flight when the connection drops may have run: re-sending it after the
+    // reconnect would deliver twice. It fails instead (KwsOutcomeUnknownError).
+    autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
     commandTimeout,
   };
-  const subscribe: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: null };
+  // The broker re-subscribes itself after a reconnect, then rejoins (see KwsRedisBroker).
+  const subscribe: RedisOptions = {
+    lazyConnect: true,
+    maxRetriesPerRequest: null,
+    autoResubscribe: false,
+  };
   const { redis } = options;
   if (isClient(redis)) {
     return {

@@ -6,3 +6,6 @@ export * from './kws-cluster-unavailable.error.js';
 export * from './kws-timeout.error.js';
 export * from './kws-ack.error.js';
 export * from './kws-protocol.error.js';
+export * from './kws-message-dropped.error.js';
+export * from './kws-outcome-unknown.error.js';
+export * from './kws-broadcast-incomplete.error.js';

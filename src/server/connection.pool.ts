@@ -4,6 +4,9 @@ import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
 import { KwsEventDispatcher } from '../events/event.dispatcher.js';
 
+/** What became of a message to one local uuid. */
+export type KwsDelivery = 'sent' | 'unknown' | 'dropped';
+
 /**
  * The connections of this node, by uuid, and the operations on them that a broker delivers
  * locally. A cluster broker calls the same methods for what arrives from other nodes.
@@ -81,8 +84,17 @@ export class KwsConnectionPool {
    * message goes to many uuids (emitToList), so writes coalesce until the end of the turn.
    */
   sendTo(uuid: string, message: KwsOutbound, fanOut = false): boolean {
+    return this.deliver(uuid, message, fanOut) === 'sent';
+  }
+
+  /**
+   * As `sendTo`, telling an unknown or closing connection ('unknown') from a live one whose peer
+   * does not read fast enough ('dropped' by the slow-consumer policy).
+   */
+  deliver(uuid: string, message: KwsOutbound, fanOut = false): KwsDelivery {
     const kws = this.connections.get(uuid);
-    return kws !== undefined && kws.send(message, fanOut);
+    if (kws === undefined || !kws.isAlive()) return 'unknown';
+    return kws.send(message, fanOut) ? 'sent' : 'dropped';
   }
 
   /**

@@ -34,8 +34,10 @@ export class KwsServer {
   ) {}
 
   /**
-   * Sends raw data or a named event `{ event, data }` to one connection; rejects with
-   * `KwsInvalidConnectionError` for an unknown or dead uuid.
+   * Sends raw data or a named event `{ event, data }` to one connection. Rejects with
+   * `KwsInvalidConnectionError` for an unknown or dead uuid, `KwsMessageDroppedError` for a live
+   * one whose message was dropped (slow consumer), and in cluster mode `KwsOutcomeUnknownError`
+   * when no answer came (maybe delivered, never re-sent).
    */
   emitTo(uuid: string, data: KwsMessage, type?: KwsMessageType): Promise<void> {
     return this.broker.emitTo(uuid, this.outbound(data, type));

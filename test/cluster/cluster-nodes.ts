@@ -2,7 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { KwsModule, KwsServer, type KwsClusterOptions } from '../../src/index.js';
+import {
+  KWS_BROKER,
+  KwsModule,
+  KwsServer,
+  type KwsClusterOptions,
+  type KwsModuleOptions,
+  type KwsRedisBroker,
+} from '../../src/index.js';
 import { startApp } from '../helpers/start-app.js';
 import { installClusterCommands } from './fixtures/cluster-commands.mjs';
 
@@ -13,14 +20,22 @@ export interface ClusterNode {
   stop(): Promise<void>;
 }
 
-/** A node in this process, on the TypeScript sources. */
+/** A node in this process, on the TypeScript sources (`options`: more module options). */
 export async function startInProcessNode(
   cluster: KwsClusterOptions,
-): Promise<ClusterNode & { server: KwsServer }> {
-  const running = await startApp(KwsModule.forRoot({ path: '/ws', cluster }));
+  options: KwsModuleOptions = {},
+): Promise<ClusterNode & { server: KwsServer; broker: KwsRedisBroker }> {
+  const running = await startApp(KwsModule.forRoot({ path: '/ws', ...options, cluster }));
   const server = running.app.get(KwsServer);
+  const broker = running.app.get<KwsRedisBroker>(KWS_BROKER);
   installClusterCommands(server);
-  return { port: running.port, url: running.wsUrl('/ws'), server, stop: () => running.app.close() };
+  return {
+    port: running.port,
+    url: running.wsUrl('/ws'),
+    server,
+    broker,
+    stop: () => running.app.close(),
+  };
 }
 
 const NODE_SCRIPT = fileURLToPath(new URL('./fixtures/cluster-node.mjs', import.meta.url));

@@ -45,8 +45,18 @@ describe('a node that dies', () => {
 
     await doomed.kill('SIGKILL');
     const killedAt = Date.now();
-    // Redis drops the dead node's subscription at once, so a message to it fails right away.
-    expect(await local.ask(`emitto ${name} anyone`)).toBe('KwsInvalidConnectionError');
+    // Redis drops the dead node's subscription at once, so a message to it fails right away: as
+    // not delivered (the node may only have lost its subscription) until its liveness expires,
+    // then as no live connection.
+    expect(await local.ask(`emitto ${name} anyone`)).toBe('KwsMessageDroppedError');
+    expect(
+      await askUntil(
+        local,
+        `emitto ${name} anyone`,
+        (a) => a === 'KwsInvalidConnectionError',
+        NODE_TTL + SLACK,
+      ),
+    ).toBe('KwsInvalidConnectionError');
     expect(await askUntil(local, 'count', (n) => n === '1', NODE_TTL + SLACK)).toBe('1');
     expect(await askUntil(local, `setuuid ${name}`, (a) => a === 'ok', NODE_TTL + SLACK)).toBe(
       'ok',

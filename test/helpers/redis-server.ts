@@ -6,14 +6,18 @@ import { createServer, Socket } from 'node:net';
 export class TestRedis {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort());
+  /** `extraArgs`: more redis-server flags, e.g. `['--requirepass', 'secret']`. */
+  static async start(extraArgs: string[] = []): Promise<TestRedis> {
+    const redis = new TestRedis(await freePort(), extraArgs);
     await redis.restart();
     return redis;
   }
@@ -29,6 +33,7 @@ export class TestRedis {
       '',
       '--appendonly',
       'no',
+      ...this.extraArgs,
     ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.process = child;

@@ -1,13 +1,27 @@
-import { ClusterMessageType, type ClusterMessage } from './cluster-message.js';
+import { KwsError } from '../../errors/kws.error.js';
+import { CLUSTER_MESSAGE_UNREADABLE } from '../../kws.messages.js';
+import {
+  CLUSTER_PROTOCOL_VERSION,
+  ClusterMessageType,
+  type ClusterMessage,
+  type ReplyStatus,
+} from './cluster-message.js';
+
+/** A message this node cannot read (another protocol version); `version` says which. */
+export class UnreadableClusterMessageError extends KwsError {
+  constructor(readonly version: number) {
+    super(CLUSTER_MESSAGE_UNREADABLE(version, CLUSTER_PROTOCOL_VERSION));
+  }
+}
 
 /**
- * Binary encoding of cluster messages: a type byte, then fields (strings as u16 length + UTF-8,
+ * Binary encoding of cluster messages: a version byte, a type byte, then fields (strings as u16 length + UTF-8,
  * lists as u32 count), and the payload last, as raw bytes. No JSON, no base64: a broadcast
  * payload crosses Redis as it is.
  */
 export function encodeClusterMessage(message: ClusterMessage): Buffer {
   const writer = new Writer();
-  writer.u8(message.type);
+  writer.u8(CLUSTER_PROTOCOL_VERSION).u8(message.type);
   switch (message.type) {
     case ClusterMessageType.Broadcast:
       writer
@@ -41,17 +55,22 @@ export function encodeClusterMessage(message: ClusterMessage): Buffer {
       writer.str(message.reason);
       return writer.finish();
     case ClusterMessageType.Reply:
-      writer
-        .u32(message.id)
-        .u8(message.ok ? 1 : 0)
-        .list(message.uuids);
+      writer.u32(message.id).u8(message.status).list(message.uuids);
+      return writer.finish();
+    case ClusterMessageType.Leave:
+      writer.str(message.origin);
       return writer.finish();
   }
 }
 
-/** Decodes what `encodeClusterMessage` wrote; payloads are views into `buffer`, not copies. */
+/**
+ * Decodes what `encodeClusterMessage` wrote; payloads are views into `buffer`, not copies. Throws
+ * `UnreadableClusterMessageError` for another protocol version.
+ */
 export function decodeClusterMessage(buffer: Buffer): ClusterMessage {
   const reader = new Reader(buffer);
+  const version = buffer.length > 0 ? reader.u8() : -1;
+  if (version !== CLUSTER_PROTOCOL_VERSION) throw new UnreadableClusterMessageError(version);
   const type = reader.u8();
   switch (type) {
     case ClusterMessageType.Broadcast:
@@ -95,7 +114,9 @@ export function decodeClusterMessage(buffer: Buffer): ClusterMessage {
         reason: reader.str(),
       };
     case ClusterMessageType.Reply:
-      return { type, id: reader.u32(), ok: reader.u8() === 1, uuids: reader.list() };
+      return { type, id: reader.u32(), status: reader.u8() as ReplyStatus, uuids: reader.list() };
+    case ClusterMessageType.Leave:
+      return { type, origin: reader.str() };
     default:
       throw new Error(`Unknown cluster message type ${type}`);
   }

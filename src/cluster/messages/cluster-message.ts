@@ -1,3 +1,20 @@
+/**
+ * Version of the cluster wire format, the first byte of every message. A node refuses (and logs)
+ * a message of another version rather than misread it: bump it on any change of the layout.
+ */
+export const CLUSTER_PROTOCOL_VERSION = 1;
+
+/** How a node answered a request (one byte of a `Reply`). */
+export const ReplyStatus = {
+  /** Delivered (or closed). */
+  Ok: 0,
+  /** The node holds no live connection with that uuid. */
+  Unknown: 1,
+  /** The connection is live but the message was dropped (slow consumer). */
+  Dropped: 2,
+} as const;
+export type ReplyStatus = (typeof ReplyStatus)[keyof typeof ReplyStatus];
+
 /** What nodes say to each other over Redis pub/sub. */
 export const ClusterMessageType = {
   /** Broadcast channel: deliver to every local connection (of `room`, if not '') but `except`. */
@@ -14,6 +31,8 @@ export const ClusterMessageType = {
   Close: 6,
   /** Node channel: the answer to a request (`uuids`: those a DeliverList reached). */
   Reply: 7,
+  /** Broadcast channel: the node is leaving cleanly (the others stop expecting it). */
+  Leave: 8,
 } as const;
 
 export type ClusterMessage =
@@ -23,7 +42,8 @@ export type ClusterMessage =
   | { type: 4; id: number; replyTo: string; uuid: string; binary: boolean; data: Buffer }
   | { type: 5; id: number; replyTo: string; uuids: string[]; binary: boolean; data: Buffer }
   | { type: 6; id: number; replyTo: string; uuid: string; code: number; reason: string }
-  | { type: 7; id: number; ok: boolean; uuids: string[] };
+  | { type: 7; id: number; status: ReplyStatus; uuids: string[] }
+  | { type: 8; origin: string };
 
 /** A request that expects a `Reply` on the sender's node channel. */
 export type ClusterRequest = Extract<ClusterMessage, { replyTo: string }>;

@@ -1,0 +1,32 @@
+import { KwsError } from '../errors/kws.error.js';
+import {
+  CLUSTER_BAD_TTL,
+  CLUSTER_REDIS_INVALID,
+  CLUSTER_REDIS_MISSING,
+  CLUSTER_UNSUPPORTED_REDIS_CLUSTER,
+} from '../kws.messages.js';
+import {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_NODE_TTL,
+  type KwsClusterOptions,
+} from './kws-cluster-options.interface.js';
+
+/**
+ * Refuses at bootstrap what would fail later or silently: an undefined `redis` (which ioredis
+ * would read as 127.0.0.1:6379), an ioredis `Cluster` instance, a TTL one late heartbeat can miss.
+ */
+export function validateClusterOptions(options: KwsClusterOptions): void {
+  const { redis } = options;
+  if (redis === undefined || redis === null || redis === '')
+    throw new KwsError(CLUSTER_REDIS_MISSING);
+  if (typeof redis !== 'string' && typeof redis !== 'object') {
+    throw new KwsError(CLUSTER_REDIS_INVALID(redis));
+  }
+  if (typeof redis === 'object' && (redis as { isCluster?: unknown }).isCluster === true) {
+    throw new KwsError(CLUSTER_UNSUPPORTED_REDIS_CLUSTER);
+  }
+  const interval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+  const ttl = options.nodeTtl ?? DEFAULT_NODE_TTL;
+  // A TTL that one late heartbeat can miss would make live nodes flap between dead and alive.
+  if (!(ttl >= 2 * interval && interval > 0)) throw new KwsError(CLUSTER_BAD_TTL(interval, ttl));
+}

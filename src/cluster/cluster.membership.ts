@@ -1,0 +1,277 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { KwsError } from '../errors/kws.error.js';
+import { CloseCode } from '../kws.constants.js';
+import {
+  CLUSTER_AUTH_FAILED,
+  CLUSTER_CONNECTION_LOST,
+  CLUSTER_JOINED,
+  CLUSTER_SUBSCRIPTION_LOST,
+  CLUSTER_UUID_TAKEN,
+} from '../kws.messages.js';
+import type { KwsConnectionPool } from '../server/connection.pool.js';
+import { ConnectionDirectory } from './connection.directory.js';
+import {
+  DEFAULT_CLUSTER_KEY_PREFIX,
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_NODE_TTL,
+  type KwsClusterOptions,
+} from './kws-cluster-options.interface.js';
+import { createRedisConnections, type RedisConnections } from './redis.connections.js';
+
+/** Counters of what went wrong on this node, for logs, metrics and tests. */
+export interface KwsClusterStats {
+  /** Times the subscription was lost (connection dropped, or Redis dropped it). */
+  subscriptionLosses: number;
+  /** Cluster messages refused as unreadable (another protocol version). */
+  unreadableMessages: number;
+  /** Rejoins: after a reconnect, an expired liveness, or a re-sync. */
+  rejoins: number;
+}
+
+/** Redis' answers to a bad or missing password. */
+const AUTH_ERROR = /^(NOAUTH|WRONGPASS)|invalid password|AUTH.*(failed|required)/i;
+
+/**
+ * One node's membership of the cluster: its two Redis connections, its liveness and its part of
+ * the directory. The node counts as alive only while both connections are up and its
+ * subscription is live: a lost subscription is logged and counted, the node stops refreshing its
+ * liveness, and once it has re-subscribed it rejoins (re-claims every local uuid).
+ */
+export class ClusterMembership {
+  readonly stats: KwsClusterStats = { subscriptionLosses: 0, unreadableMessages: 0, rejoins: 0 };
+  private readonly logger = new Logger('KwsCluster');
+  private readonly heartbeatInterval: number;
+  private readonly nodeTtl: number;
+  private connections: RedisConnections | undefined;
+  private directoryOf: ConnectionDirectory | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private joining: Promise<void> | undefined;
+  private collecting = false;
+  private subscribed = false;
+  /** Whether the loss of Redis was already logged (once per outage, not per failed call). */
+  private lostLogged = false;
+  /** A register or release did not reach Redis: the next heartbeat re-syncs every local uuid. */
+  private resyncNeeded = false;
+  private stopped = false;
+  /** Renames sent and not yet applied to the pool: a rejoin waits for them (see `rejoin`). */
+  private readonly renames = new Set<Promise<unknown>>();
+  /** Live-node counts seen by recent heartbeats: see `expectedNodes`. */
+  private liveSeen: Array<{ at: number; live: number }> = [];
+  private lastError: Error | undefined;
+  private subscribing: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: KwsConnectionPool,
+    private readonly options: KwsClusterOptions,
+    readonly nodeId: string,
+    private readonly requestTimeout: number,
+    private readonly onMessage: (message: Buffer) => void,
+  ) {
+    this.heartbeatInterval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+    this.nodeTtl = options.nodeTtl ?? DEFAULT_NODE_TTL;
+  }
+
+  /** The directory, once started (undefined before `start` and after `stop`). */
+  get directory(): ConnectionDirectory | undefined {
+    return this.stopped ? undefined : this.directoryOf;
+  }
+
+  async start(): Promise<void> {
+    const connections = await createRedisConnections(this.options, this.requestTimeout);
+    const { commands, subscriber } = connections;
+    const directory = new ConnectionDirectory(
+      commands,
+      this.options.keyPrefix ?? DEFAULT_CLUSTER_KEY_PREFIX,
+      this.nodeId,
+      this.nodeTtl,
+    );
+    this.connections = connections;
+    this.directoryOf = directory;
+    commands.on('error', (error: Error) => this.onLost(error));
+    // After every reconnect (Redis restarted, network back) the node rejoins by itself.
+    commands.on('ready', () => void this.join());
+    subscriber.on('error', (error: Error) => (this.lastError = error));
+    subscriber.on('close', () => this.subscriptionLost('connection closed'));
+    subscriber.on('ready', () => (this.subscribing = this.subscribe(subscriber, directory)));
+    subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onMessage(message));
+    this.timer = setInterval(() => void this.beat(), this.heartbeatInterval);
+    this.timer.unref();
+    try {
+      // Redis away at boot: the app still starts (local traffic works) and joins when it can.
+      const connected = Promise.all([subscriber.connect(), commands.connect()]);
+      await withTimeout(connected, this.requestTimeout);
+      await this.subscribing;
+      await this.join();
+    } catch (error) {
+      this.failOnAuth(error);
+      this.onLost(error);
+    }
+  }
+
+  async stop(goodbye: Buffer): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    if (!this.connections || !this.directoryOf) return;
+    // Goodbye: the node's uuids are free at once rather than after the liveness TTL, and the
+    // other nodes stop expecting it in their broadcasts.
+    await this.directoryOf.leave().catch(() => undefined);
+    await this.directoryOf.publish(this.directoryOf.broadcastChannel, goodbye).catch(() => 0);
+    this.connections.commands.disconnect();
+    this.connections.subscriber.disconnect();
+  }
+
+  /** The register or release of a uuid did not reach Redis: re-sync at the next heartbeat. */
+  markDirty(): void {
+    this.resyncNeeded = true;
+  }
+
+  /** Runs a rename; a rejoin waits until it is applied to the pool (or failed). */
+  trackRename<T>(rename: Promise<T>): Promise<T> {
+    const tracked = rename.finally(() => this.renames.delete(tracked));
+    this.renames.add(tracked);
+    return tracked;
+  }
+
+  /**
+   * How many live nodes a broadcast should reach: the directory's count, or more if a recent
+   * heartbeat saw more. Right after Redis restarts empty, nodes that have not rejoined yet are
+   * missing from the directory; remembering them for `nodeTtl` lets a broadcast that missed them
+   * be reported. A node that leaves cleanly says so and is forgotten at once.
+   */
+  expectedNodes(live: number): number {
+    const since = Date.now() - this.nodeTtl - this.heartbeatInterval;
+    this.liveSeen = this.liveSeen.filter((seen) => seen.at >= since);
+    return Math.max(live, ...this.liveSeen.map((seen) => seen.live));
+  }
+
+  /** Another node left cleanly: stop expecting it. */
+  nodeLeft(): void {
+    this.liveSeen = [];
+  }
+
+  private async subscribe(subscriber: Redis, directory: ConnectionDirectory): Promise<void> {
+    try {
+      await subscriber.subscribe(directory.broadcastChannel, directory.nodeChannel());
+    } catch (error) {
+      this.onLost(error);
+      return;
+    }
+    this.subscribed = true;
+    await this.join();
+  }
+
+  private subscriptionLost(reason: string): void {
+    if (!this.subscribed || this.stopped) return;
+    this.subscribed = false;
+    this.stats.subscriptionLosses++;
+    this.logger.warn(CLUSTER_SUBSCRIPTION_LOST(reason));
+  }
+
+  /** Claims every local uuid again; concurrent calls share one run; never rejects. */
+  private join(): Promise<void> {
+    const directory = this.directory;
+    // Not listening yet: joining now would make the node look alive while it hears nothing.
+    if (!directory || !this.subscribed || this.connections?.commands.status !== 'ready') {
+      return Promise.resolve();
+    }
+    this.joining ??= this.rejoin(directory)
+      .catch((error: unknown) => {
+        this.resyncNeeded = true;
+        this.onLost(error);
+      })
+      .finally(() => (this.joining = undefined));
+    return this.joining;
+  }
+
+  private async rejoin(directory: ConnectionDirectory): Promise<void> {
+    this.resyncNeeded = false;
+    // A rename sent before this join but applied to the pool after its snapshot would leave the
+    // directory with the old uuid and without the new one: take the snapshot once none is pending.
+    while (this.renames.size > 0) await Promise.allSettled(this.renames);
+    const uuids = Array.from(this.pool.values(), (kws) => kws.uuid);
+    const taken = await directory.join(uuids);
+    this.stats.rejoins++;
+    // Cut off long enough to count as dead, a node may find a uuid claimed elsewhere meanwhile:
+    // the newer claim wins so a uuid names one connection in the cluster.
+    for (const uuid of taken) {
+      this.logger.warn(CLUSTER_UUID_TAKEN(uuid));
+      this.pool.close(uuid, CloseCode.PolicyViolation, 'uuid taken');
+    }
+    this.lostLogged = false;
+    this.logger.log(CLUSTER_JOINED(this.nodeId, uuids.length - taken.length));
+  }
+
+  private async beat(): Promise<void> {
+    const directory = this.directory;
+    if (!directory || this.joining || this.connections?.commands.status !== 'ready') return;
+    // Without its subscription the node lets its liveness expire: it is not refreshed.
+    if (!this.subscribed) return;
+    try {
+      const { status, garbage, live } = await directory.heartbeat();
+      if (status === 'not-listening') {
+        // Redis dropped the subscription (e.g. its pub/sub output buffer limit) without the
+        // connection closing here: reconnect it, which re-subscribes and rejoins.
+        this.subscriptionLost('Redis dropped it');
+        this.connections?.subscriber.disconnect(true);
+        return;
+      }
+      this.liveSeen.push({ at: Date.now(), live });
+      if (status === 'expired' || this.resyncNeeded) await this.join();
+      if (garbage > 0) void this.collectGarbage(directory);
+    } catch (error) {
+      this.onLost(error);
+    }
+  }
+
+  /** Drains retired uuid sets in bounded batches, one drain at a time per node. */
+  private async collectGarbage(directory: ConnectionDirectory): Promise<void> {
+    if (this.collecting) return;
+    this.collecting = true;
+    try {
+      await directory.collectGarbage();
+    } catch (error) {
+      this.onLost(error);
+    } finally {
+      this.collecting = false;
+    }
+  }
+
+  /** A Redis that refuses our credentials will never let us in: bootstrap fails, clearly. */
+  private failOnAuth(error: unknown): void {
+    const reason = [error, this.lastError]
+      .map((e) => (e instanceof Error ? e.message : ''))
+      .find((message) => AUTH_ERROR.test(message));
+    if (reason === undefined) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.connections?.commands.disconnect();
+    this.connections?.subscriber.disconnect();
+    throw new KwsError(CLUSTER_AUTH_FAILED(reason), { cause: error });
+  }
+
+  private onLost(error: unknown): void {
+    if (error instanceof Error) this.lastError = error;
+    if (this.lostLogged || this.stopped) return;
+    this.lostLogged = true;
+    this.logger.warn(
+      CLUSTER_CONNECTION_LOST(error instanceof Error ? error.message : String(error)),
+    );
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
