@@ -11,7 +11,14 @@ import {
   MAX_CLOSE_REASON_BYTES,
 } from '../kws.constants.js';
 import { INVALID_UUID } from '../kws.messages.js';
-import type { KwsAckPacket, KwsEventPacket, KwsPacket } from '../events/kws-packet.interface.js';
+import type { KwsAckPacket, KwsPacket } from '../events/kws-packet.interface.js';
+import type {
+  KwsEventName,
+  KwsEventReply,
+  KwsEventsOr,
+  KwsMessageOf,
+  KwsPacketOf,
+} from '../events/kws-event-map.types.js';
 import type { KwsContext } from './kws.context.js';
 import {
   KwsOutbound,
@@ -34,8 +41,12 @@ export interface KwsRequestOptions {
 const NO_ATTRIBUTES: Readonly<Record<string, unknown>> = Object.freeze({});
 const OPEN = 1;
 
-/** One WebSocket connection: the Go package's `*socketio.Websocket`. */
-export class Kws {
+/**
+ * One WebSocket connection: the Go package's `*socketio.Websocket`. `Emit` is the event map of
+ * what the server sends (the client's `ServerEvents`): with it, a wrong event name or payload in
+ * `emit`/`request`/`broadcast` does not compile.
+ */
+export class Kws<Emit extends object = object> {
   private currentUuid: string;
   private attributes: Map<string, unknown> | undefined;
   private roomNames: Set<string> | undefined;
@@ -154,7 +165,7 @@ export class Kws {
    * endpoint's parser. Never throws: returns false when the connection is not open or the message
    * was dropped by the slow-consumer policy.
    */
-  emit(message: KwsMessage, type?: KwsMessageType): boolean {
+  emit(message: KwsMessageOf<Emit>, type?: KwsMessageType): boolean {
     return this.send(this.outbound(message, type));
   }
 
@@ -163,7 +174,10 @@ export class Kws {
    * Rejects with `KwsTimeoutError` after `timeout`, with `KwsAckError` when the client answers
    * with an error, and with `KwsInvalidConnectionError` when the connection ends first.
    */
-  request<T = unknown>(packet: KwsEventPacket, options: KwsRequestOptions = {}): Promise<T> {
+  request<E extends KwsEventName<KwsEventsOr<Emit>>>(
+    packet: KwsPacketOf<KwsEventsOr<Emit>, E>,
+    options: KwsRequestOptions = {},
+  ): Promise<KwsEventReply<KwsEventsOr<Emit>[E]>> {
     if (!this.isAlive()) return Promise.reject(new KwsInvalidConnectionError(this.currentUuid));
     const pending = (this.pending ??= new KwsPendingRequests(this.context.maxPendingRequests));
     let opened: { id: number; answer: Promise<unknown> };
@@ -176,7 +190,7 @@ export class Kws {
     if (!this.sendPacket({ event: packet.event, data: packet.data, id })) {
       pending.cancel(id, new KwsInvalidConnectionError(this.currentUuid));
     }
-    return answer as Promise<T>;
+    return answer as Promise<KwsEventReply<KwsEventsOr<Emit>[E]>>;
   }
 
   /** @internal Writes a protocol packet (an ack, a request) through the endpoint's parser. */
@@ -204,20 +218,24 @@ export class Kws {
    * `fanOut` when it is one of many recipients, so the write may wait for the end of the turn.
    */
   send(message: KwsOutbound, fanOut = false): boolean {
-    return this.context.writer.write(this, message, fanOut);
+    return this.context.writer.write(this.untyped(), message, fanOut);
   }
 
   /**
    * Sends to another connection, wherever it lives. Rejects with `KwsInvalidConnectionError` for
    * an unknown or dead uuid, and reports that failure as an `error` event on this connection too.
    */
-  emitTo(uuid: string, data: KwsMessage, type?: KwsMessageType): Promise<void> {
+  emitTo(uuid: string, data: KwsMessageOf<Emit>, type?: KwsMessageType): Promise<void> {
     const message = this.outbound(data, type);
     return this.reported(this.context.broker.emitTo(uuid, message), message);
   }
 
   /** Sends to each uuid; resolves with the ones that failed, each also reported as an `error` event. */
-  emitToList(uuids: readonly string[], data: KwsMessage, type?: KwsMessageType): Promise<string[]> {
+  emitToList(
+    uuids: readonly string[],
+    data: KwsMessageOf<Emit>,
+    type?: KwsMessageType,
+  ): Promise<string[]> {
     const message = this.outbound(data, type);
     const sent = this.context.broker.emitToList(uuids, message).then((failed) => {
       this.reportUnreached(failed, message);
@@ -230,14 +248,14 @@ export class Kws {
    * Sends to every connection (every node in cluster mode), skipping this one when `except` is
    * true. Each connection that could not be written to is reported as an `error` event here.
    */
-  broadcast(data: KwsMessage, except = false, type?: KwsMessageType): Promise<void> {
+  broadcast(data: KwsMessageOf<Emit>, except = false, type?: KwsMessageType): Promise<void> {
     return this.broadcastIn(undefined, this.outbound(data, type), except);
   }
 
   /** As `broadcast`, to the members of one room only (on every node in cluster mode). */
   broadcastTo(
     room: string,
-    data: KwsMessage,
+    data: KwsMessageOf<Emit>,
     except = false,
     type?: KwsMessageType,
   ): Promise<void> {
@@ -251,13 +269,13 @@ export class Kws {
   join(...rooms: string[]): void {
     if (this.ended) return;
     for (const room of rooms) {
-      if (this.context.pool.join(this, room)) (this.roomNames ??= new Set()).add(room);
+      if (this.context.pool.join(this.untyped(), room)) (this.roomNames ??= new Set()).add(room);
     }
   }
 
   leave(...rooms: string[]): void {
     for (const room of rooms) {
-      this.context.pool.leave(this, room);
+      this.context.pool.leave(this.untyped(), room);
       this.roomNames?.delete(room);
     }
   }
@@ -272,6 +290,11 @@ export class Kws {
 
   inRoom(room: string): boolean {
     return this.roomNames?.has(room) ?? false;
+  }
+
+  /** The same connection as the library's internals see it (the event map only types callers). */
+  private untyped(): Kws {
+    return this as unknown as Kws;
   }
 
   private outbound(message: KwsMessage, type: KwsMessageType | undefined): KwsOutbound {
@@ -298,7 +321,7 @@ export class Kws {
    * and bytes reach them as a Buffer, as in the Go package; any other value as it is.
    */
   fire(event: string, data?: unknown): void {
-    this.context.dispatcher.dispatch(this, event, fireData(data));
+    this.context.dispatcher.dispatch(this.untyped(), event, fireData(data));
   }
 
   /**
@@ -309,7 +332,7 @@ export class Kws {
     if (this.closing || this.ended) return;
     this.closing = true;
     this.closedByServer = true;
-    this.context.dispatcher.dispatch(this, KwsEvent.Close);
+    this.context.dispatcher.dispatch(this.untyped(), KwsEvent.Close);
     try {
       this.conn.close(code, capReason(reason));
     } catch {
@@ -360,7 +383,13 @@ export class Kws {
 
   private reportSendFailure(error: unknown, message: KwsOutbound): void {
     const failure = error instanceof Error ? error : new Error(String(error));
-    this.context.dispatcher.dispatch(this, KwsEvent.Error, message.data, message.binary, failure);
+    this.context.dispatcher.dispatch(
+      this.untyped(),
+      KwsEvent.Error,
+      message.data,
+      message.binary,
+      failure,
+    );
   }
 }
 

@@ -1,4 +1,15 @@
-import { KWS_ENDPOINT_METADATA, KWS_LISTENER_METADATA } from '../kws.constants.js';
+import {
+  KWS_ENDPOINT_METADATA,
+  KWS_LISTENER_METADATA,
+  type KwsBuiltInEvent,
+} from '../kws.constants.js';
+import type { KwsEventName, KwsEventsOr } from './kws-event-map.types.js';
+
+/**
+ * What `@OnKwsEvent<ClientEvents>(…)` accepts: a built-in event, or an event of the map (a typo
+ * does not compile). Without a map, any string.
+ */
+export type KwsListenable<Listen> = KwsBuiltInEvent | KwsEventName<KwsEventsOr<Listen>>;
 
 /** Options of `@OnKwsEvent`. */
 export interface OnKwsEventOptions {
@@ -27,8 +38,8 @@ export interface KwsListenerMetadata {
  * runs through Nest's pipeline: guards, interceptors, pipes and exception filters apply, and
  * `@MessageBody()`, `@ConnectedSocket()` and `@KwsPayload()` pick its arguments.
  */
-export function OnKwsEvent(
-  event: string | readonly string[],
+export function OnKwsEvent<Listen extends object = object>(
+  event: KwsListenable<Listen> | readonly KwsListenable<Listen>[],
   options: OnKwsEventOptions = {},
 ): MethodDecorator {
   const events = typeof event === 'string' ? [event] : [...event];

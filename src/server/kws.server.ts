@@ -4,7 +4,13 @@ import type { KwsContext } from '../connection/kws.context.js';
 import { toBuffer, toOutbound, type KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsListener } from '../events/kws-event-payload.interface.js';
-import type { KwsEventPacket } from '../events/kws-packet.interface.js';
+import type {
+  KwsEventName,
+  KwsEventReply,
+  KwsEventsOr,
+  KwsMessageOf,
+  KwsPacketOf,
+} from '../events/kws-event-map.types.js';
 import { CloseCode, DEFAULT_CLOSE_REASON, KwsMessageType } from '../kws.constants.js';
 import { KWS_BROKER, KWS_CONTEXT } from '../kws.tokens.js';
 import { KwsListenerRegistry } from '../events/listener.registry.js';
@@ -25,7 +31,7 @@ export interface KwsBroadcastOptions {
  * Cross-connection calls go through the broker, so they reach every node in cluster mode.
  */
 @Injectable()
-export class KwsServer {
+export class KwsServer<Emit extends object = object> {
   constructor(
     @Inject(KWS_BROKER) private readonly broker: KwsBroker,
     private readonly pool: KwsConnectionPool,
@@ -39,24 +45,28 @@ export class KwsServer {
    * one whose message was dropped (slow consumer), and in cluster mode `KwsOutcomeUnknownError`
    * when no answer came (maybe delivered, never re-sent).
    */
-  emitTo(uuid: string, data: KwsMessage, type?: KwsMessageType): Promise<void> {
+  emitTo(uuid: string, data: KwsMessageOf<Emit>, type?: KwsMessageType): Promise<void> {
     return this.broker.emitTo(uuid, this.outbound(data, type));
   }
 
   /** Sends to each uuid (the frame is built once); resolves with the uuids that failed. */
-  emitToList(uuids: readonly string[], data: KwsMessage, type?: KwsMessageType): Promise<string[]> {
+  emitToList(
+    uuids: readonly string[],
+    data: KwsMessageOf<Emit>,
+    type?: KwsMessageType,
+  ): Promise<string[]> {
     return this.broker.emitToList(uuids, this.outbound(data, type));
   }
 
   /** Sends to every connection once; resolves with the local uuids that could not be written to. */
-  broadcast(data: KwsMessage, options: KwsBroadcastOptions = {}): Promise<string[]> {
+  broadcast(data: KwsMessageOf<Emit>, options: KwsBroadcastOptions = {}): Promise<string[]> {
     return this.broker.broadcast(this.outbound(data, options.type), options.except, options.room);
   }
 
   /** As `broadcast({ room })`: to the members of one room only. */
   broadcastTo(
     room: string,
-    data: KwsMessage,
+    data: KwsMessageOf<Emit>,
     options: Omit<KwsBroadcastOptions, 'room'> = {},
   ): Promise<string[]> {
     return this.broadcast(data, { ...options, room });
@@ -66,16 +76,16 @@ export class KwsServer {
    * Sends a named event to one connection and resolves with its acknowledgement; rejects as
    * `Kws.request` does (timeout, error ack, connection gone).
    */
-  request<T = unknown>(
+  request<E extends KwsEventName<KwsEventsOr<Emit>>>(
     uuid: string,
-    packet: KwsEventPacket,
+    packet: KwsPacketOf<KwsEventsOr<Emit>, E>,
     options: KwsRequestOptions = {},
-  ): Promise<T> {
+  ): Promise<KwsEventReply<KwsEventsOr<Emit>[E]>> {
     return this.broker.emitWithAck(
       uuid,
       packet,
       options.timeout ?? this.context.requestTimeout,
-    ) as Promise<T>;
+    ) as Promise<KwsEventReply<KwsEventsOr<Emit>[E]>>;
   }
 
   /** Runs the listeners of `event` once for every connection. */
