@@ -46,8 +46,6 @@ export const CONNECT_TIMED_OUT = (uuid: string, ms: number) =>
   `"connect" listeners of ${uuid} did not settle within ${ms} ms; the connection is resumed anyway.`;
 export const UNKNOWN_ACK = (id: number) =>
   `An acknowledgement for unknown request ${id} was ignored.`;
-export const CLUSTER_REQUEST_REMOTE = (uuid: string) =>
-  `KwsServer.request to ${uuid}: requests to a connection held by another node are not supported yet.`;
 export const PATH_TAKEN = (path: string, owner: string, otherPath: string, otherOwner: string) =>
   `${owner} cannot serve WebSocket path "${path}": ${otherOwner} already serves "${otherPath}" on the same HTTP server. Give each its own path.`;
 export const BAD_PARAM = (name: string, max: number) =>

@@ -1,4 +1,8 @@
 import { Logger } from '@nestjs/common';
+import { KwsAckError } from '../errors/kws-ack.error.js';
+import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
+import { KwsTimeoutError } from '../errors/kws-timeout.error.js';
+import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsDelivery } from '../server/connection.pool.js';
@@ -28,6 +32,8 @@ export interface ClusterInboxEvents {
   /** A message could not be read (another protocol version, or garbage). */
   unreadable(): void;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 const STATUS: Record<KwsDelivery, ReplyStatus> = {
   sent: ReplyStatus.Ok,
@@ -99,7 +105,10 @@ export class ClusterInbox {
         return;
       }
       case ClusterMessageType.Reply:
-        this.pending.settle(message.id, { status: message.status, uuids: message.uuids });
+        this.pending.settle(message.id, message);
+        return;
+      case ClusterMessageType.Request:
+        void this.request(message);
         return;
       case ClusterMessageType.Leave:
         this.events.nodeLeft(message.origin);
@@ -107,8 +116,44 @@ export class ClusterInbox {
     }
   }
 
-  private reply(node: string, id: number, status: ReplyStatus, uuids: string[] = []): void {
-    const answer = encodeClusterMessage({ type: ClusterMessageType.Reply, id, status, uuids });
+  /** Sends a named event to a local connection and replies with the client's answer. */
+  private async request(message: Extract<ClusterMessage, { type: 9 }>): Promise<void> {
+    const { replyTo, id, uuid, timeoutMs } = message;
+    const kws = this.pool.get(uuid);
+    if (!kws) return this.reply(replyTo, id, ReplyStatus.Unknown);
+    try {
+      const packet = JSON.parse(message.packet.toString()) as KwsEventPacket;
+      const data = await kws.request(packet, { timeout: timeoutMs });
+      const json = data === undefined ? '' : JSON.stringify(data);
+      this.reply(replyTo, id, ReplyStatus.Ok, [], Buffer.from(json));
+    } catch (error) {
+      if (error instanceof KwsTimeoutError) return this.reply(replyTo, id, ReplyStatus.Timeout);
+      if (error instanceof KwsInvalidConnectionError) {
+        return this.reply(replyTo, id, ReplyStatus.Unknown);
+      }
+      if (error instanceof KwsAckError) {
+        const json = JSON.stringify({ message: error.message, status: error.status });
+        return this.reply(replyTo, id, ReplyStatus.AckError, [], Buffer.from(json));
+      }
+      const text = error instanceof Error ? error.message : String(error);
+      this.reply(replyTo, id, ReplyStatus.Failed, [], Buffer.from(text));
+    }
+  }
+
+  private reply(
+    node: string,
+    id: number,
+    status: ReplyStatus,
+    uuids: string[] = [],
+    data: Buffer = EMPTY,
+  ): void {
+    const answer = encodeClusterMessage({
+      type: ClusterMessageType.Reply,
+      id,
+      status,
+      uuids,
+      data,
+    });
     // A lost reply times out on the asking node: nothing to do here.
     const directory = this.node.directory;
     directory?.publish(directory.nodeChannel(node), answer).catch(() => undefined);

@@ -1,9 +1,13 @@
 import type { ReplyStatus } from './messages/cluster-message.js';
 
-/** One node's answer to a request: `uuids` are those a DeliverList reached. */
+/**
+ * One node's answer to a request: `uuids` are those a DeliverList reached, `data` what a Request
+ * got back.
+ */
 export interface NodeReply {
   status: ReplyStatus;
   uuids: string[];
+  data: Buffer;
 }
 
 interface Pending {
@@ -25,12 +29,15 @@ export class PendingRequests {
 
   constructor(private readonly timeoutMs: number) {}
 
-  /** A fresh request id and the promise of its replies. */
-  open(expected?: number): { id: number; replies: Promise<NodeReply[]> } {
+  /** A fresh request id and the promise of its replies (`timeoutMs`: instead of the default). */
+  open(
+    expected?: number,
+    timeoutMs = this.timeoutMs,
+  ): { id: number; replies: Promise<NodeReply[]> } {
     const id = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
     const replies = new Promise<NodeReply[]>((resolve) => {
-      const timer = setTimeout(() => this.finish(id), this.timeoutMs);
+      const timer = setTimeout(() => this.finish(id), timeoutMs);
       this.pending.set(id, { replies: [], expected, resolve, timer });
     });
     return { id, replies };

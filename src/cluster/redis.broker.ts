@@ -2,6 +2,8 @@ import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { KwsError } from '../errors/kws.error.js';
 import { randomUUID } from 'node:crypto';
 import type { KwsOutbound } from '../connection/outbound.message.js';
+import { KwsAckError } from '../errors/kws-ack.error.js';
+import { KwsTimeoutError } from '../errors/kws-timeout.error.js';
 import { KwsBroadcastIncompleteError } from '../errors/kws-broadcast-incomplete.error.js';
 import { KwsClusterUnavailableError } from '../errors/kws-cluster-unavailable.error.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
@@ -9,7 +11,6 @@ import { KwsMessageDroppedError } from '../errors/kws-message-dropped.error.js';
 import { KwsOutcomeUnknownError } from '../errors/kws-outcome-unknown.error.js';
 import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
 import type { KwsBroker, KwsBrokerFactory } from '../broker/kws-broker.interface.js';
-import { CLUSTER_REQUEST_REMOTE } from '../kws.messages.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import { ClusterInbox } from './cluster.inbox.js';
 import { ClusterMembership, type KwsClusterStats } from './cluster.membership.js';
@@ -27,7 +28,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT,
   type KwsClusterOptions,
 } from './kws-cluster-options.interface.js';
-import { PendingRequests } from './pending-requests.registry.js';
+import { PendingRequests, type NodeReply } from './pending-requests.registry.js';
 
 /**
  * The cluster twin of `LocalKwsBroker`: every node of the app shares one Redis. Local targets are
@@ -45,6 +46,7 @@ export class KwsRedisBroker implements KwsBroker {
   /** This process's id in the cluster (random per start). */
   readonly nodeId = randomUUID();
   private readonly pending: PendingRequests;
+  private readonly requestTimeout: number;
   private readonly membership: ClusterMembership;
   private readonly inbox: ClusterInbox;
 
@@ -54,6 +56,7 @@ export class KwsRedisBroker implements KwsBroker {
   ) {
     validateClusterOptions(options);
     const requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
+    this.requestTimeout = requestTimeout;
     this.pending = new PendingRequests(requestTimeout);
     this.membership = new ClusterMembership(pool, options, this.nodeId, requestTimeout, (message) =>
       this.inbox.receive(message),
@@ -131,11 +134,41 @@ export class KwsRedisBroker implements KwsBroker {
     }));
   }
 
-  emitWithAck(uuid: string, packet: KwsEventPacket, timeoutMs: number): Promise<unknown> {
+  /**
+   * A named event to one uuid, answered by the client's acknowledgement. Remote: the holding node
+   * runs `Kws.request` and replies with the ack's data as JSON (so `data` must be JSON-able across
+   * nodes). No answer within `timeoutMs` + `requestTimeout`: `KwsOutcomeUnknownError`.
+   */
+  async emitWithAck(uuid: string, packet: KwsEventPacket, timeoutMs: number): Promise<unknown> {
     const kws = this.pool.get(uuid);
     if (kws) return kws.request(packet, { timeout: timeoutMs });
-    // Cross-node requests need a reply channel of their own: not built yet.
-    return Promise.reject(new KwsError(CLUSTER_REQUEST_REMOTE(uuid)));
+    const json = Buffer.from(JSON.stringify({ event: packet.event, data: packet.data }));
+    const reply = await this.request(
+      uuid,
+      'request',
+      (id) => ({
+        type: ClusterMessageType.Request,
+        id,
+        replyTo: this.nodeId,
+        uuid,
+        timeoutMs,
+        packet: json,
+      }),
+      timeoutMs + this.requestTimeout,
+    );
+    const text = reply.data.toString();
+    switch (reply.status) {
+      case ReplyStatus.Timeout:
+        throw new KwsTimeoutError(packet.event, timeoutMs);
+      case ReplyStatus.AckError: {
+        const { message, status } = JSON.parse(text) as { message: string; status: number };
+        throw new KwsAckError(message, status);
+      }
+      case ReplyStatus.Failed:
+        throw new KwsError(text);
+      default:
+        return text === '' ? undefined : JSON.parse(text);
+    }
   }
 
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
@@ -227,14 +260,15 @@ export class KwsRedisBroker implements KwsBroker {
 
   /**
    * Routes a request to the node holding `uuid` and waits for its answer; each way it can end has
-   * its own error (see the class comment).
+   * its own error (see the class comment). Resolves with the reply when the uuid was served.
    */
   private async request(
     uuid: string,
     what: string,
     build: (id: number) => ClusterRequest,
-  ): Promise<void> {
-    const { id, replies } = this.pending.open(1);
+    timeoutMs = this.requestTimeout,
+  ): Promise<NodeReply> {
+    const { id, replies } = this.pending.open(1, timeoutMs);
     const request = encodeClusterMessage(build(id));
     let routed: Awaited<ReturnType<ConnectionDirectory['route']>>;
     try {
@@ -253,6 +287,7 @@ export class KwsRedisBroker implements KwsBroker {
     if (reply.status === ReplyStatus.Unknown) throw new KwsInvalidConnectionError(uuid);
     if (reply.status === ReplyStatus.Dropped)
       throw new KwsMessageDroppedError(uuid, 'slow-consumer');
+    return reply;
   }
 
   /** Publishes to every node; a live node that was not listening makes it reject. */

@@ -56,10 +56,13 @@ export function encodeClusterMessage(message: ClusterMessage): Buffer {
       return writer.finish();
     case ClusterMessageType.Reply:
       writer.u32(message.id).u8(message.status).list(message.uuids);
-      return writer.finish();
+      return writer.finish(message.data);
     case ClusterMessageType.Leave:
       writer.str(message.origin);
       return writer.finish();
+    case ClusterMessageType.Request:
+      writer.u32(message.id).str(message.replyTo).str(message.uuid).u32(message.timeoutMs);
+      return writer.finish(message.packet);
   }
 }
 
@@ -114,9 +117,24 @@ export function decodeClusterMessage(buffer: Buffer): ClusterMessage {
         reason: reader.str(),
       };
     case ClusterMessageType.Reply:
-      return { type, id: reader.u32(), status: reader.u8() as ReplyStatus, uuids: reader.list() };
+      return {
+        type,
+        id: reader.u32(),
+        status: reader.u8() as ReplyStatus,
+        uuids: reader.list(),
+        data: reader.rest(),
+      };
     case ClusterMessageType.Leave:
       return { type, origin: reader.str() };
+    case ClusterMessageType.Request:
+      return {
+        type,
+        id: reader.u32(),
+        replyTo: reader.str(),
+        uuid: reader.str(),
+        timeoutMs: reader.u32(),
+        packet: reader.rest(),
+      };
     default:
       throw new Error(`Unknown cluster message type ${type}`);
   }

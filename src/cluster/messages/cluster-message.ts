@@ -12,6 +12,12 @@ export const ReplyStatus = {
   Unknown: 1,
   /** The connection is live but the message was dropped (slow consumer). */
   Dropped: 2,
+  /** Request: the client did not acknowledge in time. */
+  Timeout: 3,
+  /** Request: the client acknowledged with an error (`data`: JSON `{ message, status }`). */
+  AckError: 4,
+  /** Request: it failed on the holding node (`data`: the error message). */
+  Failed: 5,
 } as const;
 export type ReplyStatus = (typeof ReplyStatus)[keyof typeof ReplyStatus];
 
@@ -33,6 +39,11 @@ export const ClusterMessageType = {
   Reply: 7,
   /** Broadcast channel: the node is leaving cleanly (the others stop expecting it). */
   Leave: 8,
+  /**
+   * Node channel: send a named event to one uuid and reply with the client's acknowledgement
+   * (`packet`: JSON `{ event, data }`; the reply's `data`: the JSON of the ack's data).
+   */
+  Request: 9,
 } as const;
 
 export type ClusterMessage =
@@ -42,8 +53,9 @@ export type ClusterMessage =
   | { type: 4; id: number; replyTo: string; uuid: string; binary: boolean; data: Buffer }
   | { type: 5; id: number; replyTo: string; uuids: string[]; binary: boolean; data: Buffer }
   | { type: 6; id: number; replyTo: string; uuid: string; code: number; reason: string }
-  | { type: 7; id: number; status: ReplyStatus; uuids: string[] }
-  | { type: 8; origin: string };
+  | { type: 7; id: number; status: ReplyStatus; uuids: string[]; data: Buffer }
+  | { type: 8; origin: string }
+  | { type: 9; id: number; replyTo: string; uuid: string; timeoutMs: number; packet: Buffer };
 
 /** A request that expects a `Reply` on the sender's node channel. */
 export type ClusterRequest = Extract<ClusterMessage, { replyTo: string }>;
