@@ -19,7 +19,7 @@ export type {
   KwsPacket,
   KwsEventPacket,
   KwsAckPacket,
-  KwsAckError as KwsAckErrorPayload,
+  KwsAckErrorBody,
   KwsSessionPacket,
 } from './events/kws-packet.interface.js';
 export { KwsEvent, KwsMessageType, CloseCode } from './kws.constants.js';

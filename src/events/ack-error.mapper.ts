@@ -1,14 +1,14 @@
 import { HttpException } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { INTERNAL_ERROR } from '../kws.messages.js';
-import type { KwsAckError } from './kws-packet.interface.js';
+import type { KwsAckErrorBody } from './kws-packet.interface.js';
 
 /**
  * What a client is told about a failed listener. Nest's exceptions speak for themselves
  * (`HttpException` keeps its status; a `WsException` is a 400 unless its error object carries a
  * `status`); anything else is a 500 "Internal error", so no message or stack leaks.
  */
-export function toAckError(error: unknown): KwsAckError {
+export function toAckError(error: unknown): KwsAckErrorBody {
   if (error instanceof HttpException) {
     const response = error.getResponse();
     const message =

@@ -9,7 +9,7 @@ export interface KwsEventPacket<T = unknown> {
 }
 
 /** What an error acknowledgement carries. */
-export interface KwsAckError {
+export interface KwsAckErrorBody {
   message: string;
   status: number;
 }
@@ -18,7 +18,7 @@ export interface KwsAckError {
 export interface KwsAckPacket<T = unknown> {
   ack: number;
   data?: T;
-  error?: KwsAckError;
+  error?: KwsAckErrorBody;
 }
 
 /** Server -> client, first packet of a connection with recovery on (see docs/protocol.md). */

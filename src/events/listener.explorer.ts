@@ -44,7 +44,7 @@ export class KwsListenerExplorer implements OnModuleInit {
     const listeners = this.listenerMethods(type.prototype as object);
     if (listeners.length === 0) return;
     const classEndpoint = Reflect.getMetadata(KWS_ENDPOINT_METADATA, type) as string | undefined;
-    const register = (method: string, meta: KwsListenerMetadata, listener: KwsListener): void =>
+    const register = (meta: KwsListenerMetadata, listener: KwsListener): void =>
       this.registry.add(
         meta.event,
         listener,
@@ -56,7 +56,7 @@ export class KwsListenerExplorer implements OnModuleInit {
       this.logger.log(SCOPED_LISTENER(type.name));
       for (const [method, metas] of listeners) {
         const listener = this.perEventInstance(wrapper, type, method);
-        for (const meta of metas) register(method, meta, listener);
+        for (const meta of metas) register(meta, listener);
       }
       return;
     }
@@ -66,7 +66,7 @@ export class KwsListenerExplorer implements OnModuleInit {
       : (wrapper.instance as object);
     for (const [method, metas] of listeners) {
       const listener = this.contextCreator.create(instance, method);
-      for (const meta of metas) register(method, meta, listener);
+      for (const meta of metas) register(meta, listener);
     }
   }
 
