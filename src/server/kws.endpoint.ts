@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { Kws } from '../connection/kws.js';
@@ -39,7 +39,9 @@ import {
 import { KwsEventDispatcher } from '../events/event.dispatcher.js';
 import { KwsHeartbeat } from '../transport/heartbeat.js';
 import { KwsTransport, type KwsTransportOptions } from '../transport/kws.transport.js';
+import { gatewayPaths } from '../transport/gateway.paths.js';
 import type { KwsRouteParams } from '../transport/path.matcher.js';
+import { refuseOverlap } from '../transport/path.registry.js';
 import { KwsConnectionPool } from './connection.pool.js';
 
 /** Lets the shared socket handlers below find their connection without a closure per socket. */
@@ -76,6 +78,7 @@ export class KwsEndpoint
     private readonly httpAdapterHost: HttpAdapterHost,
     @Inject(KWS_CONTEXT) private readonly context: KwsContext,
     @Inject(KWS_ENDPOINT_NAME) private readonly name: string,
+    private readonly modules: ModulesContainer,
   ) {
     this.heartbeat = new KwsHeartbeat(
       pool,
@@ -97,6 +100,7 @@ export class KwsEndpoint
     const path = this.options.path ?? DEFAULT_PATH;
     const owner = this.name ? `KwsModule endpoint "${this.name}"` : 'KwsModule endpoint';
     const options: KwsTransportOptions = { ...this.options, path, owner };
+    if (httpServer) refuseOverlap(path, owner, gatewayPaths(this.modules));
     await this.broker.start();
     try {
       if (port) {

@@ -32,13 +32,18 @@ export function claimPath(server: Server, path: string, owner: string): () => vo
   };
 }
 
-/** The owner of a claim on `server` that a URL of `path` would also match, if any. */
-export function pathOwner(server: Server, path: string): string | undefined {
+/** Throws the same error as `claimPath` if `path` overlaps one of `others` (claimed elsewhere). */
+export function refuseOverlap(
+  path: string,
+  owner: string,
+  others: ReadonlyArray<{ path: string; owner: string }>,
+): void {
   const segments = segmentsOf(path);
-  for (const claim of claims.get(server) ?? []) {
-    if (overlap(segments, claim.segments)) return claim.owner;
+  for (const other of others) {
+    if (overlap(segments, segmentsOf(other.path))) {
+      throw new KwsError(PATH_TAKEN(path, owner, other.path, other.owner));
+    }
   }
-  return undefined;
 }
 
 function segmentsOf(path: string): string[] {
