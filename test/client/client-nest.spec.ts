@@ -1,3 +1,5 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KwsAckError, KwsServer, KwsTimeoutError } from '../../src/index.js';
@@ -135,6 +137,13 @@ describe('KwsClient against a Nest app with parser json (nestjs-kws/testing)', (
     // A client that keeps trying gets the refusal as a network error (1006) until maxAttempts.
     const mallory = kws.client('/ws/mallory', { maxAttempts: 2 });
     await expect(waitForState(mallory, 'closed')).resolves.toMatchObject({ code: 1006 });
+  });
+
+  it('takes an app created on another platform (Fastify), not listening yet', async () => {
+    const app = await NestFactory.create(chatApp(), new FastifyAdapter(), { logger: false });
+    kws = await KwsTestingApp.start(app);
+    const alice = await kws.connect<ServerEvents, ClientEvents>('/ws/alice');
+    await expect(alice.request('double', 2)).resolves.toBe(4);
   });
 
   it('works with a @nestjs/testing module and its overrides (the README recipe)', async () => {
