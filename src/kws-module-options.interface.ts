@@ -50,10 +50,12 @@ export interface KwsModuleOptions {
   /** Upgrade gate: see {@link KwsAllowUpgrade}. Default: every upgrade on `path` is accepted. */
   allowUpgrade?: KwsAllowUpgrade;
   /**
-   * Behind a reverse proxy: `kws.ip` is the first `X-Forwarded-For` entry. Off by default, since a
-   * client can send that header itself.
+   * Which `X-Forwarded-For` hops to believe for `kws.ip`, with Express's `trust proxy` semantics,
+   * read right to left: a hop count (`1` behind one nginx), trusted proxy addresses or CIDRs
+   * (`'loopback'`, `['10.0.0.0/8']`, `'127.0.0.1, 10.0.0.2'`), a function, or `true` (every hop:
+   * the left-most entry, which a client can forge). Off by default.
    */
-  trustProxy?: boolean;
+  trustProxy?: boolean | number | string | string[] | ((address: string, hop: number) => boolean);
   /** Allowed `Origin` values (exact match), or a predicate. Default: any origin. */
   origins?: string[] | ((origin: string | undefined) => boolean);
   /** Milliseconds between server pings; 0 turns the heartbeat off. Default 25 000. */

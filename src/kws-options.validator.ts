@@ -2,6 +2,7 @@ import { KwsError } from './errors/kws.error.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { INVALID_OPTION } from './kws.messages.js';
 import { compileOrigins } from './transport/origin.check.js';
+import { compileTrust } from './transport/proxy.trust.js';
 
 /** Fails at bootstrap with a clear message instead of misbehaving at the first connection. */
 export function validateKwsOptions(options: KwsModuleOptions): void {
@@ -37,6 +38,7 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
     throw new KwsError(INVALID_OPTION('slowConsumer', options.slowConsumer, "'close' or 'drop'"));
   }
   compileOrigins(options.origins);
+  compileTrust(options.trustProxy);
   if (options.pingInterval && options.pongTimeout === 0) {
     throw new KwsError(INVALID_OPTION('pongTimeout', 0, 'above 0 while pingInterval is on'));
   }

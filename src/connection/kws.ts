@@ -155,7 +155,7 @@ export class Kws<Emit extends object = object> {
     return this.upgrade.cookies.get(key) ?? defaultValue;
   }
 
-  /** The peer address (the first `X-Forwarded-For` entry with the `trustProxy` option). */
+  /** The peer address; behind proxies trusted by `trustProxy`, the client's from `X-Forwarded-For`. */
   get ip(): string {
     return this.upgrade.ip;
   }

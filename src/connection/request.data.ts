@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { KwsRouteParams } from '../transport/path.matcher.js';
+import { clientAddress, type KwsTrustProxy } from '../transport/proxy.trust.js';
 
 /**
  * What a connection keeps of its upgrade request: params, the raw URL, headers and the peer
@@ -17,13 +18,10 @@ export class KwsRequest {
     readonly ip: string,
   ) {}
 
-  /** `trustProxy`: take the peer address from the first `X-Forwarded-For` entry (set by your proxy). */
-  static from(request: IncomingMessage, params: KwsRouteParams, trustProxy = false): KwsRequest {
-    const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
-    const ip =
-      (typeof forwarded === 'string' && forwarded.split(',')[0].trim()) ||
-      request.socket.remoteAddress ||
-      '';
+  /** `trust` (the compiled `trustProxy`): which `X-Forwarded-For` hops to believe, right to left. */
+  static from(request: IncomingMessage, params: KwsRouteParams, trust?: KwsTrustProxy): KwsRequest {
+    const peer = request.socket.remoteAddress ?? '';
+    const ip = clientAddress(peer, request.headers['x-forwarded-for'], trust);
     return new KwsRequest(params, request.url ?? '/', request.headers, ip);
   }
 

@@ -42,6 +42,7 @@ import { KwsTransport, type KwsTransportOptions } from '../transport/kws.transpo
 import { gatewayPaths } from '../transport/gateway.paths.js';
 import type { KwsRouteParams } from '../transport/path.matcher.js';
 import { refuseOverlap } from '../transport/path.registry.js';
+import { compileTrust, type KwsTrustProxy } from '../transport/proxy.trust.js';
 import { KwsConnectionPool } from './connection.pool.js';
 
 /** Lets the shared socket handlers below find their connection without a closure per socket. */
@@ -69,6 +70,7 @@ export class KwsEndpoint
   private readonly heartbeat: KwsHeartbeat;
   private transport: KwsTransport | undefined;
   private closing: Promise<void> | undefined;
+  private readonly trust: KwsTrustProxy | undefined;
 
   constructor(
     @Inject(KWS_MODULE_OPTIONS) private readonly options: KwsModuleOptions,
@@ -80,6 +82,7 @@ export class KwsEndpoint
     @Inject(KWS_ENDPOINT_NAME) private readonly name: string,
     private readonly modules: ModulesContainer,
   ) {
+    this.trust = compileTrust(options.trustProxy);
     this.heartbeat = new KwsHeartbeat(
       pool,
       options.pingInterval ?? DEFAULT_PING_INTERVAL,
@@ -186,7 +189,7 @@ export class KwsEndpoint
   ): void {
     const kws = new Kws(
       socket,
-      KwsRequest.from(request, params, this.options.trustProxy),
+      KwsRequest.from(request, params, this.trust),
       this.context,
       newUuid(),
       attributes,

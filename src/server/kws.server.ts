@@ -27,6 +27,24 @@ export interface KwsBroadcastOptions {
 }
 
 /**
+ * Runs a cross-connection call so that it can never crash the process: a synchronous throw becomes
+ * a rejection, and the rejection is marked handled. `await` still throws; a call nobody awaits
+ * fails silently (there is no connection to report it on, unlike `Kws.emitTo`).
+ */
+function handled<T>(call: () => Promise<T>): Promise<T> {
+  let result: Promise<T>;
+  try {
+    result = call();
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  result.catch(noop);
+  return result;
+}
+
+function noop(): void {}
+
+/**
  * The server side of every connection, injectable anywhere (controllers, services, gateways).
  * Cross-connection calls go through the broker, so they reach every node in cluster mode.
  */
@@ -46,7 +64,7 @@ export class KwsServer<Emit extends object = object> {
    * when no answer came (maybe delivered, never re-sent).
    */
   emitTo(uuid: string, data: KwsMessageOf<Emit>, type?: KwsMessageType): Promise<void> {
-    return this.broker.emitTo(uuid, this.outbound(data, type));
+    return handled(() => this.broker.emitTo(uuid, this.outbound(data, type)));
   }
 
   /** Sends to each uuid (the frame is built once); resolves with the uuids that failed. */
@@ -55,12 +73,14 @@ export class KwsServer<Emit extends object = object> {
     data: KwsMessageOf<Emit>,
     type?: KwsMessageType,
   ): Promise<string[]> {
-    return this.broker.emitToList(uuids, this.outbound(data, type));
+    return handled(() => this.broker.emitToList(uuids, this.outbound(data, type)));
   }
 
   /** Sends to every connection once; resolves with the local uuids that could not be written to. */
   broadcast(data: KwsMessageOf<Emit>, options: KwsBroadcastOptions = {}): Promise<string[]> {
-    return this.broker.broadcast(this.outbound(data, options.type), options.except, options.room);
+    return handled(() =>
+      this.broker.broadcast(this.outbound(data, options.type), options.except, options.room),
+    );
   }
 
   /** As `broadcast({ room })`: to the members of one room only. */
@@ -81,16 +101,16 @@ export class KwsServer<Emit extends object = object> {
     packet: KwsPacketOf<KwsEventsOr<Emit>, E>,
     options: KwsRequestOptions = {},
   ): Promise<KwsEventReply<KwsEventsOr<Emit>[E]>> {
-    return this.broker.emitWithAck(
-      uuid,
-      packet,
-      options.timeout ?? this.context.requestTimeout,
+    return handled(() =>
+      this.broker.emitWithAck(uuid, packet, options.timeout ?? this.context.requestTimeout),
     ) as Promise<KwsEventReply<KwsEventsOr<Emit>[E]>>;
   }
 
   /** Runs the listeners of `event` once for every connection. */
   fire(event: string, data?: KwsData): Promise<void> {
-    return this.broker.fire(event, data === undefined ? Buffer.alloc(0) : toBuffer(data));
+    return handled(() =>
+      this.broker.fire(event, data === undefined ? Buffer.alloc(0) : toBuffer(data)),
+    );
   }
 
   /** A connection of this node by uuid. */
@@ -105,7 +125,7 @@ export class KwsServer<Emit extends object = object> {
 
   /** Live connections everywhere the broker sees (every node in cluster mode). */
   count(): Promise<number> {
-    return this.broker.count();
+    return handled(() => this.broker.count());
   }
 
   /** Live connections on this node. */
@@ -119,12 +139,12 @@ export class KwsServer<Emit extends object = object> {
     code: number = CloseCode.Normal,
     reason = DEFAULT_CLOSE_REASON,
   ): Promise<void> {
-    return this.broker.close(uuid, code, reason);
+    return handled(() => this.broker.close(uuid, code, reason));
   }
 
   /** Closes every connection. */
   closeAll(code: number = CloseCode.Normal, reason = DEFAULT_CLOSE_REASON): Promise<void> {
-    return this.broker.closeAll(code, reason);
+    return handled(() => this.broker.closeAll(code, reason));
   }
 
   /** Adds a listener at runtime (clients may trigger it); returns a function that removes it. */
