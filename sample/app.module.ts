@@ -7,7 +7,17 @@ import { ChatRouter } from './chat/chat-router.js';
 
 /** The gofiber socketio chat example as a Nest app: sockets on /ws/:id, HTTP on /users. */
 @Module({
-  imports: [KwsModule.forRoot({ path: '/ws/:id' })],
+  imports: [
+    // REDIS_URL set: cluster mode, so several instances share users, rooms and the online list.
+    KwsModule.forRootAsync({
+      useFactory: () => ({
+        path: '/ws/:id',
+        cluster: process.env.REDIS_URL
+          ? { redis: process.env.REDIS_URL, keyPrefix: process.env.KWS_PREFIX }
+          : undefined,
+      }),
+    }),
+  ],
   controllers: [ChatController],
   providers: [ChatDirectory, ChatListeners, ChatRouter],
 })

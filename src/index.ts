@@ -45,5 +45,10 @@ export type {
 export type { KwsEventPayload, KwsListener } from './events/kws-event-payload.interface.js';
 // The broker seam: what a custom broker implements, and the node-local types it is handed.
 export type { KwsBroker, KwsBrokerFactory } from './broker/kws-broker.interface.js';
-export type { KwsConnectionPool } from './server/connection.pool.js';
+export type {
+  KwsPresenceEvent,
+  KwsPresenceListener,
+  KwsPresenceReason,
+} from './broker/presence.js';
+export type { KwsConnectionPool, KwsMembershipChange } from './server/connection.pool.js';
 export type { KwsOutbound } from './connection/outbound.message.js';

@@ -75,3 +75,5 @@ export const CLUSTER_UNSUPPORTED_REDIS_CLUSTER =
   'cluster.redis is an ioredis Cluster instance: Redis Cluster is not supported yet; use a standalone Redis or Sentinel.';
 export const CLUSTER_MESSAGE_UNREADABLE = (version: number, supported: number) =>
   `Refused a cluster message of protocol version ${version} (this node speaks ${supported}): nodes of incompatible versions share this keyPrefix. Give each version its own keyPrefix during a rolling deploy, or upgrade every node.`;
+export const PRESENCE_LISTENER_FAILED = (type: string, room: string) =>
+  `A presence listener failed on "${type}" of room "${room}".`;

@@ -49,7 +49,7 @@ async function cleanupCost(redis: Redis, size: number, batched: boolean): Promis
   await startLog(redis);
   if (batched) {
     await redis.eval(scripts.HEARTBEAT, 0, p, 'live', 60_000, `${p}:nobody`);
-    while (((await redis.eval(scripts.GC_STEP, 0, p, GC_BATCH)) as number) > 0);
+    while (((await redis.eval(scripts.GC_STEP, 0, p, GC_BATCH)) as number[])[0] > 0);
   } else {
     await redis.eval(UNBATCHED_FORGET, 0, p, 'dead');
   }

@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { KwsServer } from 'nestjs-kws';
 import { serverMessage } from './chat-message.js';
-import { USER_ID } from './chat.listeners.js';
+import { ONLINE_ROOM_PREFIX } from './chat.listeners.js';
 
 /** An online user: the id from the URL and the uuid of its connection. */
 export interface OnlineUser {
@@ -14,14 +14,20 @@ export interface OnlineUser {
 export class ChatController {
   constructor(private readonly server: KwsServer) {}
 
-  /** Who is online, sorted by user id. */
+  /**
+   * Who is online, sorted by user id: the members of the users' rooms, on every node in cluster
+   * mode (`REDIS_URL`), not only this one.
+   */
   @Get('users')
-  users(): OnlineUser[] {
-    return [...this.server.connections()]
-      .filter((kws) => kws.isAlive())
-      .map((kws) => ({ id: kws.getStringAttribute(USER_ID), uuid: kws.uuid }))
-      .filter((user) => user.id !== '')
-      .sort((a, b) => a.id.localeCompare(b.id));
+  async users(): Promise<OnlineUser[]> {
+    const rooms = (await this.server.rooms()).filter((room) => room.startsWith(ONLINE_ROOM_PREFIX));
+    const users = await Promise.all(
+      rooms.map(async (room) => {
+        const id = room.slice(ONLINE_ROOM_PREFIX.length);
+        return (await this.server.roomMembers(room)).map((uuid) => ({ id, uuid }));
+      }),
+    );
+    return users.flat().sort((a, b) => a.id.localeCompare(b.id) || a.uuid.localeCompare(b.uuid));
   }
 
   /** Sends `{ text }` to every connected user. */

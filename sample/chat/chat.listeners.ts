@@ -4,6 +4,8 @@ import { ChatDirectory } from './chat-directory.js';
 import { serverMessage } from './chat-message.js';
 
 export const USER_ID = 'user_id';
+/** Each connection joins the room of its user: the online list, cluster-wide (see ChatController). */
+export const ONLINE_ROOM_PREFIX = 'user:';
 
 /** Presence: the Go example's connect, disconnect and close callbacks. */
 @Injectable()
@@ -17,6 +19,7 @@ export class ChatListeners {
     const userId = kws.params('id');
     this.directory.join(userId, kws.uuid);
     kws.setAttribute(USER_ID, userId);
+    kws.join(`${ONLINE_ROOM_PREFIX}${userId}`);
     this.logger.log(`Connection event - User: ${userId}`);
     await kws.broadcast(`New user connected: ${userId} and UUID: ${kws.uuid}`, true);
     kws.emit(`Hello user: ${userId} with UUID: ${kws.uuid}`);

@@ -1,6 +1,7 @@
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
+import type { KwsPresenceListener } from './presence.js';
 
 /**
  * The one seam for every operation that crosses connections. The default broker works inside the
@@ -44,6 +45,21 @@ export interface KwsBroker {
   closeAll(code: number, reason: string): Promise<void>;
   /** Number of live connections the broker can see. */
   count(): Promise<number>;
+  /** Adds a connection, wherever it lives, to rooms; rejects with `KwsInvalidConnectionError`. */
+  join(uuid: string, rooms: readonly string[]): Promise<void>;
+  /** Removes a connection, wherever it lives, from rooms; rejects with `KwsInvalidConnectionError`. */
+  leave(uuid: string, rooms: readonly string[]): Promise<void>;
+  /** Members of a room on every node the broker sees. */
+  roomSize(room: string): Promise<number>;
+  /** The uuids of a room's members on every node the broker sees. */
+  roomMembers(room: string): Promise<string[]>;
+  /** Rooms with at least one member on a live node. */
+  rooms(): Promise<string[]>;
+  /**
+   * Registers a presence listener: each join and leave of a room is announced once (on one node
+   * in a cluster); returns a function that removes the listener.
+   */
+  onPresence(listener: KwsPresenceListener): () => void;
 }
 
 /** Builds the broker of an endpoint from the node's local connection pool. */

@@ -2,12 +2,19 @@ import type { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
 import { KwsMessageDroppedError } from '../errors/kws-message-dropped.error.js';
+import type { Kws } from '../connection/kws.js';
 import type { KwsBroker } from './kws-broker.interface.js';
+import { PresenceListeners, type KwsPresenceListener } from './presence.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 
 /** The default broker: one node, everything in process. */
 export class LocalKwsBroker implements KwsBroker {
-  constructor(private readonly pool: KwsConnectionPool) {}
+  private readonly presence = new PresenceListeners();
+
+  constructor(private readonly pool: KwsConnectionPool) {
+    // One node: every local change of membership is the change, announced as it happens.
+    pool.onMembership((change) => this.presence.emit(change));
+  }
 
   async start(): Promise<void> {}
 
@@ -55,5 +62,35 @@ export class LocalKwsBroker implements KwsBroker {
 
   async count(): Promise<number> {
     return this.pool.size;
+  }
+
+  async join(uuid: string, rooms: readonly string[]): Promise<void> {
+    this.connection(uuid).join(...rooms);
+  }
+
+  async leave(uuid: string, rooms: readonly string[]): Promise<void> {
+    this.connection(uuid).leave(...rooms);
+  }
+
+  async roomSize(room: string): Promise<number> {
+    return this.pool.roomSize(room);
+  }
+
+  async roomMembers(room: string): Promise<string[]> {
+    return this.pool.roomMembers(room);
+  }
+
+  async rooms(): Promise<string[]> {
+    return this.pool.roomNames();
+  }
+
+  onPresence(listener: KwsPresenceListener): () => void {
+    return this.presence.add(listener);
+  }
+
+  private connection(uuid: string): Kws {
+    const kws = this.pool.get(uuid);
+    if (!kws?.isAlive()) throw new KwsInvalidConnectionError(uuid);
+    return kws;
   }
 }

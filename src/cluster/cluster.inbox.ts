@@ -110,6 +110,15 @@ export class ClusterInbox {
       case ClusterMessageType.Request:
         void this.request(message);
         return;
+      case ClusterMessageType.RoomJoin:
+      case ClusterMessageType.RoomLeave: {
+        const kws = this.pool.get(message.uuid);
+        if (!kws?.isAlive()) return this.reply(message.replyTo, message.id, ReplyStatus.Unknown);
+        if (message.type === ClusterMessageType.RoomJoin) kws.join(...message.rooms);
+        else kws.leave(...message.rooms);
+        this.reply(message.replyTo, message.id, ReplyStatus.Ok);
+        return;
+      }
       case ClusterMessageType.Leave:
         this.events.nodeLeft(message.origin);
         return;

@@ -9,6 +9,7 @@ import {
   CLUSTER_SUBSCRIPTION_LOST,
   CLUSTER_UUID_TAKEN,
 } from '../kws.messages.js';
+import type { PresenceListeners } from '../broker/presence.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import { ConnectionDirectory } from './connection.directory.js';
 import {
@@ -67,6 +68,7 @@ export class ClusterMembership {
     readonly nodeId: string,
     private readonly requestTimeout: number,
     private readonly onMessage: (message: Buffer) => void,
+    private readonly presence: PresenceListeners,
   ) {
     this.heartbeatInterval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
     this.nodeTtl = options.nodeTtl ?? DEFAULT_NODE_TTL;
@@ -190,8 +192,16 @@ export class ClusterMembership {
     // directory with the old uuid and without the new one: take the snapshot once none is pending.
     while (this.renames.size > 0) await Promise.allSettled(this.renames);
     const uuids = Array.from(this.pool.values(), (kws) => kws.uuid);
-    const taken = await directory.join(uuids);
+    const members = this.pool
+      .roomNames()
+      .flatMap((room) => this.pool.roomMembers(room).map((uuid) => ({ uuid, room })));
+    // Sent in one tick: a local join or leave issued later lands after both.
+    const [taken, joined] = await Promise.all([directory.join(uuids), directory.roomSync(members)]);
     this.stats.rejoins++;
+    // Memberships Redis had lost (it restarted empty) or never got (joined while it was away).
+    for (const { uuid, room } of joined) {
+      this.presence.emit({ type: 'join', room, uuid, reason: 'joined' });
+    }
     // Cut off long enough to count as dead, a node may find a uuid claimed elsewhere meanwhile:
     // the newer claim wins so a uuid names one connection in the cluster.
     for (const uuid of taken) {
@@ -229,7 +239,13 @@ export class ClusterMembership {
     if (this.collecting) return;
     this.collecting = true;
     try {
-      await directory.collectGarbage();
+      await directory.collectGarbage(({ nodeAlive, members }) => {
+        // A dead node's members leave now; an alive node's leftovers left while Redis was away.
+        const reason = nodeAlive ? 'left' : 'node-died';
+        for (const { uuid, room } of members) {
+          this.presence.emit({ type: 'leave', room, uuid, reason });
+        }
+      });
     } catch (error) {
       this.onLost(error);
     } finally {

@@ -22,7 +22,22 @@ const SCRIPTS = {
   kwsRouteList: scripts.ROUTE_LIST,
   kwsPublishAll: scripts.PUBLISH_ALL,
   kwsCount: scripts.COUNT,
+  kwsRoomJoin: scripts.ROOM_JOIN,
+  kwsRoomLeave: scripts.ROOM_LEAVE,
+  kwsRoomSync: scripts.ROOM_SYNC,
+  kwsRoomSize: scripts.ROOM_SIZE,
+  kwsRoomMembers: scripts.ROOM_MEMBERS,
+  kwsRooms: scripts.ROOMS,
 } as const;
+
+/** Memberships per ROOM_SYNC call (a rejoin re-registers them in bounded batches). */
+export const SYNC_BATCH = 100;
+
+/** Room memberships removed from the directory, and whether their node was still alive. */
+export interface RemovedMembers {
+  nodeAlive: boolean;
+  members: Array<{ uuid: string; room: string }>;
+}
 
 /** What a heartbeat found. */
 export type HeartbeatStatus = 'alive' | 'expired' | 'not-listening';
@@ -94,8 +109,53 @@ export class ConnectionDirectory {
    * Drains retired uuid sets (dead nodes', or this node's from before a rejoin), one bounded batch
    * per call, until none is left. Several nodes may drain at once; each batch is taken atomically.
    */
-  async collectGarbage(): Promise<void> {
-    while (((await this.run('kwsGcStep', GC_BATCH)) as number) > 0);
+  async collectGarbage(removed: (members: RemovedMembers) => void): Promise<void> {
+    for (;;) {
+      const [left, alive, ...pairs] = (await this.run('kwsGcStep', GC_BATCH)) as [
+        number,
+        number,
+        ...string[],
+      ];
+      if (pairs.length > 0) removed({ nodeAlive: alive === 1, members: toPairs(pairs) });
+      if (left === 0) return;
+    }
+  }
+
+  /** The connection joins rooms; resolves with the rooms it is new to. */
+  async roomJoin(uuid: string, rooms: readonly string[]): Promise<string[]> {
+    return (await this.run('kwsRoomJoin', this.node, uuid, ...rooms)) as string[];
+  }
+
+  /** The connection leaves rooms; resolves with the rooms it was in. */
+  async roomLeave(uuid: string, rooms: readonly string[]): Promise<string[]> {
+    return (await this.run('kwsRoomLeave', this.node, uuid, ...rooms)) as string[];
+  }
+
+  /**
+   * Re-registers memberships after a rejoin, `SYNC_BATCH` per call, all sent in one tick;
+   * resolves with those new to their room.
+   */
+  async roomSync(
+    members: ReadonlyArray<{ uuid: string; room: string }>,
+  ): Promise<Array<{ uuid: string; room: string }>> {
+    const sent: Promise<unknown>[] = [];
+    for (let start = 0; start < members.length; start += SYNC_BATCH) {
+      const batch = members.slice(start, start + SYNC_BATCH).flatMap((m) => [m.uuid, m.room]);
+      sent.push(this.run('kwsRoomSync', this.node, ...batch));
+    }
+    return ((await Promise.all(sent)) as string[][]).flatMap(toPairs);
+  }
+
+  async roomSize(room: string): Promise<number> {
+    return (await this.run('kwsRoomSize', room)) as number;
+  }
+
+  async roomMembers(room: string): Promise<string[]> {
+    return (await this.run('kwsRoomMembers', room)) as string[];
+  }
+
+  async rooms(): Promise<string[]> {
+    return (await this.run('kwsRooms')) as string[];
   }
 
   async leave(): Promise<void> {
@@ -152,4 +212,10 @@ export class ConnectionDirectory {
     )[script];
     return this.inFlight.track(command.call(this.redis, this.prefix, ...args));
   }
+}
+
+function toPairs(flat: readonly string[]): Array<{ uuid: string; room: string }> {
+  const pairs: Array<{ uuid: string; room: string }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push({ uuid: flat[i], room: flat[i + 1] });
+  return pairs;
 }

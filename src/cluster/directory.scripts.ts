@@ -4,10 +4,15 @@
  *   p:nodes          set    node ids that joined and have not been cleaned up
  *   p:alive:<node>   string the node's liveness, with a TTL its heartbeat refreshes
  *   p:conns:<node>   set    the uuids of one node (for count and cleanup)
- *   p:gc             hash   garbage set key -> node: uuid sets a node no longer owns (it died or
- *                           rejoined), drained a bounded batch per call by GC_STEP
+ *   p:gc             hash   garbage set key -> "c:<node>" (uuids) or "m:<node>" (memberships):
+ *                           sets a node no longer owns (it died or rejoined), drained a bounded
+ *                           batch per call by GC_STEP
  *   p:gcseq          string counter naming the garbage sets
  *   p:gccursor       hash   garbage set key -> SSCAN cursor of its drain
+ *   p:room:<room>    hash   uuid -> node: the room's members, cluster-wide
+ *   p:roomnodes:<room> hash node -> how many of the room's members it holds
+ *   p:rooms          set    rooms with members
+ *   p:members:<node> set    the node's memberships, "<#uuid>:<uuid><room>" (for cleanup/resync)
  * A uuid whose node's liveness key has expired counts as free; its entries are removed lazily.
  * Every script does bounded work (a batch of uuids, or one step per node), so that none blocks
  * Redis for more than about a millisecond whatever the number of connections.
@@ -22,14 +27,18 @@ local function release(node, uuid)
   if redis.call('HGET', dir, uuid) == node then redis.call('HDEL', dir, uuid) end
   redis.call('SREM', p .. ':conns:' .. node, uuid)
 end
--- Moves the node's uuid set aside for GC_STEP (O(1)); its directory entries stay until drained.
-local function retire(node)
-  local conns = p .. ':conns:' .. node
-  if redis.call('EXISTS', conns) == 1 then
+-- Moves the node's uuid and membership sets aside for GC_STEP (O(1)); their entries stay until
+-- drained.
+local function retireSet(key, kind, node)
+  if redis.call('EXISTS', key) == 1 then
     local garbage = p .. ':gc:' .. redis.call('INCR', p .. ':gcseq')
-    redis.call('RENAME', conns, garbage)
-    redis.call('HSET', p .. ':gc', garbage, node)
+    redis.call('RENAME', key, garbage)
+    redis.call('HSET', p .. ':gc', garbage, kind .. ':' .. node)
   end
+end
+local function retire(node)
+  retireSet(p .. ':conns:' .. node, 'c', node)
+  retireSet(p .. ':members:' .. node, 'm', node)
 end
 local function sweep(node)
   for _, other in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do
@@ -53,6 +62,39 @@ local function claimFrom(node, first)
     if not claim(node, ARGV[i]) then taken[#taken + 1] = ARGV[i] end
   end
   return taken
+end
+-- Memberships: an entry names the uuid and the room without a separator either could contain.
+local function entry(uuid, room) return #uuid .. ':' .. uuid .. room end
+local function split(e)
+  local colon = string.find(e, ':', 1, true)
+  local n = tonumber(string.sub(e, 1, colon - 1))
+  return string.sub(e, colon + 1, colon + n), string.sub(e, colon + n + 1)
+end
+local function uncount(node, room)
+  if redis.call('HINCRBY', p .. ':roomnodes:' .. room, node, -1) <= 0 then
+    redis.call('HDEL', p .. ':roomnodes:' .. room, node)
+  end
+end
+-- Adds a member; true when it is new to the room (a presence join).
+local function addMember(node, uuid, room)
+  local key = p .. ':room:' .. room
+  local old = redis.call('HGET', key, uuid)
+  redis.call('SADD', p .. ':members:' .. node, entry(uuid, room))
+  if old == node then return false end
+  if old then uncount(old, room) end
+  redis.call('HSET', key, uuid, node)
+  redis.call('HINCRBY', p .. ':roomnodes:' .. room, node, 1)
+  redis.call('SADD', p .. ':rooms', room)
+  return not old or not alive(old)
+end
+-- Removes a member the node holds; true when it was one (a presence leave).
+local function removeMember(node, uuid, room)
+  local key = p .. ':room:' .. room
+  if redis.call('HGET', key, uuid) ~= node then return false end
+  redis.call('HDEL', key, uuid)
+  uncount(node, room)
+  if redis.call('EXISTS', key) == 0 then redis.call('SREM', p .. ':rooms', room) end
+  return true
 end
 local function liveNodes()
   local live = 0
@@ -109,23 +151,37 @@ sweep(node)
 return { status, redis.call('HLEN', p .. ':gc'), liveNodes() }`;
 
 /**
- * ARGV: p, batch. Drains up to \`batch\` uuids of one garbage set: each directory entry still
- * naming the set's node is removed, unless the node is alive and holds the uuid again. Returns how
- * many garbage sets are left.
+ * ARGV: p, batch. Drains about \`batch\` entries of one garbage set: each directory entry or room
+ * membership still naming the set's node is removed, unless the node is alive and holds it again.
+ * Returns { garbage sets left, 1 if the node is alive, then the (uuid, room) memberships removed }.
  */
 export const GC_STEP = `${HELPERS}
 local gc = p .. ':gc'
 local picked = redis.call('HRANDFIELD', gc, 1, 'WITHVALUES')
-if #picked == 0 then return 0 end
-local garbage, node = picked[1], picked[2]
-local current = p .. ':conns:' .. node
+if #picked == 0 then return { 0, 0 } end
+local garbage, kind, node = picked[1], string.sub(picked[2], 1, 1), string.sub(picked[2], 3)
 local keep = alive(node)
 -- SSCAN from a saved cursor, not SPOP: picking random members of a set that empties gets slow.
 local cursors = p .. ':gccursor'
 local page = redis.call('SSCAN', garbage, redis.call('HGET', cursors, garbage) or '0', 'COUNT', ARGV[2])
-for _, uuid in ipairs(page[2]) do
-  if redis.call('HGET', dir, uuid) == node and not (keep and redis.call('SISMEMBER', current, uuid) == 1) then
-    redis.call('HDEL', dir, uuid)
+local result = { 0, keep and 1 or 0 }
+if kind == 'c' then
+  local current = p .. ':conns:' .. node
+  for _, uuid in ipairs(page[2]) do
+    if redis.call('HGET', dir, uuid) == node and not (keep and redis.call('SISMEMBER', current, uuid) == 1) then
+      redis.call('HDEL', dir, uuid)
+    end
+  end
+else
+  local current = p .. ':members:' .. node
+  for _, e in ipairs(page[2]) do
+    if not (keep and redis.call('SISMEMBER', current, e) == 1) then
+      local uuid, room = split(e)
+      if removeMember(node, uuid, room) then
+        result[#result + 1] = uuid
+        result[#result + 1] = room
+      end
+    end
   end
 end
 if page[1] == '0' then
@@ -136,7 +192,73 @@ if page[1] == '0' then
 else
   redis.call('HSET', cursors, garbage, page[1])
 end
-return redis.call('HLEN', gc)`;
+result[1] = redis.call('HLEN', gc)
+return result`;
+
+/**
+ * ARGV: p, node, uuid, room... The node's connection joins the rooms; returns those it is new to.
+ */
+export const ROOM_JOIN = `${HELPERS}
+local node, uuid, joined = ARGV[2], ARGV[3], {}
+for i = 4, #ARGV do
+  if addMember(node, uuid, ARGV[i]) then joined[#joined + 1] = ARGV[i] end
+end
+return joined`;
+
+/** ARGV: p, node, uuid, room... The node's connection leaves the rooms; returns those it left. */
+export const ROOM_LEAVE = `${HELPERS}
+local node, uuid, left = ARGV[2], ARGV[3], {}
+for i = 4, #ARGV do
+  redis.call('SREM', p .. ':members:' .. node, entry(uuid, ARGV[i]))
+  if removeMember(node, uuid, ARGV[i]) then left[#left + 1] = ARGV[i] end
+end
+return left`;
+
+/**
+ * ARGV: p, node, uuid, room, uuid, room... Re-registers memberships (after a rejoin); returns the
+ * pairs new to their room, flattened.
+ */
+export const ROOM_SYNC = `${HELPERS}
+local node, joined = ARGV[2], {}
+for i = 3, #ARGV - 1, 2 do
+  if addMember(node, ARGV[i], ARGV[i + 1]) then
+    joined[#joined + 1] = ARGV[i]
+    joined[#joined + 1] = ARGV[i + 1]
+  end
+end
+return joined`;
+
+/** ARGV: p, room. Members held by live nodes. */
+export const ROOM_SIZE = `${HELPERS}
+local counts, total = redis.call('HGETALL', p .. ':roomnodes:' .. ARGV[2]), 0
+for i = 1, #counts, 2 do
+  if alive(counts[i]) then total = total + tonumber(counts[i + 1]) end
+end
+return total`;
+
+/** ARGV: p, room. The uuids of the members held by live nodes. */
+export const ROOM_MEMBERS = `${HELPERS}
+local members, live, seen = redis.call('HGETALL', p .. ':room:' .. ARGV[2]), {}, {}
+for i = 1, #members, 2 do
+  local node = members[i + 1]
+  if seen[node] == nil then seen[node] = alive(node) end
+  if seen[node] then live[#live + 1] = members[i] end
+end
+return live`;
+
+/** ARGV: p. Rooms with a member on a live node. */
+export const ROOMS = `${HELPERS}
+local live, seen = {}, {}
+for _, room in ipairs(redis.call('SMEMBERS', p .. ':rooms')) do
+  for _, node in ipairs(redis.call('HKEYS', p .. ':roomnodes:' .. room)) do
+    if seen[node] == nil then seen[node] = alive(node) end
+    if seen[node] then
+      live[#live + 1] = room
+      break
+    end
+  end
+end
+return live`;
 
 /** ARGV: p, node. Goodbye: the node's uuids are released at once (dead nodes' are retired). */
 export const LEAVE = `${HELPERS}

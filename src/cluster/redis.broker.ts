@@ -11,7 +11,8 @@ import { KwsMessageDroppedError } from '../errors/kws-message-dropped.error.js';
 import { KwsOutcomeUnknownError } from '../errors/kws-outcome-unknown.error.js';
 import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
 import type { KwsBroker, KwsBrokerFactory } from '../broker/kws-broker.interface.js';
-import type { KwsConnectionPool } from '../server/connection.pool.js';
+import type { KwsConnectionPool, KwsMembershipChange } from '../server/connection.pool.js';
+import { PresenceListeners, type KwsPresenceListener } from '../broker/presence.js';
 import { ClusterInbox } from './cluster.inbox.js';
 import { ClusterMembership, type KwsClusterStats } from './cluster.membership.js';
 import { validateClusterOptions } from './cluster-options.validator.js';
@@ -49,6 +50,7 @@ export class KwsRedisBroker implements KwsBroker {
   private readonly requestTimeout: number;
   private readonly membership: ClusterMembership;
   private readonly inbox: ClusterInbox;
+  private readonly presence = new PresenceListeners();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -58,9 +60,15 @@ export class KwsRedisBroker implements KwsBroker {
     const requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
     this.requestTimeout = requestTimeout;
     this.pending = new PendingRequests(requestTimeout);
-    this.membership = new ClusterMembership(pool, options, this.nodeId, requestTimeout, (message) =>
-      this.inbox.receive(message),
+    this.membership = new ClusterMembership(
+      pool,
+      options,
+      this.nodeId,
+      requestTimeout,
+      (message) => this.inbox.receive(message),
+      this.presence,
     );
+    pool.onMembership((change) => this.mirror(change));
     const membership = this.membership;
     this.inbox = new ClusterInbox(pool, membership, this.pending, {
       nodeLeft: () => membership.nodeLeft(),
@@ -256,6 +264,71 @@ export class KwsRedisBroker implements KwsBroker {
 
   count(): Promise<number> {
     return this.cluster('count', (directory) => directory.count());
+  }
+
+  async join(uuid: string, rooms: readonly string[]): Promise<void> {
+    await this.changeRooms('join', uuid, rooms);
+  }
+
+  async leave(uuid: string, rooms: readonly string[]): Promise<void> {
+    await this.changeRooms('leave', uuid, rooms);
+  }
+
+  roomSize(room: string): Promise<number> {
+    return this.cluster('roomSize', (directory) => directory.roomSize(room));
+  }
+
+  roomMembers(room: string): Promise<string[]> {
+    return this.cluster('roomMembers', (directory) => directory.roomMembers(room));
+  }
+
+  rooms(): Promise<string[]> {
+    return this.cluster('rooms', (directory) => directory.rooms());
+  }
+
+  onPresence(listener: KwsPresenceListener): () => void {
+    return this.presence.add(listener);
+  }
+
+  /** `join`/`leave` for a uuid on any node: the holder changes its rooms as `kws.join` would. */
+  private async changeRooms(
+    change: 'join' | 'leave',
+    uuid: string,
+    rooms: readonly string[],
+  ): Promise<void> {
+    const kws = this.pool.get(uuid);
+    if (kws) {
+      if (!kws.isAlive()) throw new KwsInvalidConnectionError(uuid);
+      if (change === 'join') kws.join(...rooms);
+      else kws.leave(...rooms);
+      return;
+    }
+    await this.request(uuid, change, (id) => ({
+      type: change === 'join' ? ClusterMessageType.RoomJoin : ClusterMessageType.RoomLeave,
+      id,
+      replyTo: this.nodeId,
+      uuid,
+      rooms: [...rooms],
+    }));
+  }
+
+  /**
+   * Mirrors a local membership change in the directory and announces it once the directory says
+   * it is one (a join to a room the uuid was already in, seen from another path, is not).
+   */
+  private mirror(change: KwsMembershipChange): void {
+    const directory = this.membership.directory;
+    // Not started, or stopped: the next rejoin registers every membership anyway.
+    if (!directory) return;
+    const { type, uuid, room, reason } = change;
+    const sent =
+      type === 'join' ? directory.roomJoin(uuid, [room]) : directory.roomLeave(uuid, [room]);
+    sent.then(
+      (changed) => {
+        if (changed.length > 0) this.presence.emit({ type, room, uuid, reason });
+      },
+      () => this.membership.markDirty(),
+    );
   }
 
   /**

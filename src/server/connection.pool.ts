@@ -4,6 +4,14 @@ import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
 import { KwsEventDispatcher } from '../events/event.dispatcher.js';
 
+/** A change of local room membership; a broker mirrors it cluster-wide and announces it. */
+export interface KwsMembershipChange {
+  type: 'join' | 'leave';
+  uuid: string;
+  room: string;
+  reason: 'joined' | 'left' | 'disconnected' | 'renamed';
+}
+
 /** What became of a message to one local uuid. */
 export type KwsDelivery = 'sent' | 'unknown' | 'dropped';
 
@@ -16,6 +24,7 @@ export class KwsConnectionPool {
   private readonly connections = new Map<string, Kws>();
   /** Room name -> its local members; a room exists while it has members. */
   private readonly rooms = new Map<string, Set<Kws>>();
+  private membershipListener: ((change: KwsMembershipChange) => void) | undefined;
 
   constructor(private readonly dispatcher: KwsEventDispatcher) {}
 
@@ -43,8 +52,13 @@ export class KwsConnectionPool {
   /** Removes the connection (and its room memberships) if it is still the one under its uuid. */
   delete(kws: Kws): boolean {
     if (this.connections.get(kws.uuid) !== kws) return false;
-    for (const room of kws.rooms()) this.leave(kws, room);
+    for (const room of kws.rooms()) this.leave(kws, room, 'disconnected');
     return this.connections.delete(kws.uuid);
+  }
+
+  /** The broker's hook: told of every change of local room membership, in order. */
+  onMembership(listener: (change: KwsMembershipChange) => void): void {
+    this.membershipListener = listener;
   }
 
   /** Adds a local connection to a room; false if it was a member already. */
@@ -53,20 +67,32 @@ export class KwsConnectionPool {
     if (!members) this.rooms.set(room, (members = new Set()));
     if (members.has(kws)) return false;
     members.add(kws);
+    this.membershipListener?.({ type: 'join', uuid: kws.uuid, room, reason: 'joined' });
     return true;
   }
 
   /** Removes a local connection from a room; false if it was not a member. */
-  leave(kws: Kws, room: string): boolean {
+  leave(kws: Kws, room: string, reason: 'left' | 'disconnected' = 'left'): boolean {
     const members = this.rooms.get(room);
     if (!members?.delete(kws)) return false;
     if (members.size === 0) this.rooms.delete(room);
+    this.membershipListener?.({ type: 'leave', uuid: kws.uuid, room, reason });
     return true;
   }
 
   /** Local members of a room. */
   roomSize(room: string): number {
     return this.rooms.get(room)?.size ?? 0;
+  }
+
+  /** The uuids of a room's local members. */
+  roomMembers(room: string): string[] {
+    return Array.from(this.rooms.get(room) ?? [], (kws) => kws.uuid);
+  }
+
+  /** Rooms with at least one local member. */
+  roomNames(): string[] {
+    return Array.from(this.rooms.keys());
   }
 
   /** Moves a connection to a new uuid; a uuid already held here is refused and nothing changes. */
@@ -77,6 +103,12 @@ export class KwsConnectionPool {
     this.connections.delete(from);
     this.connections.set(to, kws);
     kws.assignUuid(to);
+    // Memberships follow the connection; seen from the room, the old uuid left, the new one joined.
+    for (const room of kws.rooms()) {
+      if (!this.rooms.get(room)?.has(kws)) continue;
+      this.membershipListener?.({ type: 'leave', uuid: from, room, reason: 'renamed' });
+      this.membershipListener?.({ type: 'join', uuid: to, room, reason: 'renamed' });
+    }
   }
 
   /**

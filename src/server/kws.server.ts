@@ -3,6 +3,7 @@ import type { Kws, KwsData, KwsMessage, KwsRequestOptions } from '../connection/
 import type { KwsContext } from '../connection/kws.context.js';
 import { toBuffer, toOutbound, type KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
+import type { KwsPresenceListener } from '../broker/presence.js';
 import type { KwsListener } from '../events/kws-event-payload.interface.js';
 import type {
   KwsEventName,
@@ -145,6 +146,46 @@ export class KwsServer<Emit extends object = object> {
   /** Closes every connection. */
   closeAll(code: number = CloseCode.Normal, reason = DEFAULT_CLOSE_REASON): Promise<void> {
     return handled(() => this.broker.closeAll(code, reason));
+  }
+
+  /**
+   * Members of a room: on this node without cluster mode, on every live node with it. A
+   * connection is a member from `join` until `leave` or its end.
+   */
+  roomSize(room: string): Promise<number> {
+    return this.broker.roomSize(room);
+  }
+
+  /** The uuids of a room's members (every live node in cluster mode). */
+  roomMembers(room: string): Promise<string[]> {
+    return this.broker.roomMembers(room);
+  }
+
+  /** Rooms with at least one member (every live node in cluster mode). */
+  rooms(): Promise<string[]> {
+    return this.broker.rooms();
+  }
+
+  /**
+   * Adds a connection to rooms, wherever it lives (as `kws.join` on its node); rejects with
+   * `KwsInvalidConnectionError` for an unknown uuid.
+   */
+  join(uuid: string, rooms: string | readonly string[]): Promise<void> {
+    return this.broker.join(uuid, typeof rooms === 'string' ? [rooms] : rooms);
+  }
+
+  /** Removes a connection from rooms, wherever it lives (as `kws.leave` on its node). */
+  leave(uuid: string, rooms: string | readonly string[]): Promise<void> {
+    return this.broker.leave(uuid, typeof rooms === 'string' ? [rooms] : rooms);
+  }
+
+  /**
+   * Listens to presence: every join and leave of every room, announced once (cluster mode: on one
+   * node, the one holding the connection, or for a dead node's members the one that cleaned up
+   * after it). Returns a function that removes the listener.
+   */
+  onPresence(listener: KwsPresenceListener): () => void {
+    return this.broker.onPresence(listener);
   }
 
   /** Adds a listener at runtime (clients may trigger it); returns a function that removes it. */

@@ -48,10 +48,14 @@ const BUILT = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 export async function startProcessNode(
   redisUrl: string,
   keyPrefix: string,
+  timings: { heartbeatInterval?: number; nodeTtl?: number } = {},
 ): Promise<ClusterNode & { kill(signal: NodeJS.Signals): Promise<void> }> {
   if (!existsSync(BUILT)) throw new Error('dist/ is missing: run "npm run build" first');
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redisUrl, KWS_PREFIX: keyPrefix };
+  if (timings.heartbeatInterval) env.KWS_HEARTBEAT = String(timings.heartbeatInterval);
+  if (timings.nodeTtl) env.KWS_NODE_TTL = String(timings.nodeTtl);
   const child: ChildProcess = spawn(process.execPath, [NODE_SCRIPT], {
-    env: { ...process.env, REDIS_URL: redisUrl, KWS_PREFIX: keyPrefix },
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {

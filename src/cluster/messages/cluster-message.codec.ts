@@ -63,6 +63,10 @@ export function encodeClusterMessage(message: ClusterMessage): Buffer {
     case ClusterMessageType.Request:
       writer.u32(message.id).str(message.replyTo).str(message.uuid).u32(message.timeoutMs);
       return writer.finish(message.packet);
+    case ClusterMessageType.RoomJoin:
+    case ClusterMessageType.RoomLeave:
+      writer.u32(message.id).str(message.replyTo).str(message.uuid).list(message.rooms);
+      return writer.finish();
   }
 }
 
@@ -134,6 +138,15 @@ export function decodeClusterMessage(buffer: Buffer): ClusterMessage {
         uuid: reader.str(),
         timeoutMs: reader.u32(),
         packet: reader.rest(),
+      };
+    case ClusterMessageType.RoomJoin:
+    case ClusterMessageType.RoomLeave:
+      return {
+        type,
+        id: reader.u32(),
+        replyTo: reader.str(),
+        uuid: reader.str(),
+        rooms: reader.list(),
       };
     default:
       throw new Error(`Unknown cluster message type ${type}`);

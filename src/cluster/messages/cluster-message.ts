@@ -44,6 +44,10 @@ export const ClusterMessageType = {
    * (`packet`: JSON `{ event, data }`; the reply's `data`: the JSON of the ack's data).
    */
   Request: 9,
+  /** Node channel: add one uuid to rooms and reply (Unknown when it is not held here). */
+  RoomJoin: 10,
+  /** Node channel: remove one uuid from rooms and reply. */
+  RoomLeave: 11,
 } as const;
 
 export type ClusterMessage =
@@ -55,7 +59,8 @@ export type ClusterMessage =
   | { type: 6; id: number; replyTo: string; uuid: string; code: number; reason: string }
   | { type: 7; id: number; status: ReplyStatus; uuids: string[]; data: Buffer }
   | { type: 8; origin: string }
-  | { type: 9; id: number; replyTo: string; uuid: string; timeoutMs: number; packet: Buffer };
+  | { type: 9; id: number; replyTo: string; uuid: string; timeoutMs: number; packet: Buffer }
+  | { type: 10 | 11; id: number; replyTo: string; uuid: string; rooms: string[] };
 
 /** A request that expects a `Reply` on the sender's node channel. */
 export type ClusterRequest = Extract<ClusterMessage, { replyTo: string }>;
