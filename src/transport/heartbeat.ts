@@ -4,12 +4,14 @@ import { PONG_TIMEOUT } from '../kws.messages.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 
 /**
- * Pings every connection each `interval` ms and terminates those that have not answered within
- * `timeout` ms. One timer for the whole pool, not one per connection: idle sockets stay cheap.
+ * Pings every connection each `interval` ms and terminates those that have not answered `timeout`
+ * ms after their ping: a silent peer is cut at most `interval + timeout` after its last frame (the
+ * documented bound). One interval timer and one check per round for the whole pool, not timers
+ * per connection: idle sockets stay cheap.
  */
 export class KwsHeartbeat {
   private timer: NodeJS.Timeout | undefined;
-  private lastRound = 0;
+  private readonly checks = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -19,32 +21,43 @@ export class KwsHeartbeat {
 
   start(): void {
     if (this.interval <= 0 || this.timer) return;
-    this.lastRound = Date.now();
-    // Sweep often enough to notice a missed pong about `timeout` after the ping, not later.
-    const sweepEvery = Math.max(10, Math.min(this.interval, this.timeout) / 2);
-    this.timer = setInterval(() => this.sweep(), sweepEvery);
+    this.timer = setInterval(() => this.pingRound(), this.interval);
     this.timer.unref();
   }
 
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    for (const check of this.checks) clearTimeout(check);
+    this.checks.clear();
   }
 
-  private sweep(): void {
-    const now = Date.now();
-    const pingRound = now - this.lastRound >= this.interval;
-    if (pingRound) this.lastRound = now;
+  private pingRound(): void {
+    const round = Date.now();
+    let pinged = false;
     for (const kws of this.pool.values()) {
-      if (kws.pingSentAt !== 0) {
-        if (now - kws.pingSentAt >= this.timeout) {
-          kws.terminate(
-            new KwsDisconnectError(CloseCode.Abnormal, '', PONG_TIMEOUT(this.timeout), 'timeout'),
-          );
-        }
-      } else if (pingRound && kws.isAlive()) {
-        kws.pingSentAt = now;
-        kws.conn.ping();
+      // One still waiting for an earlier ping is left to that round's check.
+      if (kws.pingSentAt !== 0 || !kws.isAlive()) continue;
+      kws.pingSentAt = round;
+      kws.conn.ping();
+      pinged = true;
+    }
+    if (!pinged) return;
+    const check = setTimeout(() => {
+      this.checks.delete(check);
+      this.expire(round);
+    }, this.timeout);
+    check.unref();
+    this.checks.add(check);
+  }
+
+  /** Terminates the connections still silent since the round at `round` (any frame clears it). */
+  private expire(round: number): void {
+    for (const kws of Array.from(this.pool.values())) {
+      if (kws.pingSentAt !== 0 && kws.pingSentAt <= round) {
+        kws.terminate(
+          new KwsDisconnectError(CloseCode.Abnormal, '', PONG_TIMEOUT(this.timeout), 'timeout'),
+        );
       }
     }
   }

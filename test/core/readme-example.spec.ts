@@ -1,0 +1,68 @@
+import { Injectable, Module } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KwsEvent, KwsModule, OnKwsEvent, type KwsEventPayload } from '../../src/index.js';
+import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { connect, type TestClient } from '../helpers/ws-client.js';
+
+/** The README's first example, as printed there. */
+@Injectable()
+class ChatListeners {
+  readonly custom: string[] = [];
+
+  @OnKwsEvent(KwsEvent.Connect)
+  welcome({ kws }: KwsEventPayload) {
+    kws.setAttribute('user_id', kws.params('id'));
+    kws.broadcast(`New user connected: ${kws.params('id')}`, true); // everyone but the newcomer
+    kws.emit(`Hello user: ${kws.params('id')} with UUID: ${kws.uuid}`);
+  }
+
+  // Clients send JSON text: {"to": "<a connection's uuid>", "event"?: "CUSTOM_EVENT", "data": "..."}
+  @OnKwsEvent(KwsEvent.Message)
+  async route({ kws, data, isBinary }: KwsEventPayload) {
+    if (isBinary) return; // this example routes JSON text only
+    const { to, event, data: text } = JSON.parse(data.toString());
+    if (event) kws.fire(event, text); // custom event on this connection
+    // `to` is a uuid (each client learns its own from the welcome above), not a user id.
+    // `data` is a Buffer: forwarded as a string, it stays a text frame (a Buffer would go as binary).
+    await kws.emitTo(to, data.toString()); // rejects (and fires 'error') if `to` is unknown
+  }
+
+  @OnKwsEvent('CUSTOM_EVENT')
+  onCustom({ kws, data }: KwsEventPayload) {
+    this.custom.push(`custom event from ${kws.getStringAttribute('user_id')}: ${data}`);
+  }
+}
+
+@Module({ imports: [KwsModule.forRoot({ path: '/ws/:id' })], providers: [ChatListeners] })
+class ReadmeAppModule {}
+
+describe("the README's first example", () => {
+  let running: RunningApp | undefined;
+  const clients: TestClient[] = [];
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.socket.terminate();
+    await running?.app.close();
+    running = undefined;
+  });
+
+  async function join(user: string): Promise<{ client: TestClient; uuid: string }> {
+    const client = await connect(running!.wsUrl(`/ws/${user}`));
+    clients.push(client);
+    const hello = (await client.next()).text;
+    const uuid = /with UUID: (\S+)$/.exec(hello)![1];
+    return { client, uuid };
+  }
+
+  it('forwards a text message to a uuid as a text frame, and fires the custom event', async () => {
+    running = await startApp(ReadmeAppModule);
+    const alice = await join('alice');
+    const bob = await join('bob');
+    expect((await alice.client.next()).text).toBe('New user connected: bob');
+    const message = JSON.stringify({ to: bob.uuid, event: 'CUSTOM_EVENT', data: 'hi bob' });
+    alice.client.send(message);
+    const received = await bob.client.next();
+    expect(received).toMatchObject({ isBinary: false, text: message });
+    expect(running.app.get(ChatListeners).custom).toEqual(['custom event from alice: hi bob']);
+  });
+});
