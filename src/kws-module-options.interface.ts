@@ -3,6 +3,7 @@ import type { PerMessageDeflateOptions } from 'ws';
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
 import type { KwsBrokerFactory } from './broker/kws-broker.interface.js';
 import type { KwsParser } from './events/kws-packet.interface.js';
+import type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
 
 /** Attributes handed to a connection before `connect` fires. */
 export type KwsAttributes = Record<string, unknown>;
@@ -89,4 +90,10 @@ export interface KwsModuleOptions {
    * works across them (needs the `ioredis` package). Ignored when `broker` is given.
    */
   cluster?: KwsClusterOptions;
+  /**
+   * Connection-state recovery (needs `parser`): a connection dropped without a clean close stays
+   * a suspended session for `maxDisconnection` ms; a client that comes back in time gets its uuid,
+   * attributes and rooms back and every event it missed, once, in order (docs/recovery.md).
+   */
+  recovery?: KwsRecoveryOptions;
 }

@@ -1,6 +1,6 @@
 import { KwsError } from './errors/kws.error.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
-import { INVALID_OPTION } from './kws.messages.js';
+import { INVALID_OPTION, RECOVERY_NEEDS_PARSER } from './kws.messages.js';
 import { compileOrigins } from './transport/origin.check.js';
 import { compileTrust } from './transport/proxy.trust.js';
 
@@ -39,7 +39,27 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
   }
   compileOrigins(options.origins);
   compileTrust(options.trustProxy);
+  if (options.recovery !== undefined) validateRecovery(options);
   if (options.pingInterval && options.pongTimeout === 0) {
     throw new KwsError(INVALID_OPTION('pongTimeout', 0, 'above 0 while pingInterval is on'));
+  }
+}
+
+function validateRecovery({ recovery, parser }: KwsModuleOptions): void {
+  if (!parser) throw new KwsError(RECOVERY_NEEDS_PARSER);
+  if (typeof recovery !== 'object' || recovery === null) {
+    throw new KwsError(INVALID_OPTION('recovery', recovery, 'an object'));
+  }
+  const { maxDisconnection, maxMessages } = recovery;
+  if (
+    maxDisconnection !== undefined &&
+    !(Number.isFinite(maxDisconnection) && maxDisconnection > 0)
+  ) {
+    throw new KwsError(
+      INVALID_OPTION('recovery.maxDisconnection', maxDisconnection, 'a number of milliseconds > 0'),
+    );
+  }
+  if (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) {
+    throw new KwsError(INVALID_OPTION('recovery.maxMessages', maxMessages, 'an integer > 0'));
   }
 }

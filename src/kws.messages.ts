@@ -77,3 +77,11 @@ export const CLUSTER_MESSAGE_UNREADABLE = (version: number, supported: number) =
   `Refused a cluster message of protocol version ${version} (this node speaks ${supported}): nodes of incompatible versions share this keyPrefix. Give each version its own keyPrefix during a rolling deploy, or upgrade every node.`;
 export const PRESENCE_LISTENER_FAILED = (type: string, room: string) =>
   `A presence listener failed on "${type}" of room "${room}".`;
+export const RECOVERY_NEEDS_PARSER =
+  'KwsModule option "recovery" needs a parser (e.g. parser: \'json\'): offsets and the session packet are packets, raw frames cannot carry them.';
+export const SESSION_EXPIRED = (ms: number) =>
+  `The connection dropped and the session was not resumed within ${ms} ms.`;
+export const SESSION_OVERFLOW = (max: number) =>
+  `The connection dropped and more than ${max} messages were kept for it; the session ended.`;
+export const SESSION_GAP =
+  'The client came back after messages it had not received were discarded; the session ended and a fresh one started.';

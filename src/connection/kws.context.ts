@@ -3,6 +3,7 @@ import type { KwsEventDispatcher } from '../events/event.dispatcher.js';
 import type { KwsParser } from '../events/kws-packet.interface.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsFrameWriter } from '../transport/frame.writer.js';
+import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import type { Kws } from './kws.js';
 
 /** What every connection of one endpoint shares: one object, referenced, never copied. */
@@ -17,4 +18,6 @@ export interface KwsContext {
   readonly receive: (kws: Kws, data: Buffer, isBinary: boolean) => void;
   readonly requestTimeout: number;
   readonly maxPendingRequests: number;
+  /** Connection-state recovery, when the `recovery` option is on. */
+  readonly recovery: KwsSessionRecovery | undefined;
 }

@@ -29,6 +29,7 @@ import {
 } from './outbound.message.js';
 import { KwsPendingRequests } from './pending.requests.js';
 import type { KwsRequest } from './request.data.js';
+import type { KwsRecoverySession } from '../recovery/recovery.session.js';
 
 export type { KwsData, KwsMessage } from './outbound.message.js';
 
@@ -60,13 +61,15 @@ export class Kws<Emit extends object = object> {
   endError: KwsDisconnectError | undefined;
   /** @internal Whether the server ended it on purpose (close(), closeAll, shutdown). */
   closedByServer = false;
+  /** @internal Recovery on: the session (token, kept messages, suspended or not). */
+  session: KwsRecoverySession | undefined;
 
   /** @internal Built by the endpoint for each accepted socket. */
   constructor(
-    /** The underlying `ws` socket (the Go package's `kws.Conn`). */
-    readonly conn: WebSocket,
+    /** The underlying `ws` socket (the Go package's `kws.Conn`); a new one after a resume. */
+    public conn: WebSocket,
     /** @internal What the upgrade request said (params, query, headers, cookies, ip). */
-    readonly upgrade: KwsRequest,
+    public upgrade: KwsRequest,
     /** @internal */
     readonly context: KwsContext,
     uuid: string,
@@ -218,6 +221,10 @@ export class Kws<Emit extends object = object> {
    * `fanOut` when it is one of many recipients, so the write may wait for the end of the turn.
    */
   send(message: KwsOutbound, fanOut = false): boolean {
+    // Recovery on: a numbered packet is kept for the session as well as written.
+    if (this.session !== undefined && message.offset !== undefined) {
+      return this.session.send(this.untyped(), message, fanOut);
+    }
     return this.context.writer.write(this.untyped(), message, fanOut);
   }
 
@@ -302,6 +309,7 @@ export class Kws<Emit extends object = object> {
       message,
       type === undefined ? undefined : type === KwsMessageType.Binary,
       this.context.parser,
+      this.context.recovery,
     );
   }
 
@@ -329,6 +337,13 @@ export class Kws<Emit extends object = object> {
    * (1000 "Connection closed" by default; the reason is cut to 123 bytes). Later calls do nothing.
    */
   close(code: number = CloseCode.Normal, reason: string = DEFAULT_CLOSE_REASON): void {
+    if (this.session?.suspended && !this.ended) {
+      // A suspended session has no socket left to close: it just ends, as a clean close.
+      this.closedByServer = true;
+      this.context.dispatcher.dispatch(this.untyped(), KwsEvent.Close);
+      this.context.recovery!.end(this.untyped(), null);
+      return;
+    }
     if (this.closing || this.ended) return;
     this.closing = true;
     this.closedByServer = true;
@@ -339,6 +354,14 @@ export class Kws<Emit extends object = object> {
       // An invalid code from the caller: end the socket anyway rather than leave it half-closed.
       this.conn.close(CloseCode.Normal, capReason(reason));
     }
+  }
+
+  /**
+   * @internal Whether a message to it can still arrive: alive, or (recovery on) a session whose
+   * socket dropped or is dropping, which keeps its messages for the resume.
+   */
+  isReachable(): boolean {
+    return this.isAlive() || (this.session !== undefined && !this.ended && !this.closedByServer);
   }
 
   /** True while the connection is open and not being closed. */
@@ -355,9 +378,24 @@ export class Kws<Emit extends object = object> {
     return true;
   }
 
+  /** @internal Recovery: the connection is suspended; requests are not kept, they fail. */
+  suspendRequests(): void {
+    this.pingSentAt = 0;
+    this.pending?.failAll(new KwsInvalidConnectionError(this.currentUuid));
+  }
+
+  /** @internal Recovery: the session goes on over a new socket (a resume). */
+  reattach(conn: WebSocket, upgrade: KwsRequest): void {
+    this.suspendRequests();
+    this.conn = conn;
+    this.upgrade = upgrade;
+    this.closing = false;
+    this.endError = undefined;
+  }
+
   /** @internal Ends the socket at once (heartbeat timeout, slow consumer), with the reason. */
   terminate(error: KwsDisconnectError): void {
-    if (this.ended) return;
+    if (this.ended || this.session?.suspended) return;
     this.endError ??= error;
     this.closing = true;
     this.conn.terminate();

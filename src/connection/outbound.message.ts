@@ -17,6 +17,8 @@ export class KwsOutbound {
   constructor(
     readonly data: Buffer,
     readonly binary: boolean,
+    /** Recovery on: the packet's `offset`; such a message is kept for its recipients' sessions. */
+    readonly offset?: string,
   ) {}
 
   /** Text as UTF-8, anything else as bytes. */
@@ -70,12 +72,15 @@ export function toOutbound(
   message: KwsMessage,
   binary: boolean | undefined,
   parser: KwsParser,
+  /** Recovery on: numbers event packets (raw data cannot carry an offset). */
+  offsets?: { nextOffset(): string },
 ): KwsOutbound {
   if (isEventPacket(message)) {
-    const encoded = parser.encode(message);
+    const offset = offsets?.nextOffset();
+    const encoded = parser.encode(offset === undefined ? message : { ...message, offset });
     return typeof encoded === 'string'
-      ? new KwsOutbound(Buffer.from(encoded), false)
-      : new KwsOutbound(encoded, true);
+      ? new KwsOutbound(Buffer.from(encoded), false, offset)
+      : new KwsOutbound(encoded, true, offset);
   }
   return KwsOutbound.from(message, binary);
 }

@@ -6,8 +6,13 @@ export class KwsDisconnectError extends KwsError {
     readonly code: number,
     readonly reason: string,
     message: string,
-    /** 'peer' closed it, 'timeout' (no pong), 'slow-consumer', 'protocol' (bad frame) or 'network'. */
-    readonly kind: 'peer' | 'timeout' | 'slow-consumer' | 'protocol' | 'network',
+    /**
+     * 'peer' closed it, 'timeout' (no pong), 'slow-consumer', 'protocol' (bad frame) or 'network';
+     * with recovery on, a suspended session ends with 'expired' (not resumed in time) or
+     * 'overflow' (too many messages kept for it, or the client missed some that were discarded).
+     */
+    readonly kind:
+      'peer' | 'timeout' | 'slow-consumer' | 'protocol' | 'network' | 'expired' | 'overflow',
     options?: ErrorOptions,
   ) {
     super(message, options);

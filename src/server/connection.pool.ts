@@ -125,7 +125,7 @@ export class KwsConnectionPool {
    */
   deliver(uuid: string, message: KwsOutbound, fanOut = false): KwsDelivery {
     const kws = this.connections.get(uuid);
-    if (kws === undefined || !kws.isAlive()) return 'unknown';
+    if (kws === undefined || !kws.isReachable()) return 'unknown';
     return kws.send(message, fanOut) ? 'sent' : 'dropped';
   }
 

@@ -12,6 +12,7 @@ import {
   KwsEvent,
 } from '../kws.constants.js';
 import { KwsFrameWriter } from '../transport/frame.writer.js';
+import { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import type { KwsConnectionPool } from './connection.pool.js';
 
 /** Builds what every connection of one endpoint shares, from the endpoint's options. */
@@ -41,6 +42,7 @@ export function createKwsContext(
           dispatcher.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary),
     requestTimeout: options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
     maxPendingRequests: options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
+    recovery: options.recovery ? new KwsSessionRecovery(options.recovery) : undefined,
   };
 }
 

@@ -44,6 +44,7 @@ import type { KwsRouteParams } from '../transport/path.matcher.js';
 import { refuseOverlap } from '../transport/path.registry.js';
 import { compileTrust, type KwsTrustProxy } from '../transport/proxy.trust.js';
 import { KwsConnectionPool } from './connection.pool.js';
+import { endConnection } from './connection.end.js';
 
 /** Lets the shared socket handlers below find their connection without a closure per socket. */
 const KWS = Symbol('kws');
@@ -187,23 +188,21 @@ export class KwsEndpoint
     params: KwsRouteParams,
     attributes: KwsAttributes | undefined,
   ): void {
-    const kws = new Kws(
-      socket,
-      KwsRequest.from(request, params, this.trust),
-      this.context,
-      newUuid(),
-      attributes,
-    );
-    const bound = socket as BoundSocket;
-    bound[KWS] = kws;
+    const upgrade = KwsRequest.from(request, params, this.trust);
+    const resumable = this.context.recovery?.take(upgrade.url);
+    if (resumable) {
+      // The same session on a new socket: no second `connect`, a `resume` instead.
+      bind(socket, resumable.kws);
+      this.context.recovery!.restore(resumable, socket, upgrade, attributes);
+      this.dispatcher.dispatch(resumable.kws, KwsEvent.Resume);
+      return;
+    }
+    const kws = new Kws(socket, upgrade, this.context, newUuid(), attributes);
     this.pool.add(kws);
+    this.context.recovery?.open(kws);
     // Frames wait until `connect` has run, so no listener sees a message before the connect.
     socket.pause();
-    bound.on('message', onMessage);
-    bound.on('ping', onPing);
-    bound.on('pong', onPong);
-    bound.on('error', onError);
-    bound.on('close', onClose);
+    bind(socket, kws);
     this.broker
       .register(kws.uuid)
       .catch((error: unknown) => this.logger.warn(String(error)))
@@ -238,27 +237,43 @@ export class KwsEndpoint
 
 // Shared handlers: `this` is the socket, its Kws hangs on it.
 
+function bind(socket: WebSocket, kws: Kws): void {
+  const bound = socket as BoundSocket;
+  bound[KWS] = kws;
+  bound.on('message', onMessage);
+  bound.on('ping', onPing);
+  bound.on('pong', onPong);
+  bound.on('error', onError);
+  bound.on('close', onClose);
+}
+
 function onMessage(this: BoundSocket, data: Buffer, isBinary: boolean): void {
   const kws = this[KWS];
+  // A socket replaced by a resume says nothing more for its session.
+  if (kws.conn !== this) return;
   kws.pingSentAt = 0;
   kws.context.receive(kws, data, isBinary);
 }
 
 function onPing(this: BoundSocket, data: Buffer): void {
   const kws = this[KWS];
+  if (kws.conn !== this) return;
   kws.pingSentAt = 0;
   kws.context.dispatcher.dispatch(kws, KwsEvent.Ping, Buffer.from(data));
 }
 
 function onPong(this: BoundSocket, data: Buffer): void {
   const kws = this[KWS];
+  if (kws.conn !== this) return;
   kws.pingSentAt = 0;
+  kws.session?.confirm(data);
   kws.context.dispatcher.dispatch(kws, KwsEvent.Pong, Buffer.from(data));
 }
 
 /** `ws` reports protocol errors (oversize 1009, bad UTF-8 1007, ...) here, then closes. */
 function onError(this: BoundSocket, error: Error & { [key: symbol]: unknown }): void {
   const kws = this[KWS];
+  if (kws.conn !== this) return;
   const code = statusCodeOf(error);
   kws.endError ??= new KwsDisconnectError(code, error.message, error.message, 'protocol', {
     cause: error,
@@ -267,21 +282,15 @@ function onError(this: BoundSocket, error: Error & { [key: symbol]: unknown }): 
 }
 
 function onClose(this: BoundSocket, code: number, reason: Buffer): void {
-  onEnd(this[KWS], code, reason.toString());
+  if (this[KWS].conn === this) onEnd(this[KWS], code, reason.toString());
 }
 
-/** Ends a connection once: out of the pool, then `disconnect` (its async listeners' settling). */
+/** Ends a connection once, or suspends it (recovery); returns its `disconnect` listeners' settling. */
 function onEnd(kws: Kws, code: number, reason: string): Promise<unknown> | undefined {
-  if (!kws.markEnded()) return undefined;
-  const { pool, broker, dispatcher } = kws.context;
-  if (pool.delete(kws)) broker.unregister(kws.uuid);
-  return dispatcher.dispatch(
-    kws,
-    KwsEvent.Disconnect,
-    undefined,
-    false,
-    disconnectError(kws, code, reason),
-  );
+  const error = disconnectError(kws, code, reason);
+  // Recovery on: a dropped connection becomes a suspended session, not a disconnect (yet).
+  if (kws.context.recovery?.suspend(kws, code, error)) return undefined;
+  return endConnection(kws, error);
 }
 
 function disconnectError(kws: Kws, code: number, reason: string): KwsDisconnectError | null {

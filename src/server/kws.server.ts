@@ -205,6 +205,7 @@ export class KwsServer<Emit extends object = object> {
       data,
       type === undefined ? undefined : type === KwsMessageType.Binary,
       this.context.parser,
+      this.context.recovery,
     );
   }
 }

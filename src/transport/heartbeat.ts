@@ -39,7 +39,8 @@ export class KwsHeartbeat {
       // One still waiting for an earlier ping is left to that round's check.
       if (kws.pingSentAt !== 0 || !kws.isAlive()) continue;
       kws.pingSentAt = round;
-      kws.conn.ping();
+      // Recovery on: the pong echoes where the kept messages stood, confirming those before.
+      kws.conn.ping(kws.session?.pingPayload());
       pinged = true;
     }
     if (!pinged) return;

@@ -1,0 +1,74 @@
+import type { Kws } from '../connection/kws.js';
+import type { KwsOutbound } from '../connection/outbound.message.js';
+import type { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
+import { KeptMessages } from './kept.messages.js';
+
+/** What ends a suspended session from inside a send: the recovery of the endpoint. */
+export interface KwsSessionOwner {
+  readonly maxMessages: number;
+  overflow(kws: Kws): void;
+}
+
+/**
+ * The recovery state of one connection (recovery on): its resume token, the messages its client
+ * may not have received, and whether the connection is suspended (dropped, waiting for a resume).
+ */
+export class KwsRecoverySession {
+  token = '';
+  readonly kept = new KeptMessages();
+  /** Dropped without a clean close; messages are kept, not written, until a resume or the end. */
+  suspended = false;
+  /** Why the connection dropped (the `cause` of the `disconnect` if it is never resumed). */
+  dropError: KwsDisconnectError | null = null;
+  timer: NodeJS.Timeout | undefined;
+  /** Messages kept since the drop; over `maxMessages` the session ends. */
+  private missed = 0;
+
+  constructor(private readonly owner: KwsSessionOwner) {}
+
+  /**
+   * Keeps a numbered message and writes it when connected. True when the session has it: once
+   * kept, a message the socket could not take (it is dying) is replayed on a resume.
+   */
+  send(kws: Kws, message: KwsOutbound, fanOut: boolean): boolean {
+    const max = this.owner.maxMessages;
+    if (this.suspended) {
+      if (this.missed >= max) {
+        if (this.missed++ === max) this.owner.overflow(kws);
+        return false;
+      }
+      this.missed++;
+      this.kept.push(message);
+      return true;
+    }
+    this.kept.push(message);
+    this.kept.trimToSize(max);
+    return kws.context.writer.write(kws, message, fanOut) || !kws.closedByServer;
+  }
+
+  /** The connection dropped: keep everything from now on, until a resume or the end. */
+  suspend(error: KwsDisconnectError | null): void {
+    this.suspended = true;
+    this.dropError = error;
+    this.missed = 0;
+  }
+
+  /** Back on a new socket. */
+  restore(): void {
+    clearTimeout(this.timer);
+    this.suspended = false;
+    this.dropError = null;
+    this.missed = 0;
+  }
+
+  /** Payload of the next ping: where the kept messages stand, so its pong confirms them. */
+  pingPayload(): string {
+    return String(this.kept.mark());
+  }
+
+  /** A pong echoing a ping payload: the client has read everything sent before that ping. */
+  confirm(pong: Buffer): void {
+    const mark = Number(pong.toString());
+    if (Number.isSafeInteger(mark)) this.kept.trimTo(Math.min(mark, this.kept.mark()));
+  }
+}

@@ -1,0 +1,30 @@
+import type { Socket } from 'node:net';
+import { WebSocket, type ClientOptions } from 'ws';
+import type { KwsSocketConstructor } from '../../src/client/index.js';
+
+/**
+ * `ws`'s WebSocket class, remembering its instances, for the shipped client's `WebSocket` option:
+ * `cut()` destroys the TCP connection under the client's current socket (no close handshake),
+ * as a lost network path would.
+ */
+export class CuttableSockets {
+  readonly sockets: WebSocket[] = [];
+  readonly WebSocket: KwsSocketConstructor;
+
+  constructor() {
+    const sockets = this.sockets;
+    this.WebSocket = class extends WebSocket {
+      constructor(url: string, protocols?: string | string[], options?: ClientOptions) {
+        super(url, protocols, options);
+        sockets.push(this);
+      }
+    };
+  }
+
+  /** Destroys the TCP socket of the latest connection. */
+  cut(): void {
+    const socket = (this.sockets.at(-1) as unknown as { _socket?: Socket })._socket;
+    if (!socket) throw new Error('the client has no open connection to cut');
+    socket.destroy();
+  }
+}
