@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { KwsModule } from 'nestjs-kws';
 import { ChatController } from './chat/chat.controller.js';
-import { ChatDirectory } from './chat/chat-directory.js';
 import { ChatListeners } from './chat/chat.listeners.js';
 import { ChatRouter } from './chat/chat-router.js';
 
@@ -19,6 +18,6 @@ import { ChatRouter } from './chat/chat-router.js';
     }),
   ],
   controllers: [ChatController],
-  providers: [ChatDirectory, ChatListeners, ChatRouter],
+  providers: [ChatListeners, ChatRouter],
 })
 export class AppModule {}

@@ -1,18 +1,39 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { KwsEvent, KwsMessageType, OnKwsEvent, type Kws, type KwsEventPayload } from 'nestjs-kws';
-import { ChatDirectory } from './chat-directory.js';
+import {
+  KwsEvent,
+  KwsMessageType,
+  KwsServer,
+  OnKwsEvent,
+  type Kws,
+  type KwsEventPayload,
+} from 'nestjs-kws';
 import { parseChatMessage, serverMessage, type ChatMessage } from './chat-message.js';
-import { USER_ID } from './chat.listeners.js';
+import { USER_ID, userRoom } from './chat.listeners.js';
 
 /** The Go example's message callback: fire the custom event, then route to the recipient. */
 @Injectable()
 export class ChatRouter {
   private readonly logger = new Logger('Chat');
 
-  constructor(private readonly directory: ChatDirectory) {}
+  constructor(private readonly server: KwsServer) {}
+
+  /** The routing of each connection's previous message: one connection's messages stay in order. */
+  private readonly queues = new WeakMap<Kws, Promise<void>>();
 
   @OnKwsEvent(KwsEvent.Message)
-  async route({ kws, data, isBinary }: KwsEventPayload): Promise<void> {
+  route(payload: KwsEventPayload): Promise<void> {
+    // A direct message waits for the online check; a broadcast sent after it must not overtake it.
+    const routed = (this.queues.get(payload.kws) ?? Promise.resolve()).then(() =>
+      this.routeOne(payload),
+    );
+    this.queues.set(
+      payload.kws,
+      routed.catch(() => undefined),
+    );
+    return routed;
+  }
+
+  private async routeOne({ kws, data, isBinary }: KwsEventPayload): Promise<void> {
     const userId = kws.getStringAttribute(USER_ID);
     // Bytes have no envelope to route by: everyone gets them, the sender too (a round trip).
     if (isBinary) {
@@ -32,14 +53,13 @@ export class ChatRouter {
     else await this.sendTo(kws, message);
   }
 
+  /** To every connection of the recipient (each of their tabs), on any node. */
   private async sendTo(kws: Kws, message: ChatMessage): Promise<void> {
-    const uuid = this.directory.uuidOf(message.to);
-    try {
-      if (uuid === undefined) throw new Error(`not online`);
-      await kws.emitTo(uuid, JSON.stringify(message), KwsMessageType.Text);
-    } catch {
-      // A stale uuid also fires `error` on the sender (logged by ChatListeners); tell the user.
+    const room = userRoom(message.to);
+    if ((await this.server.roomSize(room)) === 0) {
       kws.emit(serverMessage(message.from, 'error', `User ${message.to} is not online`));
+      return;
     }
+    await kws.broadcastTo(room, JSON.stringify(message), false, KwsMessageType.Text);
   }
 }

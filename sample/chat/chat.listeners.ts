@@ -1,25 +1,31 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { KwsEvent, OnKwsEvent, type KwsEventPayload } from 'nestjs-kws';
-import { ChatDirectory } from './chat-directory.js';
+import { KwsEvent, KwsServer, OnKwsEvent, type KwsEventPayload } from 'nestjs-kws';
 import { serverMessage } from './chat-message.js';
 
 export const USER_ID = 'user_id';
-/** Each connection joins the room of its user: the online list, cluster-wide (see ChatController). */
+/**
+ * Each connection joins the room of its user: one user may have several (two tabs, a phone). The
+ * room is where direct messages go and the online list, cluster-wide (see ChatController).
+ */
 export const ONLINE_ROOM_PREFIX = 'user:';
+
+/** The room of every connection of one user. */
+export function userRoom(userId: string): string {
+  return `${ONLINE_ROOM_PREFIX}${userId}`;
+}
 
 /** Presence: the Go example's connect, disconnect and close callbacks. */
 @Injectable()
 export class ChatListeners {
   private readonly logger = new Logger('Chat');
 
-  constructor(private readonly directory: ChatDirectory) {}
+  constructor(private readonly server: KwsServer) {}
 
   @OnKwsEvent(KwsEvent.Connect)
   async connect({ kws }: KwsEventPayload): Promise<void> {
     const userId = kws.params('id');
-    this.directory.join(userId, kws.uuid);
     kws.setAttribute(USER_ID, userId);
-    kws.join(`${ONLINE_ROOM_PREFIX}${userId}`);
+    kws.join(userRoom(userId));
     this.logger.log(`Connection event - User: ${userId}`);
     await kws.broadcast(`New user connected: ${userId} and UUID: ${kws.uuid}`, true);
     kws.emit(`Hello user: ${userId} with UUID: ${kws.uuid}`);
@@ -29,12 +35,12 @@ export class ChatListeners {
   @OnKwsEvent([KwsEvent.Disconnect, KwsEvent.Close])
   async leave({ kws, name, error }: KwsEventPayload): Promise<void> {
     const userId = kws.getStringAttribute(USER_ID);
-    this.directory.leave(userId, kws.uuid);
     this.logger.log(`${name} event - User: ${userId}${error ? ` (${error.message})` : ''}`);
-    // Pages refresh their "online" list on this; `close` is followed by `disconnect`, announce once.
-    if (name === KwsEvent.Disconnect) {
-      await kws.broadcast(serverMessage('', 'user-left', userId), true);
-    }
+    // `close` is followed by `disconnect`: announce once, and only when the user's last
+    // connection is gone (closing one of two tabs is not leaving). Pages refresh their list on it.
+    if (name !== KwsEvent.Disconnect) return;
+    const others = (await this.server.roomMembers(userRoom(userId))).filter((u) => u !== kws.uuid);
+    if (others.length === 0) await kws.broadcast(serverMessage('', 'user-left', userId), true);
   }
 
   @OnKwsEvent(KwsEvent.Error)

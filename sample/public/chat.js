@@ -10,6 +10,9 @@ let me = '';
 let socket;
 let wasOpen = false;
 let onlineRequest = 0;
+let onlineTimer;
+/** Bumped by Leave: a stopped socket's late events belong to a session the page has left. */
+let session = 0;
 const counter = { sent: 0, received: 0 };
 
 $('join').addEventListener('submit', (event) => {
@@ -26,7 +29,7 @@ $('picture').addEventListener('change', async () => {
   if (file) sendBytes(new Uint8Array(await file.arrayBuffer()));
   $('picture').value = '';
 });
-$('leave').addEventListener('click', () => socket?.stop());
+$('leave').addEventListener('click', leave);
 
 const requested = new URLSearchParams(location.search).get('user');
 if (requested) join(requested);
@@ -41,8 +44,36 @@ function join(userId) {
   $('me').textContent = userId;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const url = `${scheme}://${location.host}/ws/${encodeURIComponent(userId)}`;
-  socket = new ChatSocket(url, { onState, onText, onBytes });
-  setInterval(refreshOnline, 10_000);
+  const mine = ++session;
+  const live = (handler) => (value) => mine === session && handler(value);
+  socket = new ChatSocket(url, {
+    onState: live(onState),
+    onText: live(onText),
+    onBytes: live(onBytes),
+  });
+  onlineTimer = setInterval(refreshOnline, 10_000);
+  $('text').focus();
+}
+
+/** Back to the join form (the id filled in), ready to join again as anyone. */
+function leave() {
+  session++;
+  socket?.stop();
+  socket = undefined;
+  clearInterval(onlineTimer);
+  onlineRequest++; // an answer still on its way is for the session that ended
+  wasOpen = false;
+  $('log').replaceChildren();
+  renderOnline([]);
+  $('chat').hidden = true;
+  $('join').hidden = false;
+  $('user-id').value = me;
+  $('user-id').focus();
+  $('me').textContent = '';
+  $('status').dataset.state = 'idle';
+  $('status').textContent = 'not connected';
+  history.replaceState(null, '', location.pathname);
+  document.title = 'nestjs-kws chat';
 }
 
 /** @param {import('./chat-socket.js').SocketState} state */
@@ -147,20 +178,22 @@ async function refreshOnline() {
 }
 
 function renderOnline(users) {
+  // One line per person: the same id twice is one user in two tabs (or on two devices).
+  const tabs = new Map();
+  for (const { id } of users) tabs.set(id, (tabs.get(id) ?? 0) + 1);
   const list = $('online');
   list.replaceChildren(
-    ...users.map(({ id }) => {
+    ...[...tabs].map(([id, count]) => {
       const item = document.createElement('li');
       item.dataset.user = id;
-      item.textContent = id === me ? `${id} (you)` : id;
+      item.textContent = `${id}${id === me ? ' (you)' : ''}${count > 1 ? ` ×${count}` : ''}`;
       item.addEventListener('click', () => id !== me && ($('to').value = id));
       return item;
     }),
   );
   const select = $('to');
   const chosen = select.value;
-  // The same id twice (two tabs) is one person to write to.
-  const others = [...new Set(users.map(({ id }) => id))].filter((id) => id !== me);
+  const others = [...tabs.keys()].filter((id) => id !== me);
   select.replaceChildren(new Option('Everyone', ''), ...others.map((id) => new Option(id, id)));
   select.value = others.includes(chosen) ? chosen : '';
 }

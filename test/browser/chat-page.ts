@@ -8,9 +8,17 @@ export class ChatPage {
     private readonly context: BrowserContext,
   ) {}
 
-  /** The page in a fresh browser context (own cookies, storage), joined as `user` via its form. */
-  static async open(browser: Browser, baseUrl: string, user: string): Promise<ChatPage> {
-    const context = await browser.newContext({ viewport: { width: 760, height: 560 } });
+  /**
+   * The page in a fresh browser context (own cookies, storage), joined as `user` via its form;
+   * `viewport` 375 × 667 is a phone.
+   */
+  static async open(
+    browser: Browser,
+    baseUrl: string,
+    user: string,
+    viewport = { width: 760, height: 560 },
+  ): Promise<ChatPage> {
+    const context = await browser.newContext({ viewport });
     const page = await context.newPage();
     // Fail in seconds, not Playwright's default 30 s, when something never shows up.
     page.setDefaultTimeout(8_000);
