@@ -3,6 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KwsAckError, KwsServer, KwsTimeoutError } from '../../src/index.js';
+import type { LoggerService } from '@nestjs/common';
 import type { KwsStateChange } from '../../src/client/index.js';
 import { KwsTestingApp, nextEvent, waitForState } from '../../src/testing/index.js';
 import { chatApp, Moderation, type ClientEvents, type ServerEvents } from './chat.app.js';
@@ -137,6 +138,28 @@ describe('KwsClient against a Nest app with parser json (nestjs-kws/testing)', (
     // A client that keeps trying gets the refusal as a network error (1006) until maxAttempts.
     const mallory = kws.client('/ws/mallory', { maxAttempts: 2 });
     await expect(waitForState(mallory, 'closed')).resolves.toMatchObject({ code: 1006 });
+  });
+
+  it('module-only (no HTTP server, no port): listeners and KwsServer work, nothing logged as error or warning', async () => {
+    const logged: string[] = [];
+    const quiet = () => undefined;
+    const logger: LoggerService = {
+      log: quiet,
+      debug: quiet,
+      verbose: quiet,
+      warn: (message: unknown) => void logged.push(`warn: ${String(message)}`),
+      error: (message: unknown) => void logged.push(`error: ${String(message)}`),
+      fatal: (message: unknown) => void logged.push(`fatal: ${String(message)}`),
+    };
+    const moduleRef = await Test.createTestingModule({ imports: [chatApp()] })
+      .setLogger(logger)
+      .compile();
+    await moduleRef.init();
+    const server = moduleRef.get(KwsServer);
+    expect(server.localCount).toBe(0);
+    await server.broadcast({ event: 'said', data: { from: 'nobody', text: 'to no one' } });
+    await moduleRef.close();
+    expect(logged).toEqual([]);
   });
 
   it('takes an app created on another platform (Fastify), not listening yet', async () => {
