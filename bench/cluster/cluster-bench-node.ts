@@ -12,18 +12,23 @@ export interface ClusterNodeStart {
   /** Redis URL of the cluster; '' for a lone node with the in-process broker. */
   redisUrl: string;
   keyPrefix: string;
+  /** Cluster option `roomChannels` (default true). */
+  roomChannels?: boolean;
 }
 
 let app: Awaited<ReturnType<typeof NestFactory.create>> | undefined;
 let server: KwsServer | undefined;
 
 serveIpc({
-  start: async ({ redisUrl, keyPrefix }: ClusterNodeStart) => {
-    const cluster = redisUrl ? { redis: redisUrl, keyPrefix } : undefined;
+  start: async ({ redisUrl, keyPrefix, roomChannels }: ClusterNodeStart) => {
+    const cluster = redisUrl ? { redis: redisUrl, keyPrefix, roomChannels } : undefined;
     app = await NestFactory.create(KwsModule.forRoot({ path: '/ws', cluster }), { logger: false });
     const kws = app.get(KwsServer);
     server = kws;
     kws.on(KwsEvent.Connect, ({ kws: connection }) => {
+      // ?room=name: the client is a member of that room.
+      const room = connection.query('room');
+      if (room) connection.join(room);
       connection.emit(`uuid:${connection.uuid}`);
     });
     kws.on(KwsEvent.Message, ({ data, isBinary }) => {
@@ -40,6 +45,26 @@ serveIpc({
     for (let sent = 0; sent < count;) {
       const burst = Math.min(perTick, count - sent);
       for (let i = 0; i < burst; i++) void server!.broadcast(payload);
+      sent += burst;
+      if (sent < count) await nextMacrotask();
+    }
+  },
+  /** `count` broadcasts of `size` bytes to `room`, `perTick` per event-loop turn. */
+  broadcastRoom: async ({
+    room,
+    count,
+    size,
+    perTick,
+  }: {
+    room: string;
+    count: number;
+    size: number;
+    perTick: number;
+  }) => {
+    const payload = 'x'.repeat(size);
+    for (let sent = 0; sent < count;) {
+      const burst = Math.min(perTick, count - sent);
+      for (let i = 0; i < burst; i++) void server!.broadcast(payload, { room });
       sent += burst;
       if (sent < count) await nextMacrotask();
     }

@@ -10,6 +10,7 @@ import type { ClusterNodeStart } from './cluster-bench-node.js';
 import { measureFanout, type FanoutResult } from './cluster-fanout.js';
 import { measureEmitLatency, type LatencyResult } from './emit-latency.js';
 import { measureScriptCosts, type ScriptCost } from './script-cost.js';
+import { measureRoomScaling, renderRoomScaling, type RoomScalingOptions } from './room-scaling.js';
 
 export interface ClusterBenchOptions {
   /** Clients, split evenly over the nodes. */
@@ -102,7 +103,15 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<str
     process.stderr.write('bench:cluster: directory script cost ... ');
     const costs = await measureScriptCosts(redis.url, sizes);
     process.stderr.write('done\n');
-    return render(options, scenarios) + renderScriptCosts(costs);
+    const rooms = roomScalingOptions(options);
+    process.stderr.write(
+      `bench:cluster: room broadcasts on ${rooms.nodeCounts.join(', ')} nodes ... `,
+    );
+    const scaling = await measureRoomScaling(redis, rooms);
+    process.stderr.write('done\n');
+    return (
+      render(options, scenarios) + renderRoomScaling(scaling, rooms) + renderScriptCosts(costs)
+    );
   } finally {
     await redis.stop();
   }
@@ -141,6 +150,17 @@ function render(
     });
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Sized by the run's flags: a real run grows to 6 nodes, the smoke run stays at 2. */
+function roomScalingOptions(options: ClusterBenchOptions): RoomScalingOptions {
+  return {
+    nodeCounts: options.clients >= 1000 ? [2, 4, 6] : [2],
+    members: Math.min(60, options.clients),
+    messages: options.messages * 10,
+    size: options.size,
+    perTick: options.perTick,
+  };
 }
 
 function renderScriptCosts(costs: ScriptCost[]): string {

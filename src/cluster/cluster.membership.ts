@@ -61,6 +61,8 @@ export class ClusterMembership {
   private liveSeen: Array<{ at: number; live: number }> = [];
   private lastError: Error | undefined;
   private subscribing: Promise<void> | undefined;
+  /** Rooms whose channel this node listens to (it holds members of them). */
+  private readonly roomsListened = new Set<string>();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -152,9 +154,30 @@ export class ClusterMembership {
     this.liveSeen = [];
   }
 
+  /**
+   * Listens to a room's channel while this node holds members of it (room channels on); bounded by
+   * `requestTimeout`, since a subscriber that is away re-subscribes every room when it is back.
+   */
+  async subscribeRoom(room: string): Promise<void> {
+    const directory = this.directory;
+    const subscriber = this.connections?.subscriber;
+    if (!directory || !subscriber || this.roomsListened.has(room)) return;
+    this.roomsListened.add(room);
+    if (!this.subscribed) return;
+    await withTimeout(subscriber.subscribe(directory.roomChannel(room)), this.requestTimeout);
+  }
+
+  /** Stops listening to a room's channel (its last local member left). */
+  unsubscribeRoom(room: string): void {
+    const directory = this.directory;
+    if (!directory || !this.roomsListened.delete(room)) return;
+    this.connections?.subscriber.unsubscribe(directory.roomChannel(room)).catch(() => undefined);
+  }
+
   private async subscribe(subscriber: Redis, directory: ConnectionDirectory): Promise<void> {
+    const rooms = Array.from(this.roomsListened, (room) => directory.roomChannel(room));
     try {
-      await subscriber.subscribe(directory.broadcastChannel, directory.nodeChannel());
+      await subscriber.subscribe(directory.broadcastChannel, directory.nodeChannel(), ...rooms);
     } catch (error) {
       this.onLost(error);
       return;

@@ -28,6 +28,7 @@ const SCRIPTS = {
   kwsRoomSize: scripts.ROOM_SIZE,
   kwsRoomMembers: scripts.ROOM_MEMBERS,
   kwsRooms: scripts.ROOMS,
+  kwsPublishRoom: scripts.PUBLISH_ROOM,
 } as const;
 
 /** Memberships per ROOM_SYNC call (a rejoin re-registers them in bounded batches). */
@@ -69,6 +70,22 @@ export class ConnectionDirectory {
   /** Channel every node listens to. */
   get broadcastChannel(): string {
     return `${this.prefix}:broadcast`;
+  }
+
+  /** Channel of one room: the nodes holding members of it listen (room channels on). */
+  roomChannel(room: string): string {
+    return `${this.prefix}:roomch:${room}`;
+  }
+
+  /** Publishes a room broadcast; resolves with how many nodes got it and how many should have. */
+  async publishRoom(room: string, message: Buffer): Promise<{ receivers: number; live: number }> {
+    const [receivers, live] = (await this.run(
+      'kwsPublishRoom',
+      room,
+      this.roomChannel(room),
+      message,
+    )) as [number, number];
+    return { receivers, live };
   }
 
   /** Channel of one node (requests to it, replies to its requests). */

@@ -306,6 +306,18 @@ export const PUBLISH_ALL = `${HELPERS}
 local receivers = redis.call('PUBLISH', ARGV[2], ARGV[3])
 return { receivers, liveNodes() }`;
 
+/**
+ * ARGV: p, room, channel, message. Publishes a room broadcast on the room's channel; returns
+ * { receivers, live nodes holding members of the room }.
+ */
+export const PUBLISH_ROOM = `${HELPERS}
+local receivers = redis.call('PUBLISH', ARGV[3], ARGV[4])
+local live = 0
+for _, node in ipairs(redis.call('HKEYS', p .. ':roomnodes:' .. ARGV[2])) do
+  if alive(node) then live = live + 1 end
+end
+return { receivers, live }`;
+
 /** ARGV: p. Connections held by live nodes. */
 export const COUNT = `${HELPERS}
 local total = 0

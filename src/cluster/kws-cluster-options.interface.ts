@@ -24,6 +24,13 @@ export interface KwsClusterOptions {
   nodeTtl?: number;
   /** Milliseconds to wait for Redis or for another node's answer before failing. Default 2 000. */
   requestTimeout?: number;
+  /**
+   * A channel per room, listened to only by the nodes holding members of it, so a room broadcast
+   * costs the nodes that deliver it and no others. Default true. Turn it off for many rooms of one
+   * member each (a room per user): every first join and last leave costs a SUBSCRIBE/UNSUBSCRIBE,
+   * while off, room broadcasts go to every node on the one broadcast channel.
+   */
+  roomChannels?: boolean;
 }
 
 export const DEFAULT_CLUSTER_KEY_PREFIX = 'kws';

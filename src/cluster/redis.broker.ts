@@ -51,6 +51,9 @@ export class KwsRedisBroker implements KwsBroker {
   private readonly membership: ClusterMembership;
   private readonly inbox: ClusterInbox;
   private readonly presence = new PresenceListeners();
+  private readonly roomChannels: boolean;
+  /** The membership changes mirrored so far (they are sent one after the other). */
+  private mirrored: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -59,6 +62,7 @@ export class KwsRedisBroker implements KwsBroker {
     validateClusterOptions(options);
     const requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
     this.requestTimeout = requestTimeout;
+    this.roomChannels = options.roomChannels ?? true;
     this.pending = new PendingRequests(requestTimeout);
     this.membership = new ClusterMembership(
       pool,
@@ -218,15 +222,18 @@ export class KwsRedisBroker implements KwsBroker {
 
   async broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]> {
     const failed = this.pool.broadcast(message, except, room);
-    // Room membership is local to each node: every node delivers to its own members.
-    await this.publishToAll('broadcast', {
+    const broadcast: ClusterMessage = {
       type: ClusterMessageType.Broadcast,
       origin: this.nodeId,
       except: except ?? '',
       room: room ?? '',
       binary: message.binary,
       data: message.data,
-    });
+    };
+    // A room broadcast goes only to the nodes holding members of the room (its channel); each
+    // node delivers to its own members.
+    if (room !== undefined && this.roomChannels) await this.publishToRoom(room, broadcast);
+    else await this.publishToAll('broadcast', broadcast);
     return failed;
   }
 
@@ -314,18 +321,29 @@ export class KwsRedisBroker implements KwsBroker {
 
   /**
    * Mirrors a local membership change in the directory and announces it once the directory says
-   * it is one (a join to a room the uuid was already in, seen from another path, is not).
+   * it is one. Changes are mirrored one after the other, in order; a node's first member of a room
+   * first subscribes to the room's channel, so it is counted in the room only once it listens.
    */
   private mirror(change: KwsMembershipChange): void {
+    this.mirrored = this.mirrored.then(() => this.mirrorOne(change));
+  }
+
+  private async mirrorOne({ type, uuid, room, reason }: KwsMembershipChange): Promise<void> {
     const directory = this.membership.directory;
     // Not started, or stopped: the next rejoin registers every membership anyway.
     if (!directory) return;
-    const { type, uuid, room, reason } = change;
+    if (this.roomChannels && type === 'join' && this.pool.roomSize(room) > 0) {
+      await this.membership.subscribeRoom(room).catch(() => undefined);
+    }
     const sent =
       type === 'join' ? directory.roomJoin(uuid, [room]) : directory.roomLeave(uuid, [room]);
     sent.then(
       (changed) => {
         if (changed.length > 0) this.presence.emit({ type, room, uuid, reason });
+        // Unsubscribed once the directory no longer counts this node in the room.
+        if (type === 'leave' && this.pool.roomSize(room) === 0) {
+          this.membership.unsubscribeRoom(room);
+        }
       },
       () => this.membership.markDirty(),
     );
@@ -371,6 +389,15 @@ export class KwsRedisBroker implements KwsBroker {
     );
     const expected = this.membership.expectedNodes(live);
     if (receivers < expected) throw new KwsBroadcastIncompleteError(what, receivers, expected);
+  }
+
+  /** Publishes on a room's channel; a live node of the room that was not listening makes it reject. */
+  private async publishToRoom(room: string, message: ClusterMessage): Promise<void> {
+    const payload = encodeClusterMessage(message);
+    const { receivers, live } = await this.cluster('broadcast', (directory) =>
+      directory.publishRoom(room, payload),
+    );
+    if (receivers < live) throw new KwsBroadcastIncompleteError('broadcast', receivers, live);
   }
 
   private applyRename(from: string, to: string): void {
