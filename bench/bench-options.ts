@@ -24,6 +24,8 @@ export interface BenchOptions {
   out: string;
   /** Also run the cluster benchmark (bench/cluster, needs redis-server); `--skip-cluster` turns it off. */
   cluster: boolean;
+  /** Passes of the metrics-cost section (nestjs-kws with metrics off / on / Prometheus); 0 skips it. */
+  metricsPasses: number;
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
@@ -42,6 +44,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       window: { type: 'string', default: '100' },
       out: { type: 'string', default: 'docs/benchmarks.md' },
       'skip-cluster': { type: 'boolean', default: false },
+      'metrics-passes': { type: 'string', default: '2' },
     },
   });
   const servers = values.servers.split(',').map((name) => name.trim());
@@ -64,6 +67,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     window: positive('window', values.window),
     out: values.out,
     cluster: !values['skip-cluster'],
+    metricsPasses:
+      values['metrics-passes'] === '0' ? 0 : positive('metrics-passes', values['metrics-passes']),
   };
 }
 

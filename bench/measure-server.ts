@@ -40,13 +40,15 @@ const DIALECTS: Record<ServerName, DialectName> = {
 
 const WARMUP_MESSAGES = 5;
 
+/** `env` goes to the server process only (e.g. KWS_BENCH_METRICS for the metrics-cost section). */
 export async function measureServer(
   name: ServerName,
   options: BenchOptions,
+  env: Record<string, string> = {},
 ): Promise<ServerResult> {
   // BENCH_SERVER_NODE_ARGS adds flags to the server process only, e.g. '--cpu-prof' to profile it.
   const extraArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const serverProcess = spawn(SERVER_FILES[name], ['--expose-gc', ...extraArgs]);
+  const serverProcess = spawn(SERVER_FILES[name], ['--expose-gc', ...extraArgs], env);
   const loadProcess = spawn('./load/load-client.js', []);
   const server = new IpcPeer(name, serverProcess);
   const load = new IpcPeer(`load client (${name})`, loadProcess);
@@ -172,8 +174,12 @@ async function timeDeliveries(
   return { wall: deliveries / (wallMs / 1000), cpu: deliveries / (cpuMicros / 1e6) };
 }
 
-function spawn(file: string, execArgv: string[]): ChildProcess {
-  return fork(new URL(file, import.meta.url), [], { execArgv, stdio: 'inherit' });
+function spawn(file: string, execArgv: string[], env: Record<string, string> = {}): ChildProcess {
+  return fork(new URL(file, import.meta.url), [], {
+    execArgv,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
 }
 
 function exited(child: ChildProcess): Promise<void> {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { parseBenchOptions } from './bench-options.js';
 import { DEFAULT_CLUSTER_BENCH, runClusterBench } from './cluster/cluster-bench.js';
 import { measureServer, type ServerResult } from './measure-server.js';
+import { runMetricsCost } from './metrics-cost.js';
 import { renderReport } from './report.js';
 
 const options = parseBenchOptions(process.argv.slice(2));
@@ -21,6 +22,18 @@ for (const name of options.servers) {
     const message = error instanceof Error ? error.message : String(error);
     failures.push(`${name}: ${message}`);
     process.stderr.write(`failed: ${message}\n`);
+  }
+}
+
+// What counting costs nestjs-kws: its own section, nestjs-kws against itself.
+let metricsSection = '';
+if (options.metricsPasses > 0 && options.servers.includes('kws')) {
+  try {
+    metricsSection = await runMetricsCost(options, options.metricsPasses);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push(`metrics cost: ${message}`);
+    process.stderr.write(`bench: metrics cost failed: ${message}\n`);
   }
 }
 
@@ -44,7 +57,9 @@ if (options.cluster) {
 }
 
 const report =
-  renderReport(options, results, failures) + (clusterSection ? `\n${clusterSection}` : '');
+  renderReport(options, results, failures) +
+  (metricsSection ? `\n${metricsSection}` : '') +
+  (clusterSection ? `\n${clusterSection}` : '');
 process.stdout.write(report);
 if (options.out) {
   mkdirSync(dirname(options.out), { recursive: true });

@@ -43,6 +43,18 @@ export type {
   KwsSlowConsumerPolicy,
 } from './kws-module-options.interface.js';
 export type { KwsEventPayload, KwsListener } from './events/kws-event-payload.interface.js';
+export type {
+  KwsStatsSnapshot,
+  KwsClusterSnapshot,
+  KwsMetricsOptions,
+  KwsPrometheusOptions,
+  KwsPrometheusRegistry,
+} from './metrics/kws-stats.interface.js';
+export {
+  KwsHealthIndicator,
+  type KwsHealthIndicatorResult,
+  type KwsHealthCheckOptions,
+} from './health/kws.health-indicator.js';
 // The broker seam: what a custom broker implements, and the node-local types it is handed.
 export type { KwsBroker, KwsBrokerFactory } from './broker/kws-broker.interface.js';
 export type {

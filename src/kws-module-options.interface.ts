@@ -4,6 +4,7 @@ import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.
 import type { KwsBrokerFactory } from './broker/kws-broker.interface.js';
 import type { KwsParser } from './events/kws-packet.interface.js';
 import type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
+import type { KwsMetricsOptions } from './metrics/kws-stats.interface.js';
 
 /** Attributes handed to a connection before `connect` fires. */
 export type KwsAttributes = Record<string, unknown>;
@@ -96,4 +97,9 @@ export interface KwsModuleOptions {
    * attributes and rooms back and every event it missed, once, in order (docs/recovery.md).
    */
   recovery?: KwsRecoveryOptions;
+  /**
+   * Counters for `KwsServer.stats()` are on by default (`false` turns counting off);
+   * `{ prometheus: true }` also exports them through prom-client.
+   */
+  metrics?: boolean | KwsMetricsOptions;
 }

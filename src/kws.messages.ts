@@ -34,7 +34,7 @@ export const CLUSTER_UUID_TAKEN = (uuid: string) =>
 export const CLUSTER_BAD_TTL = (interval: number, ttl: number) =>
   `cluster.nodeTtl (${ttl} ms) must be at least twice cluster.heartbeatInterval (${interval} ms), so one late heartbeat does not make a live node look dead.`;
 export const INVALID_OPTION = (name: string, value: unknown, expected: string) =>
-  `KwsModule option "${name}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}.`;
+  `KwsModule option "${name}" must be ${expected}, got ${typeof value === 'string' || Array.isArray(value) ? JSON.stringify(value) : String(value)}.`;
 export const REQUEST_TIMED_OUT = (event: string, ms: number) =>
   `No acknowledgement for "${event}" within ${ms} ms.`;
 export const TOO_MANY_PENDING_REQUESTS = (limit: number) =>
@@ -85,3 +85,7 @@ export const SESSION_OVERFLOW = (max: number) =>
   `The connection dropped and more than ${max} messages were kept for it; the session ended.`;
 export const SESSION_GAP =
   'The client came back after messages it had not received were discarded; the session ended and a fresh one started.';
+export const PROM_CLIENT_MISSING =
+  'Prometheus metrics (metrics.prometheus) need the "prom-client" package: run "npm install prom-client" (it is an optional peer dependency of nestjs-kws).';
+export const PROMETHEUS_NAME_TAKEN = (name: string) =>
+  `The Prometheus registry already has a metric named "${name}" that nestjs-kws did not register: set metrics.prometheus.prefix to another prefix.`;

@@ -8,6 +8,8 @@ import { KwsListenerExplorer } from './events/listener.explorer.js';
 import { KwsListenerRegistry } from './events/listener.registry.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { validateKwsOptions } from './kws-options.validator.js';
+import { KwsPrometheus } from './metrics/kws.prometheus.js';
+import { KwsStats } from './metrics/kws.stats.js';
 import { ConfigurableKwsModule, KWS_MODULE_OPTIONS } from './kws.module-definition.js';
 import { KWS_BROKER, KWS_CONTEXT, KWS_ENDPOINT_NAME } from './kws.tokens.js';
 import { KwsConnectionPool } from './server/connection.pool.js';
@@ -55,10 +57,12 @@ export class KwsCoreModule {}
     {
       provide: KWS_CONTEXT,
       useFactory: createKwsContext,
-      inject: [KWS_MODULE_OPTIONS, KWS_BROKER, KwsConnectionPool, KwsEventDispatcher],
+      inject: [KWS_MODULE_OPTIONS, KWS_BROKER, KwsConnectionPool, KwsEventDispatcher, KwsStats],
     },
     KwsServer,
     KwsEndpoint,
+    KwsStats,
+    KwsPrometheus,
   ],
 })
 export class KwsModule extends ConfigurableKwsModule {}

@@ -10,6 +10,7 @@ import {
   KwsServer,
   OnKwsEvent,
   type KwsEventPayload,
+  type KwsModuleOptions,
 } from 'nestjs-kws';
 import { BROADCAST_MARK, runBenchServer } from './server-harness.js';
 
@@ -23,7 +24,23 @@ class EchoListener {
   }
 }
 
-@Module({ imports: [KwsModule.forRoot({ path: '/ws' })], providers: [EchoListener] })
+// KWS_BENCH_METRICS (the metrics-cost section): 'off' (metrics: false), 'counters' (the default),
+// 'prometheus' (counters + the prom-client export and its histograms).
+const METRICS: Record<string, KwsModuleOptions['metrics']> = {
+  off: false,
+  counters: undefined,
+  prometheus: { prometheus: true },
+};
+
+@Module({
+  imports: [
+    KwsModule.forRoot({
+      path: '/ws',
+      metrics: METRICS[process.env.KWS_BENCH_METRICS ?? 'counters'],
+    }),
+  ],
+  providers: [EchoListener],
+})
 class BenchKwsModule {}
 
 runBenchServer(async () => {

@@ -2,6 +2,7 @@ import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import type { KwsPresenceListener } from './presence.js';
+import type { KwsClusterSnapshot } from '../metrics/kws-stats.interface.js';
 
 /**
  * The one seam for every operation that crosses connections. The default broker works inside the
@@ -60,6 +61,8 @@ export interface KwsBroker {
    * in a cluster); returns a function that removes the listener.
    */
   onPresence(listener: KwsPresenceListener): () => void;
+  /** Optional: figures for `KwsServer.stats()` and the health indicator (a cluster broker's). */
+  clusterSnapshot?(): KwsClusterSnapshot;
 }
 
 /** Builds the broker of an endpoint from the node's local connection pool. */

@@ -19,6 +19,7 @@ import {
   type KwsClusterOptions,
 } from './kws-cluster-options.interface.js';
 import { createRedisConnections, type RedisConnections } from './redis.connections.js';
+import { KwsClusterStatsRecorder } from '../metrics/cluster.stats.js';
 
 /** Counters of what went wrong on this node, for logs, metrics and tests. */
 export interface KwsClusterStats {
@@ -41,6 +42,8 @@ const AUTH_ERROR = /^(NOAUTH|WRONGPASS)|invalid password|AUTH.*(failed|required)
  */
 export class ClusterMembership {
   readonly stats: KwsClusterStats = { subscriptionLosses: 0, unreadableMessages: 0, rejoins: 0 };
+  /** Liveness, readiness and failures for `KwsServer.stats()` and the health indicator. */
+  readonly recorder = new KwsClusterStatsRecorder();
   private readonly logger = new Logger('KwsCluster');
   private readonly heartbeatInterval: number;
   private readonly nodeTtl: number;
@@ -92,6 +95,7 @@ export class ClusterMembership {
     );
     this.connections = connections;
     this.directoryOf = directory;
+    this.recorder.watch(connections);
     commands.on('error', (error: Error) => this.onLost(error));
     // After every reconnect (Redis restarted, network back) the node rejoins by itself.
     commands.on('ready', () => void this.join());
@@ -189,6 +193,7 @@ export class ClusterMembership {
   private subscriptionLost(reason: string): void {
     if (!this.subscribed || this.stopped) return;
     this.subscribed = false;
+    this.recorder.registered = false;
     this.stats.subscriptionLosses++;
     this.logger.warn(CLUSTER_SUBSCRIPTION_LOST(reason));
   }
@@ -232,6 +237,7 @@ export class ClusterMembership {
       this.pool.close(uuid, CloseCode.PolicyViolation, 'uuid taken');
     }
     this.lostLogged = false;
+    this.recorder.registered = true;
     this.logger.log(CLUSTER_JOINED(this.nodeId, uuids.length - taken.length));
   }
 
@@ -241,7 +247,7 @@ export class ClusterMembership {
     // Without its subscription the node lets its liveness expire: it is not refreshed.
     if (!this.subscribed) return;
     try {
-      const { status, garbage, live } = await directory.heartbeat();
+      const { status, garbage, live } = await this.recorder.heartbeat(directory.heartbeat());
       if (status === 'not-listening') {
         // Redis dropped the subscription (e.g. its pub/sub output buffer limit) without the
         // connection closing here: reconnect it, which re-subscribes and rejoins.
@@ -290,6 +296,7 @@ export class ClusterMembership {
   }
 
   private onLost(error: unknown): void {
+    this.recorder.registered = false;
     if (error instanceof Error) this.lastError = error;
     if (this.lostLogged || this.stopped) return;
     this.lostLogged = true;

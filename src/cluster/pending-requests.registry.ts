@@ -29,6 +29,11 @@ export class PendingRequests {
 
   constructor(private readonly timeoutMs: number) {}
 
+  /** Requests waiting for replies. */
+  get size(): number {
+    return this.pending.size;
+  }
+
   /** A fresh request id and the promise of its replies (`timeoutMs`: instead of the default). */
   open(
     expected?: number,

@@ -30,6 +30,7 @@ import {
   type KwsClusterOptions,
 } from './kws-cluster-options.interface.js';
 import { PendingRequests, type NodeReply } from './pending-requests.registry.js';
+import type { KwsClusterSnapshot } from '../metrics/kws-stats.interface.js';
 
 /**
  * The cluster twin of `LocalKwsBroker`: every node of the app shares one Redis. Local targets are
@@ -349,6 +350,12 @@ export class KwsRedisBroker implements KwsBroker {
     );
   }
 
+  /** Figures for `KwsServer.stats()` and the health indicator. */
+  clusterSnapshot(): KwsClusterSnapshot {
+    const { recorder, stats } = this.membership;
+    return recorder.snapshot(this.nodeId, this.pending.size, stats);
+  }
+
   /**
    * Routes a request to the node holding `uuid` and waits for its answer; each way it can end has
    * its own error (see the class comment). Resolves with the reply when the uuid was served.
@@ -425,6 +432,7 @@ export class KwsRedisBroker implements KwsBroker {
     try {
       return await call(directory);
     } catch (error) {
+      this.membership.recorder.failed(what);
       if (error instanceof CommandOutcomeUnknown) {
         throw new KwsOutcomeUnknownError(what, error.reason, { cause: error });
       }

@@ -1,5 +1,6 @@
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsEventDispatcher } from '../events/event.dispatcher.js';
+import type { KwsStats } from '../metrics/kws.stats.js';
 import type { KwsParser } from '../events/kws-packet.interface.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsFrameWriter } from '../transport/frame.writer.js';
@@ -20,4 +21,6 @@ export interface KwsContext {
   readonly maxPendingRequests: number;
   /** Connection-state recovery, when the `recovery` option is on. */
   readonly recovery: KwsSessionRecovery | undefined;
+  /** The endpoint's counters; undefined with `metrics: false`. */
+  readonly stats: KwsStats | undefined;
 }

@@ -3,6 +3,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import type { Kws } from '../connection/kws.js';
 import { KwsEvent } from '../kws.constants.js';
 import { ERROR_LISTENER_FAILED, LISTENER_FAILED } from '../kws.messages.js';
+import { callListener } from '../metrics/stats.hooks.js';
 import { isExpectedRejection } from './ack-error.mapper.js';
 import { KwsEventPayloadImpl } from './event.payload.js';
 import type { KwsListener } from './kws-event-payload.interface.js';
@@ -55,7 +56,7 @@ export class KwsEventDispatcher {
     let pending: Array<PromiseLike<unknown>> | undefined;
     for (const { listener } of entries) {
       try {
-        const result = listener(payload);
+        const result = callListener(listener, payload);
         if (isPromiseLike(result)) {
           (pending ??= []).push(
             result.then(undefined, (failure: unknown) =>
@@ -94,7 +95,7 @@ export class KwsEventDispatcher {
     listener: KwsListener,
   ): KwsDispatchOutcome | Promise<KwsDispatchOutcome> {
     try {
-      let result = listener(payload);
+      let result = callListener(listener, payload);
       // A plain method may return an Observable too (the pipeline already took its last value).
       if (isObservable(result)) result = lastValueFrom(result, { defaultValue: undefined });
       if (!isPromiseLike(result)) return { listeners: 1, value: result, error: undefined };
@@ -122,6 +123,7 @@ export class KwsEventDispatcher {
     failure: unknown,
   ): void {
     const error = failure instanceof Error ? failure : new Error(String(failure));
+    if (!isExpectedRejection(failure)) payload.kws.context.stats?.listenerFailed();
     if (payload.name === KwsEvent.Error) {
       // An error listener that fails would fail again on its own report.
       this.logger.error(ERROR_LISTENER_FAILED(payload.socketUUID), error.stack);

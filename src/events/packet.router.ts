@@ -2,6 +2,7 @@ import type { Kws } from '../connection/kws.js';
 import { KwsProtocolError } from '../errors/kws-protocol.error.js';
 import { KwsEvent, MAX_EVENT_NAME_LENGTH, RESERVED_EVENTS } from '../kws.constants.js';
 import { MALFORMED_PACKET, UNKNOWN_EVENT } from '../kws.messages.js';
+import { timeAck } from '../metrics/stats.hooks.js';
 import { toAckError } from './ack-error.mapper.js';
 import type { KwsDispatchOutcome, KwsEventDispatcher } from './event.dispatcher.js';
 import { isPromiseLike } from './event.dispatcher.js';
@@ -69,7 +70,9 @@ export class KwsPacketRouter {
       if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: NOT_FOUND });
       return;
     }
-    const outcome = this.dispatcher.run(kws, event, data, true, ackId);
+    const outcome = timeAck(kws, event, ackId, () =>
+      this.dispatcher.run(kws, event, data, true, ackId),
+    );
     if (isPromiseLike(outcome)) outcome.then((settled) => answer(kws, ackId, settled));
     else answer(kws, ackId, outcome);
   }

@@ -5,6 +5,7 @@ import { JsonKwsParser } from '../events/json.parser.js';
 import type { KwsParser } from '../events/kws-packet.interface.js';
 import { KwsPacketRouter } from '../events/packet.router.js';
 import type { KwsModuleOptions } from '../kws-module-options.interface.js';
+import type { KwsStats } from '../metrics/kws.stats.js';
 import {
   DEFAULT_MAX_PENDING_REQUESTS,
   DEFAULT_REQUEST_TIMEOUT,
@@ -21,6 +22,7 @@ export function createKwsContext(
   broker: KwsBroker,
   pool: KwsConnectionPool,
   dispatcher: KwsEventDispatcher,
+  stats: KwsStats,
 ): KwsContext {
   const parser = resolveParser(options.parser);
   const router = options.parser ? new KwsPacketRouter(parser, dispatcher) : undefined;
@@ -43,6 +45,7 @@ export function createKwsContext(
     requestTimeout: options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
     maxPendingRequests: options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
     recovery: options.recovery ? new KwsSessionRecovery(options.recovery) : undefined,
+    stats: options.metrics === false ? undefined : stats,
   };
 }
 

@@ -45,6 +45,7 @@ import { refuseOverlap } from '../transport/path.registry.js';
 import { compileTrust, type KwsTrustProxy } from '../transport/proxy.trust.js';
 import { KwsConnectionPool } from './connection.pool.js';
 import { endConnection } from './connection.end.js';
+import { KwsStats } from '../metrics/kws.stats.js';
 
 /** Lets the shared socket handlers below find their connection without a closure per socket. */
 const KWS = Symbol('kws');
@@ -82,6 +83,7 @@ export class KwsEndpoint
     @Inject(KWS_CONTEXT) private readonly context: KwsContext,
     @Inject(KWS_ENDPOINT_NAME) private readonly name: string,
     private readonly modules: ModulesContainer,
+    private readonly stats: KwsStats,
   ) {
     this.trust = compileTrust(options.trustProxy);
     this.heartbeat = new KwsHeartbeat(
@@ -103,7 +105,12 @@ export class KwsEndpoint
     if (!port && !httpServer) throw new KwsError(NO_HTTP_SERVER);
     const path = this.options.path ?? DEFAULT_PATH;
     const owner = this.name ? `KwsModule endpoint "${this.name}"` : 'KwsModule endpoint';
-    const options: KwsTransportOptions = { ...this.options, path, owner };
+    const options: KwsTransportOptions = {
+      ...this.options,
+      path,
+      owner,
+      onRefused: this.stats.refused,
+    };
     if (httpServer) refuseOverlap(path, owner, gatewayPaths(this.modules));
     await this.broker.start();
     try {
@@ -120,6 +127,7 @@ export class KwsEndpoint
       await this.broker.stop();
       throw error;
     }
+    this.stats.attach(this.transport, this.context.stats !== undefined);
     this.transport.onConnection((socket, request, params, attributes) =>
       this.accept(socket, request, params, attributes),
     );
@@ -160,6 +168,7 @@ export class KwsEndpoint
     const transport = this.transport;
     if (!transport) return;
     this.heartbeat.stop();
+    this.stats.detach();
     const timeout = this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
     const sockets: WebSocket[] = [];
     // Async `disconnect` listeners are awaited (up to shutdownTimeout) before app.close() goes on.
@@ -200,6 +209,7 @@ export class KwsEndpoint
     const kws = new Kws(socket, upgrade, this.context, newUuid(), attributes);
     this.pool.add(kws);
     this.context.recovery?.open(kws);
+    this.context.stats?.accepted();
     // Frames wait until `connect` has run, so no listener sees a message before the connect.
     socket.pause();
     bind(socket, kws);
@@ -252,6 +262,7 @@ function onMessage(this: BoundSocket, data: Buffer, isBinary: boolean): void {
   // A socket replaced by a resume says nothing more for its session.
   if (kws.conn !== this) return;
   kws.pingSentAt = 0;
+  kws.context.stats?.received(data.length);
   kws.context.receive(kws, data, isBinary);
 }
 

@@ -16,6 +16,9 @@ import { CloseCode, DEFAULT_CLOSE_REASON, KwsMessageType } from '../kws.constant
 import { KWS_BROKER, KWS_CONTEXT } from '../kws.tokens.js';
 import { KwsListenerRegistry } from '../events/listener.registry.js';
 import { KwsConnectionPool } from './connection.pool.js';
+import { KwsStats } from '../metrics/kws.stats.js';
+import type { KwsStatsSnapshot } from '../metrics/kws-stats.interface.js';
+import { snapshotStats } from '../metrics/stats.snapshot.js';
 
 /** Options of `KwsServer.broadcast`. */
 export interface KwsBroadcastOptions {
@@ -56,6 +59,7 @@ export class KwsServer<Emit extends object = object> {
     private readonly pool: KwsConnectionPool,
     private readonly registry: KwsListenerRegistry,
     @Inject(KWS_CONTEXT) private readonly context: KwsContext,
+    private readonly counters: KwsStats,
   ) {}
 
   /**
@@ -132,6 +136,15 @@ export class KwsServer<Emit extends object = object> {
   /** Live connections on this node. */
   get localCount(): number {
     return this.pool.size;
+  }
+
+  /**
+   * This node's figures now: open connections, upgrades, messages and bytes in and out, drops,
+   * timeouts, listener errors, pending requests and, in cluster mode, the cluster's state. Cheap
+   * (counters are plain integers); safe to call on every health check or scrape.
+   */
+  stats(): KwsStatsSnapshot {
+    return snapshotStats(this.counters, this.pool, this.broker);
   }
 
   /** Closes one connection as `kws.close()` would; rejects with `KwsInvalidConnectionError`. */

@@ -39,6 +39,7 @@ export class KwsFrameWriter {
     if (!socket || socket.destroyed) return false;
     const queued = socket.writableLength;
     if (queued > this.options.sendBufferLimit) return this.onSlowConsumer(kws, queued);
+    kws.context.stats?.sent(message.data.length);
     if (!this.options.rawFrames) {
       ws.send(message.data, { binary: message.binary });
       return true;
@@ -49,6 +50,7 @@ export class KwsFrameWriter {
   }
 
   private onSlowConsumer(kws: Kws, queued: number): false {
+    kws.context.stats?.slowConsumer(this.options.slowConsumer);
     if (this.options.slowConsumer === 'close') {
       const limit = this.options.sendBufferLimit;
       kws.terminate(

@@ -56,6 +56,7 @@ export class KwsHeartbeat {
   private expire(round: number): void {
     for (const kws of Array.from(this.pool.values())) {
       if (kws.pingSentAt !== 0 && kws.pingSentAt <= round) {
+        if (kws.isAlive()) kws.context.stats?.heartbeatTimedOut(); // once per peer
         kws.terminate(
           new KwsDisconnectError(CloseCode.Abnormal, '', PONG_TIMEOUT(this.timeout), 'timeout'),
         );

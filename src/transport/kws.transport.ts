@@ -37,6 +37,8 @@ export interface KwsTransportOptions {
   allowUpgrade?: KwsAllowUpgrade;
   handshakeTimeout?: number;
   maxParamLength?: number;
+  /** Told the HTTP status of each refused upgrade (the endpoint's metrics count them). */
+  onRefused?: (status: number) => void;
 }
 
 /** Called for each accepted socket, with its request, route params and seeded attributes. */
@@ -164,10 +166,12 @@ export class KwsTransport {
     params: KwsRouteParams,
   ): void {
     if (this.closing) {
+      this.options.onRefused?.(503);
       writeRefusal(socket, 503, SHUTDOWN_CLOSE_REASON);
       return;
     }
     if (request.headers.upgrade?.toLowerCase() !== 'websocket') {
+      this.options.onRefused?.(426);
       writeRefusal(socket, 426, 'Upgrade Required');
       return;
     }
@@ -233,6 +237,7 @@ export class KwsTransport {
       done(true);
       return;
     }
+    this.options.onRefused?.(verdict.status);
     done(false, verdict.status, verdict.message);
     releaseLater(request.socket);
   }

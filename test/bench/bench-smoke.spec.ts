@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '../..');
 const TINY = ['--clients', '20', '--messages', '3', '--rounds', '1', '--echo-clients', '3'];
-const TINY_REST = ['--echo-rounds', '5', '--idle', '20', '--window', '10'];
+const TINY_REST = ['--echo-rounds', '5', '--idle', '20', '--window', '10', '--metrics-passes', '1'];
 
 // `npm run bench` at tiny sizes: every server starts, every delivery arrives (a lost one times
 // the run out), and the report has a figure for each server. Speed itself is never asserted.
@@ -55,6 +55,13 @@ describe('npm run bench (smoke, tiny sizes)', () => {
         expect(cell, figure).toMatch(/-?\d[\d.]*\s?(k|µs|ms|B|KB)? \(-?\d+\.\d\dx\)/);
     }
     expect(report).toContain('## Targets');
+    // Metrics off / counters / Prometheus, side by side, each measured.
+    const metrics = report.slice(report.indexOf('## Cost of metrics'));
+    expect(metrics).toContain(
+      '| figure | `metrics: false` | counters (default) | counters + Prometheus |',
+    );
+    const fanout = metrics.split('\n').find((line) => line.startsWith('| broadcast deliveries'));
+    expect(fanout?.split('|').slice(2, -1)).toHaveLength(3);
     expect(report).not.toContain('## Failed runs');
   }, 120_000);
 });
