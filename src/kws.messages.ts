@@ -89,3 +89,7 @@ export const PROM_CLIENT_MISSING =
   'Prometheus metrics (metrics.prometheus) need the "prom-client" package: run "npm install prom-client" (it is an optional peer dependency of nestjs-kws).';
 export const PROMETHEUS_NAME_TAKEN = (name: string) =>
   `The Prometheus registry already has a metric named "${name}" that nestjs-kws did not register: set metrics.prometheus.prefix to another prefix.`;
+export const UNREACHED = (operation: string, uuids: readonly string[]) =>
+  `${uuids.length} recipient(s) of ${operation} could not be reached: ${uuids.slice(0, 5).join(', ')}${uuids.length > 5 ? `, and ${uuids.length - 5} more` : ''}.`;
+export const LISTENER_FAILURES_SUPPRESSED = (event: string, count: number, seconds: number) =>
+  `A listener of "${event}" failed ${count} more time(s) with the same error in the last ${seconds} s (stack logged once).`;

@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
 import { KwsError } from '../errors/kws.error.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
+import { KwsUnreachedError } from '../errors/kws-unreached.error.js';
 import type { KwsAttributes } from '../kws-module-options.interface.js';
 import {
   CloseCode,
@@ -237,7 +238,7 @@ export class Kws<Emit extends object = object> {
     return this.reported(this.context.broker.emitTo(uuid, message), message);
   }
 
-  /** Sends to each uuid; resolves with the ones that failed, each also reported as an `error` event. */
+  /** Sends to each uuid; resolves with the ones that failed, also reported as one `error` event. */
   emitToList(
     uuids: readonly string[],
     data: KwsMessageOf<Emit>,
@@ -245,7 +246,7 @@ export class Kws<Emit extends object = object> {
   ): Promise<string[]> {
     const message = this.outbound(data, type);
     const sent = this.context.broker.emitToList(uuids, message).then((failed) => {
-      this.reportUnreached(failed, message);
+      this.reportUnreached('emitToList', failed, message);
       return failed;
     });
     return this.reported(sent, message);
@@ -253,7 +254,8 @@ export class Kws<Emit extends object = object> {
 
   /**
    * Sends to every connection (every node in cluster mode), skipping this one when `except` is
-   * true. Each connection that could not be written to is reported as an `error` event here.
+   * true. The connections that could not be written to are reported as one `error` event here
+   * (a `KwsUnreachedError` listing their uuids).
    */
   broadcast(data: KwsMessageOf<Emit>, except = false, type?: KwsMessageType): Promise<void> {
     return this.broadcastIn(undefined, this.outbound(data, type), except);
@@ -320,7 +322,7 @@ export class Kws<Emit extends object = object> {
   ): Promise<void> {
     const sent = this.context.broker
       .broadcast(message, except ? this.uuid : undefined, room)
-      .then((failed) => this.reportUnreached(failed, message));
+      .then((failed) => this.reportUnreached('broadcast', failed, message));
     return this.reported(sent, message);
   }
 
@@ -415,8 +417,13 @@ export class Kws<Emit extends object = object> {
     return result;
   }
 
-  private reportUnreached(uuids: readonly string[], message: KwsOutbound): void {
-    for (const uuid of uuids) this.reportSendFailure(new KwsInvalidConnectionError(uuid), message);
+  /** One `error` event per call, listing every recipient it missed (never one per recipient). */
+  private reportUnreached(
+    operation: 'broadcast' | 'emitToList',
+    uuids: readonly string[],
+    message: KwsOutbound,
+  ): void {
+    if (uuids.length > 0) this.reportSendFailure(new KwsUnreachedError(operation, uuids), message);
   }
 
   private reportSendFailure(error: unknown, message: KwsOutbound): void {

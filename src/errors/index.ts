@@ -9,3 +9,4 @@ export * from './kws-protocol.error.js';
 export * from './kws-message-dropped.error.js';
 export * from './kws-outcome-unknown.error.js';
 export * from './kws-broadcast-incomplete.error.js';
+export * from './kws-unreached.error.js';

@@ -2,10 +2,15 @@ import { Logger } from '@nestjs/common';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Kws } from '../connection/kws.js';
 import { KwsEvent } from '../kws.constants.js';
-import { ERROR_LISTENER_FAILED, LISTENER_FAILED } from '../kws.messages.js';
+import {
+  ERROR_LISTENER_FAILED,
+  LISTENER_FAILED,
+  LISTENER_FAILURES_SUPPRESSED,
+} from '../kws.messages.js';
 import { callListener } from '../metrics/stats.hooks.js';
 import { isExpectedRejection } from './ack-error.mapper.js';
 import { KwsEventPayloadImpl } from './event.payload.js';
+import { FailureLogLimiter } from './failure.log-limiter.js';
 import type { KwsListener } from './kws-event-payload.interface.js';
 import { isNestPipeline } from './listener-context.creator.js';
 import type { KwsListenerEntry, KwsListenerRegistry } from './listener.registry.js';
@@ -33,6 +38,8 @@ const NO_LISTENER: KwsDispatchOutcome = Object.freeze({
  */
 export class KwsEventDispatcher {
   private readonly logger = new Logger('KwsModule');
+  /** One stack per failing listener and error per window, not one per message. */
+  private readonly failureLogs = new FailureLogLimiter();
 
   constructor(
     private readonly registry: KwsListenerRegistry,
@@ -126,14 +133,26 @@ export class KwsEventDispatcher {
     if (!isExpectedRejection(failure)) payload.kws.context.stats?.listenerFailed();
     if (payload.name === KwsEvent.Error) {
       // An error listener that fails would fail again on its own report.
-      this.logger.error(ERROR_LISTENER_FAILED(payload.socketUUID), error.stack);
+      this.logLimited(listener, payload.name, error, ERROR_LISTENER_FAILED(payload.socketUUID));
       return;
     }
     // Nest's exceptions are answers, and Nest's own handler already logged a pipeline's errors.
     if (!isExpectedRejection(failure) && !isNestPipeline(listener)) {
-      this.logger.error(LISTENER_FAILED(payload.name, payload.socketUUID), error.stack);
+      this.logLimited(
+        listener,
+        payload.name,
+        error,
+        LISTENER_FAILED(payload.name, payload.socketUUID),
+      );
     }
     this.dispatch(payload.kws, KwsEvent.Error, payload.data, payload.isBinary, error);
+  }
+
+  private logLimited(listener: KwsListener, event: string, error: Error, message: string): void {
+    const logged = this.failureLogs.admit(listener, error, (count) =>
+      this.logger.error(LISTENER_FAILURES_SUPPRESSED(event, count, this.failureLogs.windowSeconds)),
+    );
+    if (logged) this.logger.error(message, error.stack);
   }
 }
 

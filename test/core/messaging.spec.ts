@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { KwsEvent, KwsInvalidConnectionError, KwsMessageType } from '../../src/index.js';
+import {
+  KwsEvent,
+  KwsInvalidConnectionError,
+  KwsMessageType,
+  KwsUnreachedError,
+} from '../../src/index.js';
 import { useEchoUsers } from '../helpers/echo-users.js';
 import { eventually } from '../helpers/ws-client.js';
 
@@ -110,7 +115,7 @@ describe('messaging', () => {
     expect(unhandled).toEqual([]);
   });
 
-  it('emitToList reaches the live uuids and reports each failed one once', async () => {
+  it('emitToList reaches the live uuids and reports the failed ones in one error event', async () => {
     const { clients: three, kws } = await open(3);
     const failed = await kws[0].emitToList(
       [kws[1].uuid, 'ghost-1', kws[2].uuid, 'ghost-2'],
@@ -120,10 +125,13 @@ describe('messaging', () => {
     expect((await three[1].next()).text).toBe('list');
     expect((await three[2].next()).text).toBe('list');
     const errors = users.log.of(kws[0].uuid, KwsEvent.Error);
-    expect(errors.map((e) => (e.error as KwsInvalidConnectionError).uuid)).toEqual([
-      'ghost-1',
-      'ghost-2',
-    ]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].error).toBeInstanceOf(KwsUnreachedError);
+    expect(errors[0].error).toMatchObject({
+      operation: 'emitToList',
+      uuids: ['ghost-1', 'ghost-2'],
+    });
+    expect(errors[0].data.toString()).toBe('list');
     expect(await users.server.emitToList([kws[1].uuid], 'server list')).toEqual([]);
     expect((await three[1].next()).text).toBe('server list');
   });
