@@ -27,6 +27,8 @@ import type {
   KwsRequestArgs,
 } from './kws-events.types.js';
 
+const PACKET_KEYS = ['event', 'data', 'id', 'ack', 'error', 'offset', 'session'];
+
 type Handler = (data: any) => unknown;
 
 interface Pending {
@@ -244,6 +246,8 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     if (typeof data === 'string') {
       try {
         packet = JSON.parse(data);
+        // An object with keys of its own is the app's JSON, not a packet (as on the server).
+        if (Object.keys(packet).some((key) => !PACKET_KEYS.includes(key))) packet = undefined;
       } catch {
         // not JSON: a raw frame
       }

@@ -3,11 +3,12 @@ import type { KwsPacket, KwsParser } from './kws-packet.interface.js';
 // '{' then optional spaces then '"': anything else cannot be an envelope, and skipping
 // JSON.parse for it keeps raw text traffic as cheap as before.
 const OPEN_BRACE = 0x7b;
+const PACKET_KEYS = new Set(['event', 'data', 'id', 'ack', 'error', 'offset']);
 
 /**
  * The built-in codec: one JSON object per text frame, `{event, data, id?}` or `{ack, data?|error?}`
- * (the shape of Nest's platform-ws gateways). Binary frames and text that is not such an object
- * are not packets.
+ * (the shape of Nest's platform-ws gateways). Binary frames, text that is not such an object and
+ * objects with keys of their own are not packets.
  */
 export class JsonKwsParser implements KwsParser {
   decode(data: Buffer, isBinary: boolean): KwsPacket | undefined {
@@ -20,8 +21,11 @@ export class JsonKwsParser implements KwsParser {
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
     const packet = value as Record<string, unknown>;
-    if ('event' in packet || 'ack' in packet) return packet as unknown as KwsPacket;
-    return undefined;
+    if (!('event' in packet || 'ack' in packet)) return undefined;
+    // An object with keys of its own is an app's JSON, not an envelope: the Go example's
+    // {from, to, event, data} keeps reaching `message` listeners when the parser is turned on.
+    for (const key in packet) if (!PACKET_KEYS.has(key)) return undefined;
+    return packet as unknown as KwsPacket;
   }
 
   encode(packet: KwsPacket): string {

@@ -111,10 +111,16 @@ describe('KwsClient events and acknowledgements (Node, ws)', () => {
     const [socket] = await server.connection();
     socket.send('plain text');
     socket.send('{"no":"event"}');
+    // The app's own JSON with an `event` among other keys (the Go example's) is not a packet.
+    socket.send('{"from":"a","to":"","event":"CUSTOM_EVENT","data":"hi"}');
     socket.send(Buffer.from([1, 2, 3]));
-    await waitUntil(() => raw.length === 3, 'three raw frames');
-    expect(raw.slice(0, 2)).toEqual(['plain text', '{"no":"event"}']);
-    expect([...new Uint8Array(raw[2] as ArrayBuffer)]).toEqual([1, 2, 3]);
+    await waitUntil(() => raw.length === 4, 'four raw frames');
+    expect(raw.slice(0, 3)).toEqual([
+      'plain text',
+      '{"no":"event"}',
+      '{"from":"a","to":"","event":"CUSTOM_EVENT","data":"hi"}',
+    ]);
+    expect([...new Uint8Array(raw[3] as ArrayBuffer)]).toEqual([1, 2, 3]);
 
     client.send('raw hello');
     client.send(new Uint8Array([9, 8]));
