@@ -3,6 +3,7 @@ import { KwsModule } from 'nestjs-kws';
 import { ChatController } from './chat/chat.controller.js';
 import { ChatListeners } from './chat/chat.listeners.js';
 import { ChatRouter } from './chat/chat-router.js';
+import { DirectMessages } from './chat/direct-messages.handler.js';
 
 /** The gofiber socketio chat example as a Nest app: sockets on /ws/:id, HTTP on /users. */
 @Module({
@@ -11,6 +12,8 @@ import { ChatRouter } from './chat/chat-router.js';
     KwsModule.forRootAsync({
       useFactory: () => ({
         path: '/ws/:id',
+        // Named events for the page's `direct` messages; the Go example's frames stay raw messages.
+        parser: 'json',
         cluster: process.env.REDIS_URL
           ? { redis: process.env.REDIS_URL, keyPrefix: process.env.KWS_PREFIX }
           : undefined,
@@ -18,6 +21,6 @@ import { ChatRouter } from './chat/chat-router.js';
     }),
   ],
   controllers: [ChatController],
-  providers: [ChatListeners, ChatRouter],
+  providers: [ChatListeners, ChatRouter, DirectMessages],
 })
 export class AppModule {}

@@ -2,6 +2,7 @@ import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppModule } from './app.module.js';
 
@@ -18,11 +19,18 @@ export function publicDir(): string {
   return found;
 }
 
+/** Where the built `nestjs-kws/client` lives (dist/client, ESM files the browser imports as they are). */
+function clientDir(): string {
+  return dirname(fileURLToPath(import.meta.resolve('nestjs-kws/client')));
+}
+
 /** The sample app, the page included; main.ts and the tests both build it here. */
 export async function createApp(
   logger?: LoggerService | LogLevel[] | false,
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger });
   app.useStaticAssets(publicDir());
+  // The page imports the shipped client (nestjs-kws/client) from here.
+  app.useStaticAssets(clientDir(), { prefix: '/kws-client/' });
   return app;
 }

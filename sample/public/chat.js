@@ -1,12 +1,13 @@
 // The chat page: joins as a user, shows who is online, sends text and bytes, shows what arrives.
 import { checksum, doodle, imageType } from './bytes.js';
-import { ChatSocket } from './chat-socket.js';
+// The shipped client (nestjs-kws/client), served by the sample from dist/client.
+import { KwsClient } from '/kws-client/index.js';
 
 const MAX_BYTES = 1024 * 1024; // the server's default maxPayload
 const $ = (id) => document.getElementById(id);
 
 let me = '';
-/** @type {ChatSocket | undefined} */
+/** @type {KwsClient | undefined} */
 let socket;
 let wasOpen = false;
 let onlineRequest = 0;
@@ -46,11 +47,14 @@ function join(userId) {
   const url = `${scheme}://${location.host}/ws/${encodeURIComponent(userId)}`;
   const mine = ++session;
   const live = (handler) => (value) => mine === session && handler(value);
-  socket = new ChatSocket(url, {
-    onState: live(onState),
-    onText: live(onText),
-    onBytes: live(onBytes),
-  });
+  // Reconnects by itself (full-jitter backoff); frames sent while it does wait in its queue.
+  socket = new KwsClient(url, { minDelay: 250, maxDelay: 5_000 });
+  socket.onState(live(onState));
+  // The Go example's frames are raw text (and bytes): they arrive as raw messages.
+  socket.on(
+    'message',
+    live((data) => (typeof data === 'string' ? onText(data) : onBytes(new Uint8Array(data)))),
+  );
   onlineTimer = setInterval(refreshOnline, 10_000);
   $('text').focus();
 }
@@ -58,7 +62,7 @@ function join(userId) {
 /** Back to the join form (the id filled in), ready to join again as anyone. */
 function leave() {
   session++;
-  socket?.stop();
+  socket?.close(1000, 'Left the chat');
   socket = undefined;
   clearInterval(onlineTimer);
   onlineRequest++; // an answer still on its way is for the session that ended
@@ -76,8 +80,8 @@ function leave() {
   document.title = 'nestjs-kws chat';
 }
 
-/** @param {import('./chat-socket.js').SocketState} state */
-function onState({ state, code, reason, retryInMs }) {
+/** @param {import('/kws-client/index.js').KwsStateChange} change */
+function onState({ state, code, reason, delay }) {
   const status = $('status');
   status.dataset.state = state;
   if (state === 'open') {
@@ -92,9 +96,8 @@ function onState({ state, code, reason, retryInMs }) {
     return;
   }
   const closed = `closed ${code}${reason ? ` ${reason}` : ''}`;
-  status.textContent = retryInMs
-    ? `${closed} · retrying in ${(retryInMs / 1000).toFixed(1)} s`
-    : closed;
+  status.textContent =
+    state === 'reconnecting' ? `${closed} · retrying in ${(delay / 1000).toFixed(1)} s` : closed;
   status.dataset.code = String(code);
   // Log the close that ended a session, not every failed retry while the server is down.
   if (wasOpen) addEntry('state', `Connection ${closed}`);
@@ -137,12 +140,38 @@ function sendText() {
   if (!text) return;
   const to = $('to').value;
   const event = $('custom').checked ? 'CUSTOM_EVENT' : '';
-  if (!socket?.send(JSON.stringify({ from: me, to, event, data: text }))) {
-    addEntry('error', 'Not connected: message not sent');
+  try {
+    if (to && !event) sendDirect(to, text);
+    else {
+      socket?.send(JSON.stringify({ from: me, to, event, data: text }));
+      addEntry('sent', text, { from: me, to, event });
+    }
+  } catch (error) {
+    addEntry('error', `Not sent: ${error.message}`);
     return;
   }
-  addEntry('sent', text, { from: me, to, event });
   $('text').value = '';
+}
+
+/** A named event with an acknowledgement: the entry shows the receipt, or why it failed. */
+function sendDirect(to, text) {
+  const sent = socket.request('direct', { to, text });
+  const entry = addEntry('sent', text, { from: me, to, event: '' });
+  entry.dataset.receipt = 'pending';
+  const mine = session;
+  sent.then(
+    ({ delivered }) => {
+      if (mine !== session) return;
+      entry.dataset.receipt = 'delivered';
+      entry.querySelector('.who').textContent +=
+        delivered > 1 ? ` ✓ delivered ×${delivered}` : ' ✓ delivered';
+    },
+    (error) => {
+      if (mine !== session) return;
+      entry.dataset.receipt = 'failed';
+      addEntry('error', error.message);
+    },
+  );
 }
 
 function sendBytes(bytes) {
@@ -150,8 +179,10 @@ function sendBytes(bytes) {
     addEntry('error', `${bytes.length} bytes is over the server's 1 MiB limit`);
     return;
   }
-  if (!socket?.send(bytes)) {
-    addEntry('error', 'Not connected: bytes not sent');
+  try {
+    socket?.send(bytes);
+  } catch (error) {
+    addEntry('error', `Not sent: ${error.message}`);
     return;
   }
   counter.sent += bytes.length;
@@ -225,6 +256,7 @@ function addEntry(kind, text, message, bytes) {
   const log = $('log');
   log.append(entry);
   log.scrollTop = log.scrollHeight;
+  return entry;
 }
 
 function label(kind, message) {

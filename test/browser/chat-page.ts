@@ -46,7 +46,7 @@ export class ChatPage {
     return entry;
   }
 
-  async waitForState(state: 'connecting' | 'open' | 'closed'): Promise<void> {
+  async waitForState(state: 'connecting' | 'open' | 'reconnecting' | 'closed'): Promise<void> {
     await this.page.locator(`#status[data-state="${state}"]`).waitFor();
   }
 

@@ -51,6 +51,14 @@ describe.skipIf(missing !== undefined)('the sample chat page in Chromium', () =>
       await alice.send('hello everyone');
 
       await bob.waitForEntry('direct', 'psst, bob');
+      // A named event with an acknowledgement: the sender sees the receipt.
+      await alice.page
+        .locator('#log li[data-kind="sent"][data-receipt="delivered"]')
+        .filter({ hasText: 'psst, bob' })
+        .waitFor();
+      expect(
+        await alice.entries('sent').filter({ hasText: 'psst, bob' }).locator('.who').textContent(),
+      ).toBe('you → bob ✓ delivered');
       // Carol got the later broadcast, so the direct message had its chance to reach her too.
       await carol.waitForEntry('broadcast', 'hello everyone');
       expect(await carol.texts('direct')).toEqual([]);
