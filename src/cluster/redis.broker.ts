@@ -31,6 +31,9 @@ import {
 } from './kws-cluster-options.interface.js';
 import { PendingRequests, type NodeReply } from './pending-requests.registry.js';
 import type { KwsClusterSnapshot } from '../metrics/kws-stats.interface.js';
+import { RedisRecoveryStore } from './recovery/redis-recovery.store.js';
+import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
+import type { KwsParser } from '../events/kws-packet.interface.js';
 
 /**
  * The cluster twin of `LocalKwsBroker`: every node of the app shares one Redis. Local targets are
@@ -55,10 +58,12 @@ export class KwsRedisBroker implements KwsBroker {
   private readonly roomChannels: boolean;
   /** The membership changes mirrored so far (they are sent one after the other). */
   private mirrored: Promise<void> = Promise.resolve();
+  /** Recovery on: recoverable messages go through its log (see RedisRecoveryStore). */
+  private recoveryStore: RedisRecoveryStore | undefined;
 
   constructor(
     private readonly pool: KwsConnectionPool,
-    options: KwsClusterOptions,
+    private readonly options: KwsClusterOptions,
   ) {
     validateClusterOptions(options);
     const requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
@@ -91,11 +96,25 @@ export class KwsRedisBroker implements KwsBroker {
     return this.membership.stats;
   }
 
-  start(): Promise<void> {
-    return this.membership.start();
+  /** @internal Connection-state recovery across nodes: sessions and messages in Redis. */
+  enableRecovery(recovery: KwsSessionRecovery, parser: KwsParser): void {
+    this.recoveryStore = new RedisRecoveryStore(
+      this.pool,
+      this.options,
+      this.nodeId,
+      recovery,
+      parser,
+    );
+    recovery.store = this.recoveryStore;
+  }
+
+  async start(): Promise<void> {
+    await this.membership.start();
+    await this.recoveryStore?.start(this.requestTimeout);
   }
 
   async stop(): Promise<void> {
+    await this.recoveryStore?.stop();
     this.pending.finishAll();
     const goodbye = encodeClusterMessage({ type: ClusterMessageType.Leave, origin: this.nodeId });
     await this.membership.stop(goodbye);
@@ -131,6 +150,10 @@ export class KwsRedisBroker implements KwsBroker {
   }
 
   async emitTo(uuid: string, message: KwsOutbound): Promise<void> {
+    const store = this.recoveryStore;
+    if (store && message.offset === '') {
+      return this.cluster('emitTo', () => store.emitTo(uuid, message));
+    }
     if (this.pool.has(uuid)) {
       const delivery = this.pool.deliver(uuid, message);
       if (delivery === 'unknown') throw new KwsInvalidConnectionError(uuid);
@@ -185,6 +208,10 @@ export class KwsRedisBroker implements KwsBroker {
   }
 
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
+    const store = this.recoveryStore;
+    if (store && message.offset === '') {
+      return this.cluster('emitToList', () => store.emitToList(uuids, message));
+    }
     const failed: string[] = [];
     const remote: string[] = [];
     for (const uuid of uuids) {
@@ -222,6 +249,11 @@ export class KwsRedisBroker implements KwsBroker {
   }
 
   async broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]> {
+    const store = this.recoveryStore;
+    if (store && message.offset === '') {
+      // One XADD instead of the publish; every node (this one too) delivers from the log.
+      return this.cluster('broadcast', () => store.broadcast(message, except, room));
+    }
     const failed = this.pool.broadcast(message, except, room);
     const broadcast: ClusterMessage = {
       type: ClusterMessageType.Broadcast,

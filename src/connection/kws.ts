@@ -109,6 +109,7 @@ export class Kws<Emit extends object = object> {
 
   setAttribute(key: string, value: unknown): void {
     (this.attributes ??= new Map()).set(key, value);
+    if (this.session) this.context.recovery!.touched(this.untyped());
   }
 
   getAttribute<T = unknown>(key: string): T | undefined {
@@ -117,6 +118,7 @@ export class Kws<Emit extends object = object> {
 
   deleteAttribute(key: string): void {
     this.attributes?.delete(key);
+    if (this.session) this.context.recovery!.touched(this.untyped());
   }
 
   /** The attribute if it is a string, '' otherwise (never throws). */
@@ -170,7 +172,13 @@ export class Kws<Emit extends object = object> {
    * was dropped by the slow-consumer policy.
    */
   emit(message: KwsMessageOf<Emit>, type?: KwsMessageType): boolean {
-    return this.send(this.outbound(message, type));
+    const outbound = this.outbound(message, type);
+    if (outbound.offset === '') {
+      // Recovery in cluster mode: numbered by the cluster's log, delivered from it, in its order.
+      this.reported(this.context.broker.emitTo(this.uuid, outbound), outbound).catch(noop);
+      return this.isReachable();
+    }
+    return this.send(outbound);
   }
 
   /**
@@ -280,6 +288,7 @@ export class Kws<Emit extends object = object> {
     for (const room of rooms) {
       if (this.context.pool.join(this.untyped(), room)) (this.roomNames ??= new Set()).add(room);
     }
+    if (this.session) this.context.recovery!.touched(this.untyped());
   }
 
   leave(...rooms: string[]): void {
@@ -287,6 +296,7 @@ export class Kws<Emit extends object = object> {
       this.context.pool.leave(this.untyped(), room);
       this.roomNames?.delete(room);
     }
+    if (this.session) this.context.recovery!.touched(this.untyped());
   }
 
   /**

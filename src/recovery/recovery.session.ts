@@ -23,6 +23,11 @@ export class KwsRecoverySession {
   timer: NodeJS.Timeout | undefined;
   /** Messages kept since the drop; over `maxMessages` the session ends. */
   private missed = 0;
+  /**
+   * Cluster mode, a session moved here: the log entries up to this offset were replayed, so the
+   * same entries read live from the log are skipped.
+   */
+  skipUpTo: string | undefined;
 
   constructor(private readonly owner: KwsSessionOwner) {}
 
@@ -31,6 +36,10 @@ export class KwsRecoverySession {
    * kept, a message the socket could not take (it is dying) is replayed on a resume.
    */
   send(kws: Kws, message: KwsOutbound, fanOut: boolean): boolean {
+    if (this.skipUpTo !== undefined) {
+      if (compareLogIds(message.offset!, this.skipUpTo) <= 0) return true;
+      this.skipUpTo = undefined;
+    }
     const max = this.owner.maxMessages;
     if (this.suspended) {
       if (this.missed >= max) {
@@ -71,4 +80,11 @@ export class KwsRecoverySession {
     const mark = Number(pong.toString());
     if (Number.isSafeInteger(mark)) this.kept.trimTo(Math.min(mark, this.kept.mark()));
   }
+}
+
+/** Orders two Redis stream ids ("<ms>-<seq>"). */
+export function compareLogIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am === bm ? as - bs : am - bm;
 }

@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_MESSAGES,
   type KwsRecoveryOptions,
 } from './recovery-options.interface.js';
+import type { KwsMovedSession, KwsRecoveryStore } from './recovery-store.interface.js';
 import { KwsRecoverySession, type KwsSessionOwner } from './recovery.session.js';
 import { newSessionToken } from './session.token.js';
 
@@ -40,6 +41,9 @@ export class KwsSessionRecovery implements KwsSessionOwner {
   private readonly offsetPrefix = `${randomBytes(4).toString('base64url')}.`;
   private sequence = 0;
 
+  /** Cluster mode: sessions and messages also live in Redis (see KwsRecoveryStore). */
+  store: KwsRecoveryStore | undefined;
+
   constructor(options: KwsRecoveryOptions) {
     this.maxDisconnection = options.maxDisconnection ?? DEFAULT_MAX_DISCONNECTION;
     this.maxMessages = options.maxMessages ?? DEFAULT_MAX_MESSAGES;
@@ -52,7 +56,9 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     return count;
   }
 
+  /** The offset of a new recoverable message; '' in cluster mode, where the log assigns it. */
   nextOffset(): string {
+    if (this.store) return '';
     return this.offsetPrefix + (++this.sequence).toString(36);
   }
 
@@ -74,6 +80,7 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     if (error && error.kind !== 'network' && error.kind !== 'timeout') return false;
     session.suspend(error);
     kws.suspendRequests();
+    this.store?.suspended(kws);
     const expired = new KwsDisconnectError(
       code,
       '',
@@ -91,14 +98,20 @@ export class KwsSessionRecovery implements KwsSessionOwner {
    * spent. Undefined for a plain connection and for a token that is unknown, used or expired (a
    * fresh session follows). A session that cannot be restored exactly ends here.
    */
-  take(url: string): KwsResumable | undefined {
+  take(url: string): KwsResumable | Promise<KwsMovedSession | undefined> | undefined {
     if (!url.includes(`${RESUME_PARAM}=`)) return undefined;
     const query = new URLSearchParams(url.slice(url.indexOf('?') + 1));
     const token = query.get(RESUME_PARAM);
+    const offset = query.get(OFFSET_PARAM) ?? '';
     const kws = token ? this.sessions.get(token) : undefined;
-    if (!kws || !kws.session) return undefined;
+    if (!kws || !kws.session) {
+      // Cluster mode: the session may live on another node, or have outlived a dead one.
+      return token && this.store
+        ? this.store.take(token, offset).catch(() => undefined)
+        : undefined;
+    }
     this.sessions.delete(token!);
-    const replay = kws.session.kept.after(query.get(OFFSET_PARAM) ?? '');
+    const replay = kws.session.kept.after(offset);
     if (!replay) {
       this.end(kws, new KwsDisconnectError(CloseCode.Abnormal, '', SESSION_GAP, 'overflow'));
       return undefined;
@@ -130,6 +143,35 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     for (const message of replay) kws.context.writer.write(kws, message);
   }
 
+  /**
+   * Starts a session moved from another node on this node's new connection (already in the pool,
+   * with its uuid, attributes and rooms): `session` packet, then the replay, then live traffic.
+   */
+  adopt(kws: Kws, moved: KwsMovedSession): void {
+    kws.session = new KwsRecoverySession(this);
+    this.announce(kws, true);
+    for (const message of moved.replay) kws.context.writer.write(kws, message);
+    for (const message of moved.replay) kws.session.kept.push(message);
+    moved.adopted(kws);
+  }
+
+  /** Another node took this session (its client resumed there): it leaves here without a trace. */
+  moved(kws: Kws): void {
+    const session = kws.session;
+    if (!session) return;
+    this.forget(kws);
+    kws.session = undefined;
+    kws.closedByServer = true;
+    kws.markEnded();
+    kws.context.pool.delete(kws);
+    if (kws.conn.readyState === 1) kws.conn.terminate();
+  }
+
+  /** The session's attributes or rooms changed (cluster mode keeps a snapshot). */
+  touched(kws: Kws): void {
+    if (this.store && kws.session && !kws.session.suspended) this.store.saved(kws);
+  }
+
   /** A suspended session got more messages than `maxMessages`: it ends (after the current send). */
   overflow(kws: Kws): void {
     const session = kws.session!;
@@ -156,14 +198,17 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     if (!session) return;
     clearTimeout(session.timer);
     if (this.sessions.get(session.token) === kws) this.sessions.delete(session.token);
+    this.store?.ended(kws);
   }
 
   /** A new single-use token, sent as the first packet of the connection. */
   private announce(kws: Kws, recovered: boolean): void {
     const session = kws.session!;
-    if (session.token) this.sessions.delete(session.token);
+    const previous = session.token;
+    if (previous) this.sessions.delete(previous);
     session.token = newSessionToken();
     this.sessions.set(session.token, kws);
+    this.store?.saved(kws, previous || undefined);
     kws.sendPacket({ session: { token: session.token, recovered, uuid: kws.uuid } });
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '../kws.constants.js';
 import { KwsFrameWriter } from '../transport/frame.writer.js';
 import { KwsSessionRecovery } from '../recovery/session.recovery.js';
+import { KwsRedisBroker } from '../cluster/redis.broker.js';
 import type { KwsConnectionPool } from './connection.pool.js';
 
 /** Builds what every connection of one endpoint shares, from the endpoint's options. */
@@ -44,9 +45,21 @@ export function createKwsContext(
           dispatcher.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary),
     requestTimeout: options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
     maxPendingRequests: options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
-    recovery: options.recovery ? new KwsSessionRecovery(options.recovery) : undefined,
+    recovery: createRecovery(options, broker, parser),
     stats: options.metrics === false ? undefined : stats,
   };
+}
+
+function createRecovery(
+  options: KwsModuleOptions,
+  broker: KwsBroker,
+  parser: KwsParser,
+): KwsSessionRecovery | undefined {
+  if (!options.recovery) return undefined;
+  const recovery = new KwsSessionRecovery(options.recovery);
+  // Cluster mode: sessions and messages live in Redis, so a client may resume on any node.
+  if (broker instanceof KwsRedisBroker) broker.enableRecovery(recovery, parser);
+  return recovery;
 }
 
 function resolveParser(parser: KwsModuleOptions['parser']): KwsParser {

@@ -46,6 +46,7 @@ import { compileTrust, type KwsTrustProxy } from '../transport/proxy.trust.js';
 import { KwsConnectionPool } from './connection.pool.js';
 import { endConnection } from './connection.end.js';
 import { KwsStats } from '../metrics/kws.stats.js';
+import type { KwsMovedSession } from '../recovery/recovery-store.interface.js';
 
 /** Lets the shared socket handlers below find their connection without a closure per socket. */
 const KWS = Symbol('kws');
@@ -199,6 +200,19 @@ export class KwsEndpoint
   ): void {
     const upgrade = KwsRequest.from(request, params, this.trust);
     const resumable = this.context.recovery?.take(upgrade.url);
+    if (resumable instanceof Promise) {
+      // Cluster mode: the session may come from another node (one Redis round trip).
+      socket.pause();
+      void resumable.then((moved) => {
+        if (socket.readyState !== socket.OPEN) socket.resume();
+        else if (!moved) this.open(socket, upgrade, attributes);
+        else {
+          this.adopt(socket, upgrade, attributes, moved);
+          socket.resume();
+        }
+      });
+      return;
+    }
     if (resumable) {
       // The same session on a new socket: no second `connect`, a `resume` instead.
       bind(socket, resumable.kws);
@@ -206,6 +220,39 @@ export class KwsEndpoint
       this.dispatcher.dispatch(resumable.kws, KwsEvent.Resume);
       return;
     }
+    this.open(socket, upgrade, attributes);
+  }
+
+  /** A session moved from another node goes on here: same uuid, attributes, rooms; `resume`. */
+  private adopt(
+    socket: WebSocket,
+    upgrade: KwsRequest,
+    attributes: KwsAttributes | undefined,
+    moved: KwsMovedSession,
+  ): void {
+    const kws = new Kws(socket, upgrade, this.context, moved.uuid, {
+      ...moved.attributes,
+      ...attributes,
+    });
+    try {
+      this.pool.add(kws);
+    } catch {
+      this.open(socket, upgrade, attributes);
+      return;
+    }
+    bind(socket, kws);
+    void this.broker.register(kws.uuid).catch((error: unknown) => this.logger.warn(String(error)));
+    kws.join(...moved.rooms);
+    this.context.recovery!.adopt(kws, moved);
+    this.dispatcher.dispatch(kws, KwsEvent.Resume);
+  }
+
+  /** A fresh session: `connect` listeners run before the first message is read. */
+  private open(
+    socket: WebSocket,
+    upgrade: KwsRequest,
+    attributes: KwsAttributes | undefined,
+  ): void {
     const kws = new Kws(socket, upgrade, this.context, newUuid(), attributes);
     this.pool.add(kws);
     this.context.recovery?.open(kws);

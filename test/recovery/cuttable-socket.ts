@@ -10,12 +10,17 @@ import type { KwsSocketConstructor } from '../../src/client/index.js';
 export class CuttableSockets {
   readonly sockets: WebSocket[] = [];
   readonly WebSocket: KwsSocketConstructor;
+  /** When set, every new connection goes to this port instead (a balancer picking another node). */
+  port: number | undefined;
 
   constructor() {
     const sockets = this.sockets;
+    const route = (): number | undefined => this.port;
     this.WebSocket = class extends WebSocket {
       constructor(url: string, protocols?: string | string[], options?: ClientOptions) {
-        super(url, protocols, options);
+        const target = new URL(url);
+        if (route() !== undefined) target.port = String(route());
+        super(target.href, protocols, options);
         sockets.push(this);
       }
     };

@@ -1,0 +1,30 @@
+import type { Kws } from '../connection/kws.js';
+import type { KwsOutbound } from '../connection/outbound.message.js';
+
+/** A session taken from the cluster by its token, to go on on this node. */
+export interface KwsMovedSession {
+  uuid: string;
+  attributes: Record<string, unknown>;
+  rooms: string[];
+  /** What the client missed after its offset, in order, framed with their offsets. */
+  replay: KwsOutbound[];
+  /** Call once the session's connection is in the pool: live delivery goes on after the replay. */
+  adopted(kws: Kws): void;
+}
+
+/**
+ * Where sessions live beyond this node (cluster mode): their snapshots (uuid, attributes, rooms)
+ * and the log of recoverable messages, so that a client can resume on any node, even after the
+ * node that held its session died. With a store, offsets are assigned by the log: `toOutbound`
+ * marks recoverable messages with the offset '' and the broker sends them through the log.
+ */
+export interface KwsRecoveryStore {
+  /** The session got a new token (`previous` is void now), or its attributes or rooms changed. */
+  saved(kws: Kws, previous?: string): void;
+  /** The connection dropped: the snapshot lives `maxDisconnection` more, then is gone. */
+  suspended(kws: Kws): void;
+  /** The session ended for good: its token is void everywhere. */
+  ended(kws: Kws): void;
+  /** Takes a session of another node (or of a dead one) by its token; undefined when refused. */
+  take(token: string, offset: string): Promise<KwsMovedSession | undefined>;
+}
