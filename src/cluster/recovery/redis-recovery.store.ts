@@ -281,7 +281,8 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     if (!data) return undefined;
     const binary = fields.get('bin')?.toString() === '1';
     const packet = this.parser.decode(data, binary);
-    if (!packet) return undefined;
+    // Not a packet the parser reads back (an object with keys of its own): sent as is, unnumbered.
+    if (!packet) return new KwsOutbound(data, binary);
     const encoded = this.parser.encode({ ...packet, offset: id });
     return typeof encoded === 'string'
       ? new KwsOutbound(Buffer.from(encoded), false, id)
