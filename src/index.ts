@@ -32,6 +32,7 @@ export type {
   KwsClusterOptions,
   KwsRedisConnection,
   KwsRedisClientLike,
+  KwsRedisClusterLike,
 } from './cluster/kws-cluster-options.interface.js';
 export { KwsAdapter, type KwsAdapterOptions } from './transport/kws.adapter.js';
 export type { KwsRouteParams } from './transport/path.matcher.js';

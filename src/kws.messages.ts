@@ -71,8 +71,6 @@ export const CLUSTER_REDIS_MISSING =
   'cluster.redis is undefined: give a URL, ioredis options or an ioredis client (a missing environment variable?). Leave "cluster" out for one node without Redis.';
 export const CLUSTER_REDIS_INVALID = (value: unknown) =>
   `cluster.redis must be a URL string, ioredis options or an ioredis client, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}.`;
-export const CLUSTER_UNSUPPORTED_REDIS_CLUSTER =
-  'cluster.redis is an ioredis Cluster instance: Redis Cluster is not supported yet; use a standalone Redis or Sentinel.';
 export const CLUSTER_MESSAGE_UNREADABLE = (version: number, supported: number) =>
   `Refused a cluster message of protocol version ${version} (this node speaks ${supported}): nodes of incompatible versions share this keyPrefix. Give each version its own keyPrefix during a rolling deploy, or upgrade every node.`;
 export const PRESENCE_LISTENER_FAILED = (type: string, room: string) =>

@@ -1,10 +1,5 @@
 import { KwsError } from '../errors/kws.error.js';
-import {
-  CLUSTER_BAD_TTL,
-  CLUSTER_REDIS_INVALID,
-  CLUSTER_REDIS_MISSING,
-  CLUSTER_UNSUPPORTED_REDIS_CLUSTER,
-} from '../kws.messages.js';
+import { CLUSTER_BAD_TTL, CLUSTER_REDIS_INVALID, CLUSTER_REDIS_MISSING } from '../kws.messages.js';
 import {
   DEFAULT_HEARTBEAT_INTERVAL,
   DEFAULT_NODE_TTL,
@@ -13,7 +8,7 @@ import {
 
 /**
  * Refuses at bootstrap what would fail later or silently: an undefined `redis` (which ioredis
- * would read as 127.0.0.1:6379), an ioredis `Cluster` instance, a TTL one late heartbeat can miss.
+ * would read as 127.0.0.1:6379), a TTL one late heartbeat can miss.
  */
 export function validateClusterOptions(options: KwsClusterOptions): void {
   const { redis } = options;
@@ -21,9 +16,6 @@ export function validateClusterOptions(options: KwsClusterOptions): void {
     throw new KwsError(CLUSTER_REDIS_MISSING);
   if (typeof redis !== 'string' && typeof redis !== 'object') {
     throw new KwsError(CLUSTER_REDIS_INVALID(redis));
-  }
-  if (typeof redis === 'object' && (redis as { isCluster?: unknown }).isCluster === true) {
-    throw new KwsError(CLUSTER_UNSUPPORTED_REDIS_CLUSTER);
   }
   const interval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
   const ttl = options.nodeTtl ?? DEFAULT_NODE_TTL;

@@ -86,12 +86,13 @@ export class ClusterMembership {
 
   async start(): Promise<void> {
     const connections = await createRedisConnections(this.options, this.requestTimeout);
-    const { commands, subscriber } = connections;
+    const { commands, subscriber, sharded } = connections;
     const directory = new ConnectionDirectory(
       commands,
       this.options.keyPrefix ?? DEFAULT_CLUSTER_KEY_PREFIX,
       this.nodeId,
       this.nodeTtl,
+      sharded,
     );
     this.connections = connections;
     this.directoryOf = directory;
@@ -102,7 +103,8 @@ export class ClusterMembership {
     subscriber.on('error', (error: Error) => (this.lastError = error));
     subscriber.on('close', () => this.subscriptionLost('connection closed'));
     subscriber.on('ready', () => (this.subscribing = this.subscribe(subscriber, directory)));
-    subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onMessage(message));
+    const event = sharded ? 'smessageBuffer' : 'messageBuffer';
+    subscriber.on(event, (_channel: Buffer, message: Buffer) => this.onMessage(message));
     this.timer = setInterval(() => void this.beat(), this.heartbeatInterval);
     this.timer.unref();
     try {
@@ -168,20 +170,32 @@ export class ClusterMembership {
     if (!directory || !subscriber || this.roomsListened.has(room)) return;
     this.roomsListened.add(room);
     if (!this.subscribed) return;
-    await withTimeout(subscriber.subscribe(directory.roomChannel(room)), this.requestTimeout);
+    await withTimeout(
+      listen(subscriber, directory, [directory.roomChannel(room)]),
+      this.requestTimeout,
+    );
   }
 
   /** Stops listening to a room's channel (its last local member left). */
   unsubscribeRoom(room: string): void {
     const directory = this.directory;
     if (!directory || !this.roomsListened.delete(room)) return;
-    this.connections?.subscriber.unsubscribe(directory.roomChannel(room)).catch(() => undefined);
+    const subscriber = this.connections?.subscriber;
+    const channel = directory.roomChannel(room);
+    const left = directory.sharded
+      ? subscriber?.sunsubscribe(channel)
+      : subscriber?.unsubscribe(channel);
+    left?.catch(() => undefined);
   }
 
   private async subscribe(subscriber: Redis, directory: ConnectionDirectory): Promise<void> {
     const rooms = Array.from(this.roomsListened, (room) => directory.roomChannel(room));
     try {
-      await subscriber.subscribe(directory.broadcastChannel, directory.nodeChannel(), ...rooms);
+      await listen(subscriber, directory, [
+        directory.broadcastChannel,
+        directory.nodeChannel(),
+        ...rooms,
+      ]);
     } catch (error) {
       this.onLost(error);
       return;
@@ -304,6 +318,15 @@ export class ClusterMembership {
       CLUSTER_CONNECTION_LOST(error instanceof Error ? error.message : String(error)),
     );
   }
+}
+
+/** SUBSCRIBE, or SSUBSCRIBE with Redis Cluster (every channel of the directory shares a slot). */
+function listen(
+  subscriber: Redis,
+  directory: ConnectionDirectory,
+  channels: string[],
+): Promise<unknown> {
+  return directory.sharded ? subscriber.ssubscribe(...channels) : subscriber.subscribe(...channels);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -55,14 +55,27 @@ export type RouteResult = 'sent' | 'unknown' | 'not-listening';
 export class ConnectionDirectory {
   private readonly inFlight = new InFlightCommands();
 
+  /** Every key and channel of the directory starts with it (a hash tag with Redis Cluster). */
+  private readonly prefix: string;
+  /** The key each script call is routed by (Redis Cluster sends it to the slot's master). */
+  private readonly slotKey: string;
+
+  /**
+   * `sharded`: Redis Cluster. Every key and channel then carries the hash tag `{prefix}`, so each
+   * script touches one slot, and pub/sub is sharded (SPUBLISH/SSUBSCRIBE): a message is handled
+   * by the shard owning that slot instead of being copied to every shard.
+   */
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     readonly node: string,
     private readonly nodeTtl: number,
+    readonly sharded = false,
   ) {
+    this.prefix = sharded ? `{${prefix}}` : prefix;
+    this.slotKey = `${this.prefix}:dir`;
     for (const [name, lua] of Object.entries(SCRIPTS)) {
-      redis.defineCommand(name, { numberOfKeys: 0, lua });
+      redis.defineCommand(name, { numberOfKeys: 1, lua: sharded ? shardedScript(lua) : lua });
     }
     redis.on('close', () => this.inFlight.connectionLost());
   }
@@ -220,14 +233,17 @@ export class ConnectionDirectory {
   }
 
   async publish(channel: string, message: Buffer): Promise<number> {
-    return this.inFlight.track(this.redis.publish(channel, message));
+    const sent = this.sharded
+      ? (this.redis.spublish(channel, message) as Promise<number>)
+      : this.redis.publish(channel, message);
+    return this.inFlight.track(sent);
   }
 
   private run(script: Script, ...args: Array<string | number | Buffer>): Promise<unknown> {
     const command = (
       this.redis as unknown as Record<Script, (...a: unknown[]) => Promise<unknown>>
     )[script];
-    return this.inFlight.track(command.call(this.redis, this.prefix, ...args));
+    return this.inFlight.track(command.call(this.redis, this.slotKey, this.prefix, ...args));
   }
 }
 
@@ -235,4 +251,9 @@ function toPairs(flat: readonly string[]): Array<{ uuid: string; room: string }>
   const pairs: Array<{ uuid: string; room: string }> = [];
   for (let i = 0; i + 1 < flat.length; i += 2) pairs.push({ uuid: flat[i], room: flat[i + 1] });
   return pairs;
+}
+
+/** The same script for Redis Cluster: sharded channels. */
+function shardedScript(lua: string): string {
+  return lua.replaceAll("'PUBLISH'", "'SPUBLISH'").replaceAll("'NUMSUB'", "'SHARDNUMSUB'");
 }

@@ -3,15 +3,25 @@ export interface KwsRedisClientLike {
   duplicate(override?: Record<string, unknown>): unknown;
 }
 
+/** An ioredis `Cluster` (Redis Cluster) used as a template, duplicated and never closed. */
+export interface KwsRedisClusterLike {
+  readonly isCluster: boolean;
+  duplicate(startupNodes?: unknown[], options?: Record<string, unknown>): unknown;
+}
+
 /**
- * Where the cluster's Redis is: a URL (`redis://127.0.0.1:6379/0`), ioredis `RedisOptions`, or an
- * ioredis client (used as a template and never closed by the library).
+ * Where the cluster's Redis is: a URL (`redis://127.0.0.1:6379/0`), ioredis `RedisOptions`, an
+ * ioredis client, or an ioredis `Cluster` (used as templates and never closed by the library).
  */
-export type KwsRedisConnection = string | KwsRedisClientLike | Record<string, unknown>;
+export type KwsRedisConnection =
+  string | KwsRedisClientLike | KwsRedisClusterLike | Record<string, unknown>;
 
 /** Options of cluster mode: `KwsModule.forRoot({ cluster: { redis: 'redis://...' } })`. */
 export interface KwsClusterOptions {
-  /** The Redis every node of the cluster shares (standalone or Sentinel; not Redis Cluster). */
+  /**
+   * The Redis every node of the cluster shares: standalone or Sentinel (a URL, ioredis options or
+   * client), or Redis Cluster (an ioredis `Cluster` instance).
+   */
   redis: KwsRedisConnection;
   /** Prefix of every key and channel, so several apps can share one Redis. Default `kws`. */
   keyPrefix?: string;

@@ -1,4 +1,4 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import {
   MAX_RECONNECT_DELAY,
   type KwsClusterOptions,
@@ -6,10 +6,15 @@ import {
 } from './kws-cluster-options.interface.js';
 import { loadIoredis } from './ioredis.loader.js';
 
-/** The two connections a node holds: one for commands, one subscribed to its channels. */
+/**
+ * The two connections a node holds: one for commands, one subscribed to its channels. With Redis
+ * Cluster (`sharded`) both are ioredis `Cluster` clients, which offer the same calls; channels are
+ * then sharded (SSUBSCRIBE/SPUBLISH).
+ */
 export interface RedisConnections {
   commands: Redis;
   subscriber: Redis;
+  sharded: boolean;
 }
 
 /**
@@ -37,10 +42,31 @@ export async function createRedisConnections(
     autoResubscribe: false,
   };
   const { redis } = options;
+  if (isCluster(redis)) {
+    // Redis Cluster: the options of each node's connection go in `redisOptions`.
+    const template = redis as unknown as Cluster;
+    const nodeOptions = template.options.redisOptions ?? {};
+    const commands: Partial<ClusterOptions> = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      redisOptions: { ...nodeOptions, ...failFast, lazyConnect: false },
+    };
+    const subscriber: Partial<ClusterOptions> = {
+      lazyConnect: true,
+      shardedSubscribers: true,
+      redisOptions: { ...nodeOptions, autoResubscribe: false },
+    };
+    return {
+      commands: template.duplicate([], commands) as unknown as Redis,
+      subscriber: template.duplicate([], subscriber) as unknown as Redis,
+      sharded: true,
+    };
+  }
   if (isClient(redis)) {
     return {
       commands: redis.duplicate({ ...failFast }) as Redis,
       subscriber: redis.duplicate({ ...subscribe }) as Redis,
+      sharded: false,
     };
   }
   const Redis = await loadIoredis();
@@ -50,7 +76,12 @@ export async function createRedisConnections(
     typeof redis === 'string'
       ? new Redis(redis, { ...base, ...extra })
       : new Redis({ ...base, ...extra });
-  return { commands: open(failFast), subscriber: open(subscribe) };
+  return { commands: open(failFast), subscriber: open(subscribe), sharded: false };
+}
+
+/** An ioredis `Cluster` (Redis Cluster), used as a template like a client. */
+export function isCluster(redis: KwsClusterOptions['redis']): boolean {
+  return typeof redis === 'object' && (redis as { isCluster?: unknown }).isCluster === true;
 }
 
 function isClient(redis: KwsClusterOptions['redis']): redis is KwsRedisClientLike {

@@ -1,4 +1,3 @@
-import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KwsModule } from '../../src/index.js';
 import { TestRedis } from '../helpers/redis-server.js';
@@ -40,14 +39,5 @@ describe('cluster mode refuses at bootstrap', () => {
       useFactory: () => ({ path: '/ws', cluster: { redis: process.env.KWS_UNSET_REDIS_URL! } }),
     });
     await expect(startApp(module)).rejects.toThrow('cluster.redis is undefined');
-  });
-
-  it('an ioredis Cluster instance', async () => {
-    const cluster = new Cluster([{ host: '127.0.0.1', port: redis.port }], { lazyConnect: true });
-    try {
-      await expect(boot({ redis: cluster })).rejects.toThrow('ioredis Cluster instance');
-    } finally {
-      cluster.disconnect();
-    }
   });
 });

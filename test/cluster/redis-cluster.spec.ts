@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestRedisCluster } from '../helpers/redis-cluster.js';
+import { askUntil, ClusterClient } from './cluster-client.js';
+import { startInProcessNode, type ClusterNode } from './cluster-nodes.js';
+
+/**
+ * The same operations against a real Redis Cluster of three masters, started by the test: keys of
+ * one slot per script call, sharded pub/sub (SPUBLISH/SSUBSCRIBE) on the shard owning that slot.
+ */
+describe('cluster mode on Redis Cluster (3 masters)', () => {
+  let redis: TestRedisCluster;
+  let template: Cluster;
+  const keyPrefix = `kws-test-${randomUUID()}`;
+  const nodes: ClusterNode[] = [];
+  const clients: ClusterClient[] = [];
+
+  beforeAll(async () => {
+    redis = await TestRedisCluster.start();
+    template = new Cluster(redis.nodes, { lazyConnect: true });
+    const options = { redis: template, keyPrefix, heartbeatInterval: 100, nodeTtl: 600 };
+    nodes.push(...(await Promise.all([1, 2, 3].map(() => startInProcessNode(options)))));
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const client of clients) client.terminate();
+    await Promise.all(nodes.map((node) => node.stop()));
+    template?.disconnect();
+    await redis?.stop();
+  });
+
+  /** A plain connection to each master, to read what each shard did. */
+  async function perShard<T>(read: (shard: Redis) => Promise<T>): Promise<T[]> {
+    return Promise.all(
+      redis.ports.map(async (port) => {
+        const shard = new Redis(port, '127.0.0.1');
+        try {
+          return await read(shard);
+        } finally {
+          shard.disconnect();
+        }
+      }),
+    );
+  }
+
+  it('broadcasts once, routes emitTo and setUUID, keeps rooms, and uses one shard for it', async () => {
+    const [a1, a2, b1, b2, c1, c2] = await Promise.all(
+      [0, 0, 1, 1, 2, 2].map((i) => ClusterClient.open(nodes[i].url)),
+    );
+    clients.push(a1, a2, b1, b2, c1, c2);
+    const ids = await Promise.all(clients.map((client) => client.ask('whoami')));
+    expect(await askUntil(a1, 'count', (n) => n === '6')).toBe('6');
+    const publishesBefore = await perShard(async (shard) => publishes(shard));
+
+    expect(await a1.ask('broadcast hello')).toBe('ok');
+    expect(await c1.ask('broadcast-except bye')).toBe('ok');
+    for (const client of clients) {
+      expect(await client.waitForMessages(client === c1 ? 1 : 2)).toEqual(
+        client === c1 ? ['hello'] : ['hello', 'bye'],
+      );
+    }
+    expect(await a1.ask(`emitto ${ids[5]} direct`)).toBe('ok');
+    expect(await c2.waitForMessages(3)).toEqual(['hello', 'bye', 'direct']);
+    expect(await b1.ask(`emitto ${randomUUID()} nobody`)).toBe('KwsInvalidConnectionError');
+    expect(await a2.ask(`emitlist ${ids[2]},${ids[4]},ghost listed`)).toBe('ghost');
+
+    const name = `zoe-${randomUUID()}`;
+    const racers = [a2, b1, c2];
+    const answers = await Promise.all(racers.map((client) => client.ask(`setuuid ${name}`)));
+    expect(answers.filter((answer) => answer === 'ok')).toHaveLength(1);
+
+    expect(await b2.ask('join red')).toBe('ok');
+    expect(await c1.ask('join red')).toBe('ok');
+    expect(await askUntil(a1, 'roomsize red', (n) => n === '2')).toBe('2');
+    expect(await a1.ask('broadcast-to red roses')).toBe('ok');
+    expect(await b2.waitForMessages(4)).toContain('roses');
+
+    // Every key of the app lives on one shard (one hash tag), and its messages were sharded:
+    // SPUBLISH on that shard, no PUBLISH anywhere (which Redis Cluster copies to every shard).
+    const keys = await perShard((shard) => shard.keys(`{${keyPrefix}}:*`));
+    expect(keys.filter((list) => list.length > 0)).toHaveLength(1);
+    const publishesAfter = await perShard(async (shard) => publishes(shard));
+    expect(publishesAfter).toEqual(publishesBefore);
+    const listeners = await perShard(async (shard) => {
+      const reply = (await shard.call('PUBSUB', 'SHARDNUMSUB', `{${keyPrefix}}:broadcast`)) as [
+        string,
+        number,
+      ];
+      return Number(reply[1]);
+    });
+    expect(listeners.sort()).toEqual([0, 0, 3]);
+  });
+});
+
+async function publishes(shard: Redis): Promise<number> {
+  const info = await shard.info('commandstats');
+  return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
+}
