@@ -22,9 +22,14 @@ export class BenchClient {
     const socket = new WebSocket(url);
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
-      socket.once('message', (data: Buffer) => {
-        resolve(new BenchClient(socket, data.toString().replace(/^uuid:/, '')));
-      });
+      const first = (data: Buffer): void => {
+        const text = data.toString();
+        // With recovery on, the session packet comes before the node's "uuid:" message.
+        if (!text.startsWith('uuid:')) return;
+        socket.off('message', first);
+        resolve(new BenchClient(socket, text.slice(5)));
+      };
+      socket.on('message', first);
     });
   }
 

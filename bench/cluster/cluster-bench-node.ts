@@ -14,15 +14,21 @@ export interface ClusterNodeStart {
   keyPrefix: string;
   /** Cluster option `roomChannels` (default true). */
   roomChannels?: boolean;
+  /** Named events (JSON parser), with connection-state recovery when true. */
+  recovery?: boolean;
 }
 
 let app: Awaited<ReturnType<typeof NestFactory.create>> | undefined;
 let server: KwsServer | undefined;
 
 serveIpc({
-  start: async ({ redisUrl, keyPrefix, roomChannels }: ClusterNodeStart) => {
+  start: async ({ redisUrl, keyPrefix, roomChannels, recovery }: ClusterNodeStart) => {
     const cluster = redisUrl ? { redis: redisUrl, keyPrefix, roomChannels } : undefined;
-    app = await NestFactory.create(KwsModule.forRoot({ path: '/ws', cluster }), { logger: false });
+    const named = recovery === undefined ? {} : { parser: 'json' as const };
+    app = await NestFactory.create(
+      KwsModule.forRoot({ path: '/ws', cluster, ...named, recovery: recovery ? {} : undefined }),
+      { logger: false },
+    );
     const kws = app.get(KwsServer);
     server = kws;
     kws.on(KwsEvent.Connect, ({ kws: connection }) => {
@@ -45,6 +51,24 @@ serveIpc({
     for (let sent = 0; sent < count;) {
       const burst = Math.min(perTick, count - sent);
       for (let i = 0; i < burst; i++) void server!.broadcast(payload);
+      sent += burst;
+      if (sent < count) await nextMacrotask();
+    }
+  },
+  /** As `broadcast`, each a named event `{ event: 'b', data }` (recoverable with recovery on). */
+  broadcastEvent: async ({
+    count,
+    size,
+    perTick,
+  }: {
+    count: number;
+    size: number;
+    perTick: number;
+  }) => {
+    const data = 'x'.repeat(size);
+    for (let sent = 0; sent < count;) {
+      const burst = Math.min(perTick, count - sent);
+      for (let i = 0; i < burst; i++) void server!.broadcast({ event: 'b', data });
       sent += burst;
       if (sent < count) await nextMacrotask();
     }

@@ -11,6 +11,7 @@ import { measureFanout, type FanoutResult } from './cluster-fanout.js';
 import { measureEmitLatency, type LatencyResult } from './emit-latency.js';
 import { measureScriptCosts, type ScriptCost } from './script-cost.js';
 import { measureRoomScaling, renderRoomScaling, type RoomScalingOptions } from './room-scaling.js';
+import { measureRecoveryCost, renderRecoveryCost } from './recovery-cost.js';
 
 export interface ClusterBenchOptions {
   /** Clients, split evenly over the nodes. */
@@ -109,8 +110,14 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<str
     );
     const scaling = await measureRoomScaling(redis, rooms);
     process.stderr.write('done\n');
+    process.stderr.write('bench:cluster: connection-state recovery off/on ... ');
+    const recovery = await measureRecoveryCost(redis, options);
+    process.stderr.write('done\n');
     return (
-      render(options, scenarios) + renderRoomScaling(scaling, rooms) + renderScriptCosts(costs)
+      render(options, scenarios) +
+      renderRoomScaling(scaling, rooms) +
+      renderRecoveryCost(recovery, options) +
+      renderScriptCosts(costs)
     );
   } finally {
     await redis.stop();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KwsClient, type KwsSession } from '../../src/client/index.js';
 import { KwsEvent, type KwsServer } from '../../src/index.js';
@@ -146,6 +147,37 @@ describe('connection-state recovery across nodes (Redis)', () => {
         (last) => last === -1,
       ),
     ).toBe(-1);
+  });
+
+  it('a broadcast costs one Redis command (one XADD, no publish script), however many nodes and clients', async () => {
+    const first = await node();
+    const second = await node();
+    const clients = [await open(first.port), await open(second.port), await open(second.port)];
+    const stats = new Redis(redis.url);
+    const calls = async (): Promise<Record<string, number>> => {
+      const info = await stats.info('commandstats');
+      return Object.fromEntries(
+        Array.from(info.matchAll(/cmdstat_(\w+):calls=(\d+)/g), ([, name, n]) => [name, Number(n)]),
+      );
+    };
+    try {
+      const before = await calls();
+      for (let n = 1; n <= 5; n++) await first.server.broadcast({ event: 'tick', data: n });
+      for (const client of clients) {
+        expect(
+          await eventually(
+            () => client.ticks,
+            (got) => got.length === 5,
+          ),
+        ).toEqual([1, 2, 3, 4, 5]);
+      }
+      const after = await calls();
+      const delta = (name: string): number => (after[name] ?? 0) - (before[name] ?? 0);
+      expect(delta('xadd')).toBe(5);
+      expect(delta('publish')).toBe(0);
+    } finally {
+      stats.disconnect();
+    }
   });
 
   it('resumes on another node after the first was killed with SIGKILL', async () => {
