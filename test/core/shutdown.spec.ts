@@ -6,6 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -31,6 +32,8 @@ function trackSockets(server: Server): { readonly open: number } {
   });
   return tracker;
 }
+
+const FIXTURE = new URL('./fixtures/standalone-port.mjs', import.meta.url).pathname;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -150,6 +153,28 @@ describe('sockets and shutdown', () => {
     const keepAlive = await send('GET /ws/a HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect(await keepAlive.firstChunk).toMatch(/^HTTP\/1.1 426 /);
     expect(keepAlive.socket.readableEnded).toBe(false);
+  });
+
+  it('a standalone port with shutdown hooks: SIGTERM ends the process with a client connected', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [FIXTURE, String(port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<string>((resolve) =>
+      child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)),
+    );
+    try {
+      await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+      const client = await connect(`ws://127.0.0.1:${port}/ws`);
+      child.kill('SIGTERM');
+      expect(await client.closed).toMatchObject({ code: 1001 });
+      // Nest re-raises the signal once the app is closed: the process ends by it. Before the fix
+      // app.close() never returned and the process stayed up (the test timed out here).
+      expect(await exited).toBe('SIGTERM');
+    } finally {
+      // Never leave a process behind, whatever failed above.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('a standalone port shuts down with clients connected: they get 1001 and app.close() returns', async () => {
