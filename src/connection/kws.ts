@@ -51,7 +51,6 @@ const OPEN = 1;
 export class Kws<Emit extends object = object> {
   private currentUuid: string;
   private attributes: Map<string, unknown> | undefined;
-  private roomNames: Set<string> | undefined;
   private pending: KwsPendingRequests | undefined;
   /** Set once `close()` ran or the socket ended; later calls are no-ops. */
   private closing = false;
@@ -285,17 +284,12 @@ export class Kws<Emit extends object = object> {
    */
   join(...rooms: string[]): void {
     if (this.ended) return;
-    for (const room of rooms) {
-      if (this.context.pool.join(this.untyped(), room)) (this.roomNames ??= new Set()).add(room);
-    }
+    for (const room of rooms) this.context.pool.join(this.untyped(), room);
     if (this.session) this.context.recovery!.touched(this.untyped());
   }
 
   leave(...rooms: string[]): void {
-    for (const room of rooms) {
-      this.context.pool.leave(this.untyped(), room);
-      this.roomNames?.delete(room);
-    }
+    for (const room of rooms) this.context.pool.leave(this.untyped(), room);
     if (this.session) this.context.recovery!.touched(this.untyped());
   }
 
@@ -304,11 +298,11 @@ export class Kws<Emit extends object = object> {
    * though the connection no longer receives room messages by then.
    */
   rooms(): string[] {
-    return this.roomNames ? Array.from(this.roomNames) : [];
+    return this.context.pool.roomsOf(this.untyped());
   }
 
   inRoom(room: string): boolean {
-    return this.roomNames?.has(room) ?? false;
+    return this.context.pool.roomsOf(this.untyped()).includes(room);
   }
 
   /** The same connection as the library's internals see it (the event map only types callers). */

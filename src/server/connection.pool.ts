@@ -24,6 +24,12 @@ export class KwsConnectionPool {
   private readonly connections = new Map<string, Kws>();
   /** Room name -> its local members; a room exists while it has members. */
   private readonly rooms = new Map<string, Set<Kws>>();
+  /**
+   * Connection -> the rooms it joined: the other direction of the same index (the one home of
+   * membership). Kept after the connection leaves the pool, so `disconnect` listeners can still
+   * read `kws.rooms()`; it goes with the connection object.
+   */
+  private readonly memberships = new WeakMap<Kws, Set<string>>();
   private membershipListener: ((change: KwsMembershipChange) => void) | undefined;
 
   constructor(private readonly dispatcher: KwsEventDispatcher) {}
@@ -52,7 +58,7 @@ export class KwsConnectionPool {
   /** Removes the connection (and its room memberships) if it is still the one under its uuid. */
   delete(kws: Kws): boolean {
     if (this.connections.get(kws.uuid) !== kws) return false;
-    for (const room of kws.rooms()) this.leave(kws, room, 'disconnected');
+    for (const room of this.roomsOf(kws)) this.removeMember(kws, room, 'disconnected');
     return this.connections.delete(kws.uuid);
   }
 
@@ -67,12 +73,28 @@ export class KwsConnectionPool {
     if (!members) this.rooms.set(room, (members = new Set()));
     if (members.has(kws)) return false;
     members.add(kws);
+    let joined = this.memberships.get(kws);
+    if (!joined) this.memberships.set(kws, (joined = new Set()));
+    joined.add(room);
     this.membershipListener?.({ type: 'join', uuid: kws.uuid, room, reason: 'joined' });
     return true;
   }
 
   /** Removes a local connection from a room; false if it was not a member. */
-  leave(kws: Kws, room: string, reason: 'left' | 'disconnected' = 'left'): boolean {
+  leave(kws: Kws, room: string): boolean {
+    if (!this.removeMember(kws, room, 'left')) return false;
+    this.memberships.get(kws)?.delete(room);
+    return true;
+  }
+
+  /** The rooms a connection joined (still listed after it left the pool, see `memberships`). */
+  roomsOf(kws: Kws): string[] {
+    const joined = this.memberships.get(kws);
+    return joined ? Array.from(joined) : [];
+  }
+
+  /** Takes a connection off a room's member list, and says so to the broker. */
+  private removeMember(kws: Kws, room: string, reason: 'left' | 'disconnected'): boolean {
     const members = this.rooms.get(room);
     if (!members?.delete(kws)) return false;
     if (members.size === 0) this.rooms.delete(room);
@@ -104,7 +126,7 @@ export class KwsConnectionPool {
     this.connections.set(to, kws);
     kws.assignUuid(to);
     // Memberships follow the connection; seen from the room, the old uuid left, the new one joined.
-    for (const room of kws.rooms()) {
+    for (const room of this.roomsOf(kws)) {
       if (!this.rooms.get(room)?.has(kws)) continue;
       this.membershipListener?.({ type: 'leave', uuid: from, room, reason: 'renamed' });
       this.membershipListener?.({ type: 'join', uuid: to, room, reason: 'renamed' });
