@@ -20,9 +20,10 @@ export class LocalKwsBroker implements KwsBroker {
 
   async stop(): Promise<void> {}
 
-  async register(): Promise<void> {}
+  // One process: the pool itself is the directory, nothing to claim.
+  async register(_uuid: string): Promise<void> {}
 
-  unregister(): void {}
+  unregister(_uuid: string): void {}
 
   async rename(from: string, to: string): Promise<void> {
     this.pool.rekey(from, to);
