@@ -68,6 +68,12 @@ export interface KwsModuleOptions {
   maxPayload?: number;
   /** Bytes a connection may have queued unsent before `slowConsumer` applies. Default 4 MiB. */
   sendBufferLimit?: number;
+  /**
+   * Bytes queued for a connection past which `emit` returns false and a `drain` event follows once
+   * the queue is flushed (`await kws.drained()`), so an app can pace a large transfer before the
+   * slow-consumer policy cuts in. Default: a quarter of `sendBufferLimit` (1 MiB).
+   */
+  highWaterMark?: number;
   /** 'close' (default) terminates a peer that does not read; 'drop' discards new messages to it. */
   slowConsumer?: KwsSlowConsumerPolicy;
   /** permessage-deflate; off by default (it costs CPU and memory per connection). */

@@ -13,6 +13,8 @@ export const KwsEvent = {
   Close: 'close',
   Error: 'error',
   Resume: 'resume',
+  /** The connection's send queue, once past `highWaterMark`, has been flushed (see `kws.drained()`). */
+  Drain: 'drain',
 } as const;
 
 /** Built-in names a client may never fire with a named-event packet. */
@@ -50,6 +52,7 @@ export const DEFAULT_MAX_PARAM_LENGTH = 256;
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
+  ProtocolError: 1002,
   NoStatus: 1005,
   Abnormal: 1006,
   InvalidPayload: 1007,

@@ -31,6 +31,7 @@ import {
 import { KwsPendingRequests } from './pending.requests.js';
 import type { KwsRequest } from './request.data.js';
 import type { KwsRecoverySession } from '../recovery/recovery.session.js';
+import type { KwsBackPressure } from '../transport/frame.writer.js';
 
 export type { KwsData, KwsMessage } from './outbound.message.js';
 
@@ -63,6 +64,8 @@ export class Kws<Emit extends object = object> {
   closedByServer = false;
   /** @internal Recovery on: the session (token, kept messages, suspended or not). */
   session: KwsRecoverySession | undefined;
+  /** @internal Set while the send queue is past the high-water mark (see `drained()`). */
+  backPressure: KwsBackPressure | undefined = undefined;
 
   /** @internal Built by the endpoint for each accepted socket. */
   constructor(
@@ -150,7 +153,7 @@ export class Kws<Emit extends object = object> {
 
   /** A header of the upgrade request (case-insensitive; repeated headers joined with ', '). */
   header(key: string, defaultValue = ''): string {
-    const value = this.upgrade.headers[key.toLowerCase()];
+    const value = this.upgrade.header(key.toLowerCase());
     if (Array.isArray(value)) return value.join(', ');
     return value ?? defaultValue;
   }
@@ -160,15 +163,22 @@ export class Kws<Emit extends object = object> {
     return this.upgrade.cookies.get(key) ?? defaultValue;
   }
 
-  /** The peer address; behind proxies trusted by `trustProxy`, the client's from `X-Forwarded-For`. */
+  /**
+   * The peer address; behind proxies trusted by `trustProxy`, the client's from `X-Forwarded-For`.
+   * Read from the socket on first use and kept: read it while the connection is open (in
+   * `connect`, say) if a `disconnect` listener needs it, since a socket that is gone has no
+   * address left to read.
+   */
   get ip(): string {
     return this.upgrade.ip;
   }
 
   /**
    * Writes to this connection: raw data, or a named event `{ event, data }` encoded by the
-   * endpoint's parser. Never throws: returns false when the connection is not open or the message
-   * was dropped by the slow-consumer policy.
+   * endpoint's parser. Never throws. Returns false when the message was not sent (the connection
+   * is not open, or the slow-consumer policy dropped it), and also once the connection's queue is
+   * past `highWaterMark`: the message is queued then, but the app should wait for `drained()` (or
+   * the `drain` event) before sending more, as with a Node stream.
    */
   emit(message: KwsMessageOf<Emit>, type?: KwsMessageType): boolean {
     const outbound = this.outbound(message, type);
@@ -177,7 +187,22 @@ export class Kws<Emit extends object = object> {
       this.reported(this.context.broker.emitTo(this.uuid, outbound), outbound).catch(noop);
       return this.isReachable();
     }
-    return this.send(outbound);
+    return this.send(outbound) && this.backPressure === undefined;
+  }
+
+  /**
+   * Resolves once this connection's send queue is under `highWaterMark` (at once if it is):
+   * `if (!kws.emit(chunk)) await kws.drained();` paces a large transfer to the client's speed.
+   * Rejects with `KwsInvalidConnectionError` if the connection ends first.
+   */
+  drained(): Promise<void> {
+    if (!this.isAlive()) return Promise.reject(new KwsInvalidConnectionError(this.currentUuid));
+    return this.context.writer.drained(this.untyped());
+  }
+
+  /** Bytes queued for this connection and not yet handed to the network (`ws`'s bufferedAmount). */
+  get bufferedAmount(): number {
+    return this.conn.bufferedAmount;
   }
 
   /**
@@ -381,6 +406,7 @@ export class Kws<Emit extends object = object> {
     this.ended = true;
     this.closing = true;
     this.pending?.failAll(new KwsInvalidConnectionError(this.currentUuid));
+    this.context.writer.release(this.untyped());
     return true;
   }
 

@@ -1,5 +1,4 @@
 import type { KwsEventPacket, KwsParser } from '../events/kws-packet.interface.js';
-import { frameData } from '../transport/ws-internals.js';
 
 /** Anything that can be sent: text goes as a text frame, bytes as a binary frame (unless `type` says otherwise). */
 export type KwsData = string | Buffer | ArrayBuffer | ArrayBufferView;
@@ -12,7 +11,7 @@ export type KwsMessage<T = unknown> = KwsData | KwsEventPacket<T>;
  * goes to: a broadcast to 2,000 sockets frames its payload once, not 2,000 times.
  */
 export class KwsOutbound {
-  private framed: Buffer | undefined;
+  private framed: readonly Buffer[] | undefined;
 
   constructor(
     readonly data: Buffer,
@@ -30,20 +29,33 @@ export class KwsOutbound {
     return new KwsOutbound(toBuffer(data), binary ?? true);
   }
 
-  /** The complete unmasked server frame (header and payload in one buffer, for one write). */
-  frame(): Buffer {
-    if (this.framed === undefined) {
-      const parts = frameData(this.data, {
-        fin: true,
-        opcode: this.binary ? 2 : 1,
-        mask: false,
-        readOnly: true,
-        rsv1: false,
-      });
-      this.framed = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    }
-    return this.framed;
+  /**
+   * The complete unmasked server frame, header and payload in one buffer (so one write), in a
+   * one-element list: the shape a Sender's `sendFrame` takes, built once for every recipient.
+   */
+  frame(): readonly Buffer[] {
+    return (this.framed ??= [serverFrame(this.data, this.binary ? 2 : 1)]);
   }
+}
+
+/** An unmasked, unfragmented RFC 6455 frame (FIN set, no extension bits) around `payload`. */
+export function serverFrame(payload: Buffer, opcode: number): Buffer {
+  const length = payload.length;
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x80 | opcode;
+  if (header === 2) {
+    frame[1] = length;
+  } else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  payload.copy(frame, header);
+  return frame;
 }
 
 export function toBuffer(data: Buffer | ArrayBuffer | ArrayBufferView | string): Buffer {

@@ -1,28 +1,68 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { KwsRouteParams } from '../transport/path.matcher.js';
 import { clientAddress, type KwsTrustProxy } from '../transport/proxy.trust.js';
 
+/** Headers that only served the WebSocket handshake; `ws` has consumed them, nothing reads them later. */
+const HANDSHAKE_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'upgrade',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+]);
+
 /**
- * What a connection keeps of its upgrade request: params, the raw URL, headers and the peer
- * address. The IncomingMessage itself is dropped so an idle connection stays small; query and
- * cookies are parsed on first use.
+ * What a connection keeps of its upgrade request: params, the raw URL, the headers `header()` and
+ * `cookies()` answer from, and the peer address once asked for. The IncomingMessage itself is
+ * dropped so an idle connection stays small; query, cookies and the address are read on first use.
  */
 export class KwsRequest {
   private queryCache: URLSearchParams | undefined;
   private cookieCache: Map<string, string> | undefined;
+  private address: string | undefined;
 
   constructor(
     readonly params: KwsRouteParams,
     readonly url: string,
-    readonly headers: IncomingHttpHeaders,
-    readonly ip: string,
+    /** Lower-case names and values, flat: `[name, value, name, value, ...]`. */
+    private readonly headerList: readonly (string | string[])[],
+    /** The TCP (or TLS) socket the upgrade handed to `ws`: where frames are written. */
+    readonly socket: Socket,
+    /** The compiled `trustProxy`: which `X-Forwarded-For` hops to believe, right to left. */
+    private readonly trust: KwsTrustProxy | undefined,
   ) {}
 
-  /** `trust` (the compiled `trustProxy`): which `X-Forwarded-For` hops to believe, right to left. */
   static from(request: IncomingMessage, params: KwsRouteParams, trust?: KwsTrustProxy): KwsRequest {
-    const peer = request.socket.remoteAddress ?? '';
-    const ip = clientAddress(peer, request.headers['x-forwarded-for'], trust);
-    return new KwsRequest(params, request.url ?? '/', request.headers, ip);
+    const headers = request.headers;
+    const list: (string | string[])[] = [];
+    // Node's header names are interned strings shared by every request: only values cost memory.
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined && !HANDSHAKE_HEADERS.has(name)) list.push(name, value);
+    }
+    return new KwsRequest(params, request.url ?? '/', list, request.socket as Socket, trust);
+  }
+
+  /** A header by lower-case name (an array for repeated `set-cookie`-like headers). */
+  header(name: string): string | string[] | undefined {
+    const list = this.headerList;
+    for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1];
+    return undefined;
+  }
+
+  /**
+   * The client's address: the socket's peer, or behind proxies trusted by `trustProxy` the one
+   * `X-Forwarded-For` names. Read on first use (a `getpeername` call most connections never need)
+   * and kept; '' once the socket is gone if it was never read.
+   */
+  get ip(): string {
+    if (this.address === undefined) {
+      const peer = this.socket.remoteAddress;
+      if (peer === undefined) return '';
+      this.address = clientAddress(peer, this.header('x-forwarded-for'), this.trust);
+    }
+    return this.address;
   }
 
   get query(): URLSearchParams {
@@ -34,7 +74,10 @@ export class KwsRequest {
   }
 
   get cookies(): Map<string, string> {
-    if (!this.cookieCache) this.cookieCache = parseCookies(this.headers.cookie);
+    if (!this.cookieCache) {
+      const header = this.header('cookie');
+      this.cookieCache = parseCookies(typeof header === 'string' ? header : undefined);
+    }
     return this.cookieCache;
   }
 }

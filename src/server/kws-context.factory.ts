@@ -13,6 +13,7 @@ import {
   KwsEvent,
 } from '../kws.constants.js';
 import { KwsFrameWriter } from '../transport/frame.writer.js';
+import { probeSendFrame, type SendFrame } from '../transport/ws-internals.js';
 import { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import { KwsRedisBroker } from '../cluster/redis.broker.js';
 import type { KwsConnectionPool } from './connection.pool.js';
@@ -24,7 +25,10 @@ export function createKwsContext(
   pool: KwsConnectionPool,
   dispatcher: KwsEventDispatcher,
   stats: KwsStats,
+  /** Checks `ws`'s frame writer once at boot; undefined sends everything through `ws.send`. */
+  probe: () => SendFrame | undefined = probeSendFrame,
 ): KwsContext {
+  const sendBufferLimit = options.sendBufferLimit ?? DEFAULT_SEND_BUFFER_LIMIT;
   const parser = resolveParser(options.parser);
   const router = options.parser ? new KwsPacketRouter(parser, dispatcher) : undefined;
   return {
@@ -33,9 +37,11 @@ export function createKwsContext(
     pool,
     parser,
     writer: new KwsFrameWriter({
-      rawFrames: !options.compression,
-      sendBufferLimit: options.sendBufferLimit ?? DEFAULT_SEND_BUFFER_LIMIT,
+      compression: !!options.compression,
+      sendBufferLimit,
+      highWaterMark: options.highWaterMark ?? Math.floor(sendBufferLimit / 4),
       slowConsumer: options.slowConsumer ?? 'close',
+      sendFrame: probe(),
     }),
     // Without a parser every frame is a `message`, exactly as in the Go package.
     receive: router

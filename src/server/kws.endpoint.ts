@@ -36,7 +36,13 @@ import {
   NO_HTTP_SERVER,
   PEER_CLOSED,
 } from '../kws.messages.js';
-import { KwsEventDispatcher } from '../events/event.dispatcher.js';
+import {
+  isPromiseLike,
+  KwsEventDispatcher,
+  type KwsDispatchOutcome,
+} from '../events/event.dispatcher.js';
+import { LocalKwsBroker } from '../broker/local.broker.js';
+import { closeCodeOf } from '../transport/ws-internals.js';
 import { KwsHeartbeat } from '../transport/heartbeat.js';
 import { KwsTransport, type KwsTransportOptions } from '../transport/kws.transport.js';
 import { gatewayPaths } from '../transport/gateway.paths.js';
@@ -74,6 +80,7 @@ export class KwsEndpoint
   private transport: KwsTransport | undefined;
   private closing: Promise<void> | undefined;
   private readonly trust: KwsTrustProxy | undefined;
+  private readonly localRegister: boolean;
 
   constructor(
     @Inject(KWS_MODULE_OPTIONS) private readonly options: KwsModuleOptions,
@@ -87,6 +94,8 @@ export class KwsEndpoint
     private readonly stats: KwsStats,
   ) {
     this.trust = compileTrust(options.trustProxy);
+    // The in-process broker's register does nothing (unless a subclass says otherwise).
+    this.localRegister = broker.register === LocalKwsBroker.prototype.register;
     this.heartbeat = new KwsHeartbeat(
       pool,
       options.pingInterval ?? DEFAULT_PING_INTERVAL,
@@ -257,36 +266,58 @@ export class KwsEndpoint
     this.pool.add(kws);
     this.context.recovery?.open(kws);
     this.context.stats?.accepted();
-    // Frames wait until `connect` has run, so no listener sees a message before the connect.
-    socket.pause();
     bind(socket, kws);
-    this.broker
-      .register(kws.uuid)
-      .catch((error: unknown) => this.logger.warn(String(error)))
-      .then(() => (kws.isAlive() ? this.runConnect(kws) : undefined))
-      // Resumed either way: a connection closed meanwhile must still read its peer's close frame.
-      .finally(() => socket.resume());
+    if (this.localRegister) {
+      // Nothing to register: `connect` runs now, and when its listeners are all synchronous no
+      // frame can have been read yet (`ws` reads the socket from the next tick on): no pause.
+      const outcome = this.dispatcher.run(kws, KwsEvent.Connect, undefined, false);
+      if (!isPromiseLike(outcome)) this.connected(kws, outcome);
+      else this.holdUntilConnected(kws, socket, outcome);
+      return;
+    }
+    this.holdUntilConnected(
+      kws,
+      socket,
+      this.broker
+        .register(kws.uuid)
+        .catch((error: unknown) => this.logger.warn(String(error)))
+        .then(() =>
+          kws.isAlive() ? this.dispatcher.run(kws, KwsEvent.Connect, undefined, false) : undefined,
+        ),
+    );
   }
 
   /**
-   * Runs `connect` listeners and waits for them (bounded by `connectTimeout`), so no `message`
-   * reaches a listener before `connect` has finished. A guard or a listener that throws a Nest
-   * exception refuses the connection: it is closed with 1008 and the exception's message.
+   * Pauses the socket until `connect` has finished (bounded by `connectTimeout`), so no `message`
+   * reaches a listener before it; resumed either way, since a connection closed meanwhile must
+   * still read its peer's close frame.
    */
-  private async runConnect(kws: Kws): Promise<void> {
+  private holdUntilConnected(
+    kws: Kws,
+    socket: WebSocket,
+    connect: PromiseLike<KwsDispatchOutcome | undefined>,
+  ): void {
+    socket.pause();
     const limit = this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, limit, 'timeout');
     });
-    const outcome = await Promise.race([
-      this.dispatcher.run(kws, KwsEvent.Connect, undefined, false),
-      timedOut,
-    ]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
-      this.logger.warn(CONNECT_TIMED_OUT(kws.uuid, limit));
-    } else if (isExpectedRejection(outcome.error)) {
+    void Promise.race([connect, timedOut])
+      .then((outcome) => {
+        clearTimeout(timer);
+        if (outcome === 'timeout') this.logger.warn(CONNECT_TIMED_OUT(kws.uuid, limit));
+        else if (outcome) this.connected(kws, outcome);
+      })
+      .finally(() => socket.resume());
+  }
+
+  /**
+   * A guard or a `connect` listener that throws a Nest exception refuses the connection: it is
+   * closed with 1008 and the exception's message.
+   */
+  private connected(kws: Kws, outcome: KwsDispatchOutcome): void {
+    if (isExpectedRejection(outcome.error)) {
       kws.close(CloseCode.PolicyViolation, toAckError(outcome.error).message);
     }
   }
@@ -329,10 +360,10 @@ function onPong(this: BoundSocket, data: Buffer): void {
 }
 
 /** `ws` reports protocol errors (oversize 1009, bad UTF-8 1007, ...) here, then closes. */
-function onError(this: BoundSocket, error: Error & { [key: symbol]: unknown }): void {
+function onError(this: BoundSocket, error: Error): void {
   const kws = this[KWS];
   if (kws.conn !== this) return;
-  const code = statusCodeOf(error);
+  const code = closeCodeOf(error);
   kws.endError ??= new KwsDisconnectError(code, error.message, error.message, 'protocol', {
     cause: error,
   });
@@ -359,13 +390,6 @@ function disconnectError(kws: Kws, code: number, reason: string): KwsDisconnectE
   }
   const kind = code === CloseCode.Abnormal ? 'network' : 'peer';
   return new KwsDisconnectError(code, reason, PEER_CLOSED(code, reason), kind);
-}
-
-function statusCodeOf(error: Error & { [key: symbol]: unknown }): number {
-  for (const key of Object.getOwnPropertySymbols(error)) {
-    if (key.description === 'status-code' && typeof error[key] === 'number') return error[key];
-  }
-  return CloseCode.Abnormal;
 }
 
 function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {

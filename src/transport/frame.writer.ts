@@ -2,25 +2,41 @@ import type { Socket } from 'node:net';
 import type { Kws } from '../connection/kws.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
+import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
 import type { KwsSlowConsumerPolicy } from '../kws-module-options.interface.js';
-import { CloseCode } from '../kws.constants.js';
+import { CloseCode, KwsEvent } from '../kws.constants.js';
 import { SLOW_CONSUMER } from '../kws.messages.js';
-import { rawSocketOf } from './ws-internals.js';
+import type { SendFrame } from './ws-internals.js';
 
 const OPEN = 1;
+const TEXT = Object.freeze({ binary: false });
+const BINARY = Object.freeze({ binary: true });
 
 export interface KwsFrameWriterOptions {
-  /** Write pre-built frames straight to the TCP socket (only without permessage-deflate). */
-  rawFrames: boolean;
+  /** permessage-deflate is on: every message goes through `ws.send`, which compresses it. */
+  compression: boolean;
   sendBufferLimit: number;
+  /** Queue size past which writes report back-pressure (`emit` returns false, then `drain`). */
+  highWaterMark: number;
   slowConsumer: KwsSlowConsumerPolicy;
+  /** `ws`'s frame writer if the boot-time probe passed; undefined: everything via `ws.send`. */
+  sendFrame: SendFrame | undefined;
+}
+
+/** Per-connection back-pressure state, made only for a connection that passed the mark. */
+export class KwsBackPressure {
+  /** Writes since the mark was passed whose bytes are not flushed yet. */
+  unflushed = 0;
+  waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  constructor(readonly onFlushed: (error?: Error | null) => void) {}
 }
 
 /**
  * The one place bytes leave for a client. Without compression a message's frame is built once
- * (see KwsOutbound) and written as is, and writes to a socket are corked so that many messages
- * leave in one syscall. A peer whose queue passes `sendBufferLimit` is dropped or terminated, so
- * memory stays bounded however slow the reader.
+ * (see KwsOutbound) and handed to each connection's `ws` Sender as is, and writes to a socket are
+ * corked so that many messages leave in one syscall. The queue of a connection is what `ws`
+ * reports as `bufferedAmount` (the socket's buffer and what `ws` holds while compressing), so
+ * the slow-consumer bound holds with and without compression.
  */
 export class KwsFrameWriter {
   // A direct send (a reply) leaves as soon as the current callback ends, so it never waits for
@@ -28,25 +44,72 @@ export class KwsFrameWriter {
   // every message that arrived in one turn (a busy chat room) then cost one write per recipient.
   private readonly afterCallback = new CorkBatch(process.nextTick);
   private readonly afterTurn = new CorkBatch(setImmediate);
+  private readonly rawFrames: boolean;
+  private readonly highWaterMark: number;
 
-  constructor(private readonly options: KwsFrameWriterOptions) {}
+  constructor(private readonly options: KwsFrameWriterOptions) {
+    this.rawFrames = !options.compression && options.sendFrame !== undefined;
+    this.highWaterMark = Math.min(options.highWaterMark, options.sendBufferLimit);
+  }
 
-  /** Writes one message; `fanOut` when it goes to many recipients (broadcast, emitToList). */
+  /** How messages leave: pre-built frames through `ws`'s Sender, or `ws.send` for each. */
+  get mode(): 'frames' | 'ws.send' {
+    return this.rawFrames ? 'frames' : 'ws.send';
+  }
+
+  /**
+   * Writes one message; `fanOut` when it goes to many recipients (broadcast, emitToList). False
+   * when it was not written (the connection is not open, or the slow-consumer policy refused it).
+   * Past `highWaterMark` it is written and `kws.backPressure` is set until the queue is flushed.
+   */
   write(kws: Kws, message: KwsOutbound, fanOut = false): boolean {
     const ws = kws.conn;
     if (ws.readyState !== OPEN) return false;
-    const socket = rawSocketOf(ws);
-    if (!socket || socket.destroyed) return false;
-    const queued = socket.writableLength;
+    const socket = kws.upgrade.socket;
+    if (socket.destroyed) return false;
+    const queued = ws.bufferedAmount;
     if (queued > this.options.sendBufferLimit) return this.onSlowConsumer(kws, queued);
     kws.context.stats?.sent(message.data.length);
-    if (!this.options.rawFrames) {
-      ws.send(message.data, { binary: message.binary });
-      return true;
-    }
     if (socket.writableCorked === 0) (fanOut ? this.afterTurn : this.afterCallback).add(socket);
-    socket.write(message.frame());
+    let pressure = kws.backPressure;
+    if (pressure === undefined && queued + message.data.length > this.highWaterMark) {
+      pressure = kws.backPressure = new KwsBackPressure((error) => this.flushed(kws, error));
+    }
+    const done = pressure?.onFlushed;
+    if (pressure) pressure.unflushed++;
+    // A frame may go straight to the Sender only when `ws` holds nothing of its own (a message it
+    // is still compressing or reading from a Blob): otherwise it queues behind, through `ws.send`.
+    if (this.rawFrames && queued === socket.writableLength) {
+      this.options.sendFrame!(ws, message.frame(), done);
+    } else {
+      ws.send(message.data, message.binary ? BINARY : TEXT, done);
+    }
     return true;
+  }
+
+  /** Resolves once the connection's queue is under the mark (at once if it is). */
+  drained(kws: Kws): Promise<void> {
+    const pressure = kws.backPressure;
+    if (!pressure) return Promise.resolve();
+    return new Promise((resolve, reject) => pressure.waiters.push({ resolve, reject }));
+  }
+
+  /** The connection ended: whoever awaits `drained()` learns it. */
+  release(kws: Kws): void {
+    const pressure = kws.backPressure;
+    if (!pressure) return;
+    kws.backPressure = undefined;
+    const error = new KwsInvalidConnectionError(kws.uuid);
+    for (const waiter of pressure.waiters) waiter.reject(error);
+  }
+
+  /** A write made past the mark was flushed; once all are, the queue is drained. */
+  private flushed(kws: Kws, error?: Error | null): void {
+    const pressure = kws.backPressure;
+    if (!pressure || --pressure.unflushed > 0 || error || !kws.isAlive()) return;
+    kws.backPressure = undefined;
+    for (const waiter of pressure.waiters) waiter.resolve();
+    kws.context.dispatcher.dispatch(kws, KwsEvent.Drain);
   }
 
   private onSlowConsumer(kws: Kws, queued: number): false {

@@ -7,8 +7,19 @@ export type KwsRouteParams = Record<string, string>;
  */
 export type PathMatcher = (pathname: string) => KwsRouteParams | undefined;
 
+/** Shared by every connection whose path has no params (frozen: nobody may add to it). */
+const NO_PARAMS: KwsRouteParams = Object.freeze({}) as KwsRouteParams;
+
 export function compilePath(pattern: string): PathMatcher {
   const segments = split(pattern);
+  if (!segments.some((segment) => segment.startsWith(':'))) {
+    // A static path: one string comparison (empty segments ignored, as below), no allocation.
+    const canonical = '/' + segments.join('/');
+    return (pathname) =>
+      pathname === canonical || split(pathname).join('/') === canonical.slice(1)
+        ? NO_PARAMS
+        : undefined;
+  }
   return (pathname) => {
     const parts = split(pathname);
     if (parts.length !== segments.length) return undefined;

@@ -1,25 +1,79 @@
-// The few parts of `ws` that its typings leave out and the fast paths rely on. Kept in one file so
-// an upgrade of `ws` has one place to check.
-import type { Socket } from 'node:net';
+// The one part of `ws` that its public API leaves out and the fast path relies on: writing a
+// pre-built frame through a connection's Sender (what socket.io does, after the same kind of
+// check). Kept in one file so an upgrade of `ws` has one place to check. Everything else the
+// library needs from `ws` is public: `send`, `bufferedAmount`, and the documented `error.code`.
+import type { Writable } from 'node:stream';
 import * as wsModule from 'ws';
 import type { WebSocket } from 'ws';
+import { CloseCode } from '../kws.constants.js';
 
-interface FrameOptions {
-  fin: boolean;
-  opcode: number;
-  mask: boolean;
-  readOnly: boolean;
-  rsv1: boolean;
+/** Writes one pre-built frame (`[frame]`) on a connection; `done` once the bytes are flushed. */
+export type SendFrame = (ws: WebSocket, frame: readonly Buffer[], done?: WriteDone) => void;
+export type WriteDone = (error?: Error | null) => void;
+
+interface SenderLike {
+  sendFrame(list: readonly Buffer[], done?: WriteDone): void;
+}
+type SenderClass = new (socket: Writable, extensions?: object) => SenderLike;
+
+/**
+ * Checked once at boot: `ws`'s Sender exists and its `sendFrame` writes exactly the bytes it is
+ * given, in order, to the socket. Returns undefined when that no longer holds (a future `ws`
+ * moved it): the writer then sends every message through the public `ws.send`.
+ */
+export function probeSendFrame(module: object = wsModule): SendFrame | undefined {
+  try {
+    const Sender = (module as { Sender?: SenderClass }).Sender;
+    if (typeof Sender !== 'function' || typeof Sender.prototype?.sendFrame !== 'function') {
+      return undefined;
+    }
+    const written: Buffer[] = [];
+    const sink = {
+      cork() {},
+      uncork() {},
+      write(chunk: Buffer, done?: WriteDone) {
+        written.push(chunk);
+        done?.();
+        return true;
+      },
+    } as unknown as Writable;
+    const sender = new Sender(sink, {});
+    const first = Buffer.from([0x81, 0x01, 0x61]);
+    const second = Buffer.from([0x82, 0x00]);
+    let called = 0;
+    sender.sendFrame([first], () => called++);
+    sender.sendFrame([second]);
+    if (called !== 1 || !Buffer.concat(written).equals(Buffer.concat([first, second]))) {
+      return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return (ws, frame, done) =>
+    (ws as unknown as { _sender: SenderLike })._sender.sendFrame(frame, done);
 }
 
-/** `ws`'s frame builder (public in its ESM wrapper, missing from @types/ws). */
-export const frameData = (
-  wsModule as unknown as {
-    Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
-  }
-).Sender.frame;
+/** Whether an open connection has the Sender the probe checked (a per-socket sanity check). */
+export function hasSender(ws: WebSocket): boolean {
+  const sender = (ws as unknown as { _sender?: SenderLike })._sender;
+  return typeof sender?.sendFrame === 'function';
+}
 
-/** The TCP socket under an open `ws` connection (what `ws`'s own Sender writes to). */
-export function rawSocketOf(ws: WebSocket): Socket | undefined {
-  return (ws as unknown as { _socket?: Socket })._socket;
+// `ws` documents a `code` on every protocol error it emits (WS_ERR_*); zlib errors while
+// inflating carry zlib's own codes (Z_*). The close code each one leads to, per RFC 6455.
+const CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.MessageTooBig,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: CloseCode.MessageTooBig,
+  WS_ERR_INVALID_UTF8: CloseCode.InvalidPayload,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: CloseCode.PolicyViolation,
+};
+
+/** The close code `ws` closes with after emitting `error`, from the error's documented `code`. */
+export function closeCodeOf(error: Error & { code?: unknown }): number {
+  const code = typeof error.code === 'string' ? error.code : '';
+  const known = CLOSE_CODES[code];
+  if (known !== undefined) return known;
+  if (code.startsWith('WS_ERR_')) return CloseCode.ProtocolError;
+  if (code.startsWith('Z_')) return CloseCode.InvalidPayload;
+  return CloseCode.Abnormal;
 }

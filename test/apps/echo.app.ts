@@ -24,6 +24,7 @@ export class EchoListeners {
     KwsEvent.Disconnect,
     KwsEvent.Close,
     KwsEvent.Error,
+    KwsEvent.Drain,
   ])
   record(payload: KwsEventPayload): void {
     this.log.record(payload);

@@ -69,59 +69,6 @@ describe('bad input', () => {
     expect(event.error).toMatchObject({ code: 1007, kind: 'protocol' });
   });
 
-  it("slowConsumer 'close' terminates a peer that stops reading once its queue passes the limit", async () => {
-    const log = await start({ sendBufferLimit: 256 * 1024, slowConsumer: 'close' });
-    const client = await open();
-    const kws = await connectedKws(log, 0);
-    client.socket.pause();
-    const chunk = Buffer.alloc(64 * 1024, 1);
-    let sent = 0;
-    while (kws.emit(chunk) && sent < 2_000) {
-      sent++;
-      // Let the socket flush to the kernel between bursts, as a real app would.
-      if (sent % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(sent).toBeLessThan(2_000);
-    const [event] = await eventually(
-      () => log.of(kws.uuid, KwsEvent.Disconnect),
-      (e) => e.length === 1,
-    );
-    expect(event.error).toMatchObject({ kind: 'slow-consumer' });
-  });
-
-  it("slowConsumer 'drop' discards messages past the limit, keeps the connection and bounds its queue", async () => {
-    const limit = 256 * 1024;
-    const log = await start({ sendBufferLimit: limit, slowConsumer: 'drop' });
-    const client = await open();
-    const kws = await connectedKws(log, 0);
-    client.socket.pause();
-    const chunk = Buffer.alloc(64 * 1024, 2);
-    let dropped = 0;
-    let maxQueued = 0;
-    for (let i = 0; i < 1_000 && dropped < 50; i++) {
-      if (!kws.emit(chunk)) dropped++;
-      maxQueued = Math.max(maxQueued, kws.conn.bufferedAmount);
-      if (i % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(dropped).toBe(50);
-    expect(maxQueued).toBeLessThanOrEqual(limit + chunk.length);
-    expect(kws.isAlive()).toBe(true);
-    client.socket.resume();
-    await eventually(
-      () => kws.conn.bufferedAmount,
-      (queued) => queued === 0,
-      10_000,
-    );
-    expect(kws.emit('after the flood')).toBe(true);
-    const last = await eventually(
-      () => client.received.at(-1)?.text,
-      (text) => text === 'after the flood',
-      10_000,
-    );
-    expect(last).toBe('after the flood');
-    expect(log.of(kws.uuid, KwsEvent.Disconnect)).toHaveLength(0);
-  });
-
   it('allowUpgrade: false answers 403, an HttpException its status, a crash 500; nothing is upgraded', async () => {
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const log = await start({

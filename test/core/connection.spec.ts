@@ -62,6 +62,27 @@ describe('a connection', () => {
     expect(kws.isAlive()).toBe(true);
   });
 
+  it('keeps every header but the handshake ones, and the ip read while open for disconnect listeners', async () => {
+    const client = await open('/ws/bob', { 'user-agent': 'test-agent', 'x-multi': 'a' });
+    const [connected] = await eventually(
+      () => log.named(KwsEvent.Connect),
+      (events) => events.length === 1,
+    );
+    const { kws } = connected;
+    expect(kws.header('User-Agent')).toBe('test-agent');
+    expect(kws.header('host')).toBe(`127.0.0.1:${running.port}`);
+    for (const name of ['connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version']) {
+      expect(kws.header(name, 'gone')).toBe('gone');
+    }
+    expect(kws.ip).toBe('127.0.0.1');
+    client.socket.terminate();
+    await eventually(
+      () => log.of(kws.uuid, KwsEvent.Disconnect),
+      (events) => events.length === 1,
+    );
+    expect(kws.ip).toBe('127.0.0.1');
+  });
+
   it('ignores X-Forwarded-For for ip unless trustProxy is set', async () => {
     await open('/ws/a', { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' });
     const [connected] = await eventually(
