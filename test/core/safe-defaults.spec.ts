@@ -140,10 +140,12 @@ describe('trustProxy (Express semantics, right to left)', () => {
       () => log.named(KwsEvent.Connect),
       (e) => e.length === 1,
     );
+    // Read while the connection is open: kws.ip is read from the socket on first use.
+    const ip = connected.kws.ip;
     client.socket.terminate();
     await running.app.close();
     running = undefined;
-    return connected.kws.ip;
+    return ip;
   }
 
   it('believes as many hops as it is told to, and never a forged or invalid entry', async () => {

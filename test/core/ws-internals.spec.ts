@@ -10,6 +10,7 @@ import { KWS_CONTEXT } from '../../src/kws.tokens.js';
 import type { KwsContext } from '../../src/connection/kws.context.js';
 import { KwsConnectionPool } from '../../src/server/connection.pool.js';
 import { createKwsContext } from '../../src/server/kws-context.factory.js';
+import { KwsStats } from '../../src/metrics/kws.stats.js';
 import { closeCodeOf, probeSendFrame } from '../../src/transport/ws-internals.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
@@ -92,9 +93,9 @@ describe('the ws.send fallback (when the boot-time check fails)', () => {
     })
       .overrideProvider(KWS_CONTEXT)
       .useFactory({
-        factory: (options, broker, pool, dispatcher) =>
-          createKwsContext(options, broker, pool, dispatcher, () => undefined),
-        inject: [KWS_MODULE_OPTIONS, KWS_BROKER, KwsConnectionPool, KwsEventDispatcher],
+        factory: (options, broker, pool, dispatcher, stats) =>
+          createKwsContext(options, broker, pool, dispatcher, stats, () => undefined),
+        inject: [KWS_MODULE_OPTIONS, KWS_BROKER, KwsConnectionPool, KwsEventDispatcher, KwsStats],
       })
       .compile();
     app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
