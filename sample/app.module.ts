@@ -14,6 +14,9 @@ import { DirectMessages } from './chat/direct-messages.handler.js';
         path: '/ws/:id',
         // Named events for the page's `direct` messages; the Go example's frames stay raw messages.
         parser: 'json',
+        // A blip (network change, proxy restart) is not leaving: the page's session resumes with
+        // the chat events it missed (docs/recovery.md).
+        recovery: {},
         cluster: process.env.REDIS_URL
           ? { redis: process.env.REDIS_URL, keyPrefix: process.env.KWS_PREFIX }
           : undefined,

@@ -30,6 +30,11 @@ export function parseChatMessage(text: string): ChatMessage | string {
 }
 
 /** A message from the server itself, in the same shape as a chat message. */
+export function serverChat(to: string, event: string, data: string): ChatMessage {
+  return { from: SERVER, to, event, data };
+}
+
+/** `serverChat` as the Go example's raw JSON text. */
 export function serverMessage(to: string, event: string, data: string): string {
-  return JSON.stringify({ from: SERVER, to, event, data } satisfies ChatMessage);
+  return JSON.stringify(serverChat(to, event, data));
 }

@@ -7,7 +7,8 @@ import {
   type Kws,
   type KwsEventPayload,
 } from 'nestjs-kws';
-import { parseChatMessage, serverMessage, type ChatMessage } from './chat-message.js';
+import { parseChatMessage, serverChat, type ChatMessage } from './chat-message.js';
+import { deliverChat, emitChat } from './chat-delivery.js';
 import { USER_ID, userRoom } from './chat.listeners.js';
 
 /** The Go example's message callback: fire the custom event, then route to the recipient. */
@@ -43,13 +44,13 @@ export class ChatRouter {
     const parsed = parseChatMessage(data.toString());
     if (typeof parsed === 'string') {
       this.logger.warn(`Message event - User: ${userId} - ${parsed}`);
-      kws.emit(serverMessage(userId, 'error', parsed));
+      emitChat(kws, serverChat(userId, 'error', parsed));
       return;
     }
     // The sender is who the connection says it is, whatever the frame claims.
     const message: ChatMessage = { ...parsed, from: userId };
     if (message.event) kws.fire(message.event, message.data);
-    if (message.to === '') await kws.broadcast(JSON.stringify(message), true);
+    if (message.to === '') await deliverChat(this.server, message, '', kws.uuid);
     else await this.sendTo(kws, message);
   }
 
@@ -57,9 +58,9 @@ export class ChatRouter {
   private async sendTo(kws: Kws, message: ChatMessage): Promise<void> {
     const room = userRoom(message.to);
     if ((await this.server.roomSize(room)) === 0) {
-      kws.emit(serverMessage(message.from, 'error', `User ${message.to} is not online`));
+      emitChat(kws, serverChat(message.from, 'error', `User ${message.to} is not online`));
       return;
     }
-    await kws.broadcastTo(room, JSON.stringify(message), false, KwsMessageType.Text);
+    await deliverChat(this.server, message, message.to);
   }
 }

@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { KwsServer } from 'nestjs-kws';
-import { serverMessage } from './chat-message.js';
+import { serverChat } from './chat-message.js';
+import { deliverChat } from './chat-delivery.js';
 import { ONLINE_ROOM_PREFIX } from './chat.listeners.js';
 
 /** An online user: the id from the URL and the uuid of its connection. */
@@ -38,7 +39,7 @@ export class ChatController {
     if (typeof text !== 'string' || text.trim() === '') {
       throw new BadRequestException('Expected a JSON body {"text": "..."}');
     }
-    const failed = await this.server.broadcast(serverMessage('', 'announcement', text));
+    const failed = await deliverChat(this.server, serverChat('', 'announcement', text), '');
     return { recipients: this.server.localCount - failed.length };
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { KwsEvent, KwsServer, OnKwsEvent, type KwsEventPayload } from 'nestjs-kws';
-import { serverMessage } from './chat-message.js';
+import { serverChat } from './chat-message.js';
+import { deliverChat, emitChat, joinFormatRooms } from './chat-delivery.js';
 
 export const USER_ID = 'user_id';
 /**
@@ -26,6 +27,7 @@ export class ChatListeners {
     const userId = kws.params('id');
     kws.setAttribute(USER_ID, userId);
     kws.join(userRoom(userId));
+    joinFormatRooms(kws, userId);
     this.logger.log(`Connection event - User: ${userId}`);
     await kws.broadcast(`New user connected: ${userId} and UUID: ${kws.uuid}`, true);
     kws.emit(`Hello user: ${userId} with UUID: ${kws.uuid}`);
@@ -40,7 +42,14 @@ export class ChatListeners {
     // connection is gone (closing one of two tabs is not leaving). Pages refresh their list on it.
     if (name !== KwsEvent.Disconnect) return;
     const others = (await this.server.roomMembers(userRoom(userId))).filter((u) => u !== kws.uuid);
-    if (others.length === 0) await kws.broadcast(serverMessage('', 'user-left', userId), true);
+    if (others.length === 0)
+      await deliverChat(this.server, serverChat('', 'user-left', userId), '');
+  }
+
+  /** With recovery on, a page whose network blinked is back: no leave, no new connection. */
+  @OnKwsEvent(KwsEvent.Resume)
+  resume({ kws }: KwsEventPayload): void {
+    this.logger.log(`Resume event - User: ${kws.getStringAttribute(USER_ID)}`);
   }
 
   @OnKwsEvent(KwsEvent.Error)
@@ -53,6 +62,9 @@ export class ChatListeners {
   custom({ kws, data }: KwsEventPayload): void {
     const userId = kws.getStringAttribute(USER_ID);
     this.logger.log(`Custom event - User: ${userId}`);
-    kws.emit(serverMessage(userId, 'CUSTOM_EVENT', `CUSTOM_EVENT listener ran with data: ${data}`));
+    emitChat(
+      kws,
+      serverChat(userId, 'CUSTOM_EVENT', `CUSTOM_EVENT listener ran with data: ${data}`),
+    );
   }
 }

@@ -1,9 +1,10 @@
 import { Injectable, NotFoundException, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { Kws, KwsMessageType, KwsServer, OnKwsEvent } from 'nestjs-kws';
+import { Kws, KwsServer, OnKwsEvent } from 'nestjs-kws';
 import { SERVER, type ChatMessage } from './chat-message.js';
 import { USER_ID, userRoom } from './chat.listeners.js';
+import { deliverChat } from './chat-delivery.js';
 
 /** What the page sends as the named event `direct`. */
 export class DirectMessage {
@@ -44,7 +45,7 @@ export class DirectMessages {
     if (delivered === 0 || message.to === SERVER)
       throw new NotFoundException(`User ${message.to} is not online`);
     const frame: ChatMessage = { from, to: message.to, event: '', data: message.text };
-    await kws.broadcastTo(room, JSON.stringify(frame), false, KwsMessageType.Text);
+    await deliverChat(this.server, frame, message.to);
     return { delivered };
   }
 }

@@ -44,12 +44,15 @@ function join(userId) {
   $('chat').hidden = false;
   $('me').textContent = userId;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const url = `${scheme}://${location.host}/ws/${encodeURIComponent(userId)}`;
+  // events=1: the chat arrives as the named event `chat`, which a blip does not lose (recovery).
+  const url = `${scheme}://${location.host}/ws/${encodeURIComponent(userId)}?events=1`;
   const mine = ++session;
   const live = (handler) => (value) => mine === session && handler(value);
   // Reconnects by itself (full-jitter backoff); frames sent while it does wait in its queue.
   socket = new KwsClient(url, { minDelay: 250, maxDelay: 5_000 });
   socket.onState(live(onState));
+  socket.onSession(live(onSession));
+  socket.on('chat', live(onChat));
   // The Go example's frames are raw text (and bytes): they arrive as raw messages.
   socket.on(
     'message',
@@ -105,6 +108,13 @@ function onState({ state, code, reason, delay }) {
   renderOnline([]);
 }
 
+/** The server's `session` packet: after a blip, `recovered` means nothing was missed. */
+function onSession({ recovered }) {
+  if (!recovered) return;
+  $('status').textContent = 'open · session resumed';
+  addEntry('state', 'Session resumed: missed messages follow');
+}
+
 function onText(text) {
   let message;
   try {
@@ -115,6 +125,11 @@ function onText(text) {
     if (text.startsWith('New user connected')) refreshOnline();
     return;
   }
+  onChat(message);
+}
+
+/** A chat envelope `{from, to, event, data}`, raw (the Go example's frames) or the `chat` event. */
+function onChat(message) {
   if (message.from !== 'server') {
     addEntry(message.to ? 'direct' : 'broadcast', message.data, message);
     return;

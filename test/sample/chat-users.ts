@@ -12,7 +12,9 @@ const WELCOME = /^Hello user: (.+) with UUID: (.+)$/;
 /** Joins as `id` and takes the welcome message off the queue. */
 export async function join(wsUrl: (path: string) => string, id: string): Promise<ChatUser> {
   const client = await connect(wsUrl(`/ws/${id}`));
-  const welcome = (await client.next()).text;
+  let welcome = (await client.next()).text;
+  // The sample runs with connection-state recovery: a session packet comes first (protocol.md).
+  if (welcome.startsWith('{"session":')) welcome = (await client.next()).text;
   const match = WELCOME.exec(welcome);
   if (!match || match[1] !== id) throw new Error(`unexpected welcome: ${welcome}`);
   return { id, uuid: match[2], client };
