@@ -2,7 +2,7 @@
 // counts or awaits what arrives.
 import { WebSocket } from 'ws';
 
-export class BenchClient {
+export class BenchClient implements BenchSocket {
   received = 0;
   private waiter: ((text: string) => void) | undefined;
 
@@ -62,4 +62,15 @@ export async function openClients(
     clients.push(...(await Promise.all(batch)));
   }
   return clients;
+}
+
+/** What the fan-out and latency measurements need of a client, whatever server it speaks to. */
+export interface BenchSocket {
+  readonly uuid: string;
+  received: number;
+  /** The next data message's text. */
+  next(): Promise<string>;
+  /** ">uuid rest" asks the client's node to send `rest` to `uuid`. */
+  send(text: string): void;
+  close(): void;
 }

@@ -3,6 +3,7 @@
 // learns its uuid on connect ("uuid:<id>"); a client text ">uuid rest" asks the node to
 // `emitTo(uuid, rest)`, wherever uuid lives.
 import { NestFactory } from '@nestjs/core';
+import { Cluster } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { KwsEvent, KwsModule, KwsServer } from 'nestjs-kws';
@@ -16,14 +17,23 @@ export interface ClusterNodeStart {
   roomChannels?: boolean;
   /** Named events (JSON parser), with connection-state recovery when true. */
   recovery?: boolean;
+  /** Redis Cluster startup nodes (instead of `redisUrl`). */
+  clusterNodes?: Array<{ host: string; port: number }>;
 }
 
 let app: Awaited<ReturnType<typeof NestFactory.create>> | undefined;
 let server: KwsServer | undefined;
 
 serveIpc({
-  start: async ({ redisUrl, keyPrefix, roomChannels, recovery }: ClusterNodeStart) => {
-    const cluster = redisUrl ? { redis: redisUrl, keyPrefix, roomChannels } : undefined;
+  start: async ({
+    redisUrl,
+    keyPrefix,
+    roomChannels,
+    recovery,
+    clusterNodes,
+  }: ClusterNodeStart) => {
+    const redis = clusterNodes ? new Cluster(clusterNodes, { lazyConnect: true }) : redisUrl;
+    const cluster = redis ? { redis, keyPrefix, roomChannels } : undefined;
     const named = recovery === undefined ? {} : { parser: 'json' as const };
     app = await NestFactory.create(
       KwsModule.forRoot({ path: '/ws', cluster, ...named, recovery: recovery ? {} : undefined }),

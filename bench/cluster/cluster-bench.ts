@@ -12,6 +12,7 @@ import { measureEmitLatency, type LatencyResult } from './emit-latency.js';
 import { measureScriptCosts, type ScriptCost } from './script-cost.js';
 import { measureRoomScaling, renderRoomScaling, type RoomScalingOptions } from './room-scaling.js';
 import { measureRecoveryCost, renderRecoveryCost } from './recovery-cost.js';
+import { measureSideBySide, renderSideBySide } from './side-by-side.js';
 
 export interface ClusterBenchOptions {
   /** Clients, split evenly over the nodes. */
@@ -113,8 +114,10 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<str
     process.stderr.write('bench:cluster: connection-state recovery off/on ... ');
     const recovery = await measureRecoveryCost(redis, options);
     process.stderr.write('done\n');
+    const sideBySide = await measureSideBySide(redis, options, options.clients >= 500);
     return (
       render(options, scenarios) +
+      renderSideBySide(sideBySide, options) +
       renderRoomScaling(scaling, rooms) +
       renderRecoveryCost(recovery, options) +
       renderScriptCosts(costs)

@@ -1,7 +1,7 @@
 // Broadcast fan-out: one node broadcasts, clients are split over the nodes; deliveries per wall
 // second and per node-CPU second, and how many times each broadcast crossed Redis.
 import { IpcPeer } from '../ipc.js';
-import type { BenchClient } from './bench-client.js';
+import type { BenchSocket } from './bench-client.js';
 import type { BenchRedis } from './bench-redis.js';
 
 export interface FanoutResult {
@@ -13,7 +13,7 @@ export interface FanoutResult {
 
 export async function measureFanout(
   nodes: IpcPeer[],
-  clients: BenchClient[],
+  clients: BenchSocket[],
   redis: BenchRedis | undefined,
   messages: number,
   size: number,

@@ -1,7 +1,7 @@
 // emitTo latency, client to client through the nodes: the sender's node gets ">uuid n" and calls
 // emitTo(uuid); the time is taken in this process from send to the receiver's message. One
 // message in flight at a time, so it is latency, not queueing.
-import type { BenchClient } from './bench-client.js';
+import type { BenchSocket } from './bench-client.js';
 
 export interface LatencyResult {
   p50: number;
@@ -9,8 +9,8 @@ export interface LatencyResult {
 }
 
 export async function measureEmitLatency(
-  sender: BenchClient,
-  receiver: BenchClient,
+  sender: BenchSocket,
+  receiver: BenchSocket,
   samples: number,
   warmup = 200,
 ): Promise<LatencyResult> {
