@@ -213,12 +213,11 @@ export class KwsEndpoint
       // Cluster mode: the session may come from another node (one Redis round trip).
       socket.pause();
       void resumable.then((moved) => {
-        if (socket.readyState !== socket.OPEN) socket.resume();
-        else if (!moved) this.open(socket, upgrade, attributes);
-        else {
-          this.adopt(socket, upgrade, attributes, moved);
-          socket.resume();
-        }
+        // Read on in any case (`open` pauses again until `connect` ran, when it must wait).
+        socket.resume();
+        if (socket.readyState !== socket.OPEN) return;
+        if (moved) this.adopt(socket, upgrade, attributes, moved);
+        else this.open(socket, upgrade, attributes);
       });
       return;
     }

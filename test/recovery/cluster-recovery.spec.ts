@@ -5,7 +5,7 @@ import { KwsClient, type KwsSession } from '../../src/client/index.js';
 import { KwsEvent, type KwsServer } from '../../src/index.js';
 import { waitForState } from '../../src/testing/index.js';
 import { testRedisUrl } from '../helpers/redis-server.js';
-import { eventually } from '../helpers/ws-client.js';
+import { connect, eventually } from '../helpers/ws-client.js';
 import { CuttableSockets } from './cuttable-socket.js';
 import { startRecoveryNode, startRecoveryProcess } from './recovery-nodes.js';
 
@@ -147,6 +147,33 @@ describe('connection-state recovery across nodes (Redis)', () => {
         (last) => last === -1,
       ),
     ).toBe(-1);
+  });
+
+  it('a token is single use across the cluster, and a forged one gets a fresh session on any node', async () => {
+    const first = await node();
+    const second = await node();
+    const sessionOf = async (port: number, query: string) => {
+      const client = await connect(`ws://127.0.0.1:${port}/ws${query}`);
+      const packet = JSON.parse((await client.next()).text) as {
+        session: { token: string; recovered: boolean; uuid: string };
+      };
+      return { client, ...packet.session };
+    };
+    const original = await sessionOf(first.port, '');
+    original.client.socket.terminate();
+    await eventually(
+      () => first.server.get(original.uuid)?.isAlive(),
+      (alive) => alive === false,
+    );
+    const resume = `?kws_resume=${original.token}&kws_offset=`;
+    const moved = await sessionOf(second.port, resume);
+    expect(moved).toMatchObject({ recovered: true, uuid: original.uuid });
+    const reused = await sessionOf(first.port, resume);
+    expect(reused.recovered).toBe(false);
+    expect(reused.uuid).not.toBe(original.uuid);
+    const forged = await sessionOf(second.port, `?kws_resume=${'A'.repeat(32)}&kws_offset=`);
+    expect(forged.recovered).toBe(false);
+    for (const client of [moved, reused, forged]) client.client.socket.terminate();
   });
 
   it('a broadcast costs one Redis command (one XADD, no publish script), however many nodes and clients', async () => {
