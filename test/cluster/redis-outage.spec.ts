@@ -70,6 +70,34 @@ describe('a Redis outage', () => {
     expect(await a3.waitForMessages(2)).toEqual(['joined', 'back']);
   });
 
+  it('right after Redis restarts empty, no broadcast reports success without reaching the other node', async () => {
+    const [nodeA, nodeB] = nodes;
+    const a1 = await open(nodeA);
+    const b1 = await open(nodeB);
+    expect(await askUntil(a1, 'count', (n) => n === '2')).toBe('2');
+    await redis.stop();
+    await redis.restart();
+    // Broadcast as fast as possible while the nodes reconnect and rejoin, until three in a row
+    // succeed. Each may fail (unreachable, incomplete, unknown), but none may succeed silently
+    // without B's client getting it.
+    const succeeded: string[] = [];
+    const answers: string[] = [];
+    for (let i = 0, inARow = 0; inARow < 3 && i < 2_000; i++) {
+      const answer = await a1.ask(`broadcast r${i}`);
+      answers.push(answer);
+      if (answer === 'ok') {
+        succeeded.push(`r${i}`);
+        inARow++;
+      } else {
+        inARow = 0;
+      }
+    }
+    expect(succeeded.length).toBeGreaterThanOrEqual(3);
+    const got = await b1.waitForMessages(succeeded.length);
+    for (const message of succeeded) expect(got).toContain(message);
+    expect(new Set(answers)).not.toContain('KwsError');
+  });
+
   it('lets a node start while Redis is down; it serves locally and joins once Redis is up', async () => {
     await Promise.all(nodes.splice(0).map((node) => node.stop()));
     await redis.stop();
