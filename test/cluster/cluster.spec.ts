@@ -1,34 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { testRedisUrl } from '../helpers/redis-server.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode, startProcessNode, type ClusterNode } from './cluster-nodes.js';
+import { startTopology, TOPOLOGIES, type TestTopology } from './topologies.js';
 
 /**
  * Three nodes behind one Redis: A and B in this process (TypeScript sources), C in a process of
- * its own (built library). Two clients on each; every operation is driven through them.
+ * its own (built library). Two clients on each; every operation is driven through them. The same
+ * tests run on a standalone Redis and on a Redis Cluster of three masters.
  */
-describe('cluster mode across three nodes', () => {
-  let redis: { url: string; stop(): Promise<void> };
+describe.each(TOPOLOGIES)('cluster mode across three nodes, on %s', (topology) => {
+  let redis: TestTopology;
   const nodes: ClusterNode[] = [];
   let clients: ClusterClient[] = [];
   let [a1, a2, b1, b2, c1, c2]: ClusterClient[] = [];
   const uuid = new Map<ClusterClient, string>();
 
   beforeAll(async () => {
-    redis = await testRedisUrl();
+    redis = await startTopology(topology);
     const keyPrefix = `kws-test-${randomUUID()}`;
     nodes.push(
       ...(await Promise.all([
-        startInProcessNode({ redis: redis.url, keyPrefix }),
-        startInProcessNode({ redis: redis.url, keyPrefix }),
-        startProcessNode(redis.url, keyPrefix),
+        startInProcessNode({ redis: redis.redis(), keyPrefix }),
+        startInProcessNode({ redis: redis.redis(), keyPrefix }),
+        startProcessNode(redis.processUrl, keyPrefix),
       ])),
     );
   });
 
   afterAll(async () => {
-    await Promise.all(nodes.map((node) => node.stop()));
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
     await redis?.stop();
   });
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KwsModule, KwsServer } from '../../src/index.js';
-import { testRedisUrl } from '../helpers/redis-server.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode, startProcessNode, type ClusterNode } from './cluster-nodes.js';
 import { installClusterCommands } from './fixtures/cluster-commands.mjs';
+import { startTopology, TOPOLOGIES, type TestTopology } from './topologies.js';
 
 const TIMINGS = { heartbeatInterval: 100, nodeTtl: 600 };
 /** Slack for a loaded 2-core machine; the assertions are about liveness, not speed. */
@@ -17,26 +17,26 @@ async function presenceLog(askers: ClusterClient[]): Promise<string[]> {
   return logs.flatMap((log) => (log === '' ? [] : log.split('|'))).sort();
 }
 
-describe('cluster-wide rooms and presence', () => {
-  let redis: { url: string; stop(): Promise<void> };
+describe.each(TOPOLOGIES)('cluster-wide rooms and presence, on %s', (topology) => {
+  let redis: TestTopology;
   const nodes: ClusterNode[] = [];
   const clients: ClusterClient[] = [];
 
   beforeAll(async () => {
-    redis = await testRedisUrl();
+    redis = await startTopology(topology);
     const keyPrefix = `kws-test-${randomUUID()}`;
     nodes.push(
       ...(await Promise.all([
-        startInProcessNode({ redis: redis.url, keyPrefix, ...TIMINGS }),
-        startInProcessNode({ redis: redis.url, keyPrefix, ...TIMINGS }),
-        startProcessNode(redis.url, keyPrefix, TIMINGS),
+        startInProcessNode({ redis: redis.redis(), keyPrefix, ...TIMINGS }),
+        startInProcessNode({ redis: redis.redis(), keyPrefix, ...TIMINGS }),
+        startProcessNode(redis.processUrl, keyPrefix, TIMINGS),
       ])),
     );
   });
 
   afterAll(async () => {
-    for (const client of clients) client.terminate();
-    await Promise.all(nodes.map((node) => node.stop()));
+    for (const client of clients.splice(0)) client.terminate();
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
     await redis.stop();
   });
 
