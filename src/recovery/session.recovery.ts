@@ -49,13 +49,6 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     this.maxMessages = options.maxMessages ?? DEFAULT_MAX_MESSAGES;
   }
 
-  /** Suspended sessions of this node (they still count as connections). */
-  get suspendedCount(): number {
-    let count = 0;
-    for (const kws of this.sessions.values()) if (kws.session?.suspended) count++;
-    return count;
-  }
-
   /** The offset of a new recoverable message; '' in cluster mode, where the log assigns it. */
   nextOffset(): string {
     if (this.store) return '';
