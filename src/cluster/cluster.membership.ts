@@ -193,7 +193,7 @@ export class ClusterMembership {
     try {
       await listen(subscriber, directory, [
         directory.broadcastChannel,
-        directory.nodeChannel(),
+        ...directory.nodeChannels(),
         ...rooms,
       ]);
     } catch (error) {
@@ -320,13 +320,14 @@ export class ClusterMembership {
   }
 }
 
-/** SUBSCRIBE, or SSUBSCRIBE with Redis Cluster (every channel of the directory shares a slot). */
+/** SUBSCRIBE, or SSUBSCRIBE with Redis Cluster (one call per channel: they are in many slots). */
 function listen(
   subscriber: Redis,
   directory: ConnectionDirectory,
   channels: string[],
 ): Promise<unknown> {
-  return directory.sharded ? subscriber.ssubscribe(...channels) : subscriber.subscribe(...channels);
+  if (!directory.sharded) return subscriber.subscribe(...channels);
+  return Promise.all(channels.map((channel) => subscriber.ssubscribe(channel)));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -34,6 +34,14 @@ const SCRIPTS = {
 /** Memberships per ROOM_SYNC call (a rejoin re-registers them in bounded batches). */
 export const SYNC_BATCH = 100;
 
+/**
+ * Directory shards with Redis Cluster: each has its own hash tag, so the directory spreads over
+ * the cluster's masters while every script call still touches one slot.
+ */
+export const REDIS_CLUSTER_SHARDS = 8;
+
+type Member = { uuid: string; room: string };
+
 /** Room memberships removed from the directory, and whether their node was still alive. */
 export interface RemovedMembers {
   nodeAlive: boolean;
@@ -48,23 +56,22 @@ export type RouteResult = 'sent' | 'unknown' | 'not-listening';
 
 /**
  * The cluster-wide directory of connections (uuid -> node) and the liveness of nodes, as seen
- * by one node. Every method is one Redis round trip (one atomic script) unless it says otherwise.
- * A command whose connection drops while it is in flight rejects at once with
+ * by one node. A command whose connection drops while it is in flight rejects at once with
  * `KwsOutcomeUnknownError` and is never re-sent (see `InFlightCommands`).
+ *
+ * With Redis Cluster (`sharded`) the directory is split in `REDIS_CLUSTER_SHARDS` shards, each
+ * under its own hash tag `{prefix:i}`: a uuid's entry lives in the shard of its hash, a room in
+ * the shard of its name, and a node keeps its liveness, its uuid set and its channel in every
+ * shard, so each script call stays atomic on one slot. Pub/sub is then sharded (SPUBLISH /
+ * SSUBSCRIBE): a message is handled by the master owning its channel's slot only. On a
+ * standalone Redis there is one shard under the plain prefix.
  */
 export class ConnectionDirectory {
   private readonly inFlight = new InFlightCommands();
+  /** Number of shards (1 on a standalone Redis). */
+  readonly shards: number;
+  private readonly prefixes: string[];
 
-  /** Every key and channel of the directory starts with it (a hash tag with Redis Cluster). */
-  private readonly prefix: string;
-  /** The key each script call is routed by (Redis Cluster sends it to the slot's master). */
-  private readonly slotKey: string;
-
-  /**
-   * `sharded`: Redis Cluster. Every key and channel then carries the hash tag `{prefix}`, so each
-   * script touches one slot, and pub/sub is sharded (SPUBLISH/SSUBSCRIBE): a message is handled
-   * by the shard owning that slot instead of being copied to every shard.
-   */
   constructor(
     private readonly redis: Redis,
     prefix: string,
@@ -72,27 +79,49 @@ export class ConnectionDirectory {
     private readonly nodeTtl: number,
     readonly sharded = false,
   ) {
-    this.prefix = sharded ? `{${prefix}}` : prefix;
-    this.slotKey = `${this.prefix}:dir`;
+    this.shards = sharded ? REDIS_CLUSTER_SHARDS : 1;
+    this.prefixes = Array.from({ length: this.shards }, (_, i) =>
+      sharded ? `{${prefix}:${i}}` : prefix,
+    );
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       redis.defineCommand(name, { numberOfKeys: 1, lua: sharded ? shardedScript(lua) : lua });
     }
     redis.on('close', () => this.inFlight.connectionLost());
   }
 
-  /** Channel every node listens to. */
-  get broadcastChannel(): string {
-    return `${this.prefix}:broadcast`;
+  /** The shard of a uuid or a room name (the same on every node). */
+  shardOf(key: string): number {
+    if (this.shards === 1) return 0;
+    // FNV-1a: cheap, stable across processes.
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+    return (hash >>> 0) % this.shards;
   }
 
-  /** Channel of one room: the nodes holding members of it listen (room channels on). */
+  /** Channel every node listens to (in shard 0). */
+  get broadcastChannel(): string {
+    return `${this.prefixes[0]}:broadcast`;
+  }
+
+  /** Channel of one room, in the room's shard: the nodes holding members of it listen. */
   roomChannel(room: string): string {
-    return `${this.prefix}:roomch:${room}`;
+    return `${this.prefixes[this.shardOf(room)]}:roomch:${room}`;
+  }
+
+  /** Channel of one node in one shard (requests routed in that shard, replies in shard 0). */
+  nodeChannel(node: string = this.node, shard = 0): string {
+    return `${this.prefixes[shard]}:node:${node}`;
+  }
+
+  /** This node's channels, one per shard: it listens to all of them. */
+  nodeChannels(): string[] {
+    return this.prefixes.map((_, shard) => this.nodeChannel(this.node, shard));
   }
 
   /** Publishes a room broadcast; resolves with how many nodes got it and how many should have. */
   async publishRoom(room: string, message: Buffer): Promise<{ receivers: number; live: number }> {
     const [receivers, live] = (await this.run(
+      this.shardOf(room),
       'kwsPublishRoom',
       room,
       this.roomChannel(room),
@@ -101,135 +130,183 @@ export class ConnectionDirectory {
     return { receivers, live };
   }
 
-  /** Channel of one node (requests to it, replies to its requests). */
-  nodeChannel(node: string = this.node): string {
-    return `${this.prefix}:node:${node}`;
-  }
-
   /**
-   * (Re)joins with the given local uuids; resolves with those a live node claimed meanwhile.
-   * Every command is sent in the same tick, so a register or release issued later lands after.
+   * (Re)joins with the given local uuids, in every shard; resolves with those a live node claimed
+   * meanwhile. Every command is sent in the same tick, so a register or release issued later
+   * lands after.
    */
   async join(uuids: readonly string[]): Promise<string[]> {
-    const first = uuids.slice(0, CLAIM_BATCH);
-    const sent: Promise<unknown>[] = [this.run('kwsJoin', this.node, this.nodeTtl, ...first)];
-    for (let start = CLAIM_BATCH; start < uuids.length; start += CLAIM_BATCH) {
-      sent.push(this.run('kwsClaimAll', this.node, ...uuids.slice(start, start + CLAIM_BATCH)));
+    const sent: Promise<unknown>[] = [];
+    for (const [shard, own] of this.byShard(uuids, (uuid) => uuid, true)) {
+      const first = own.slice(0, CLAIM_BATCH);
+      sent.push(this.run(shard, 'kwsJoin', this.node, this.nodeTtl, ...first));
+      for (let start = CLAIM_BATCH; start < own.length; start += CLAIM_BATCH) {
+        const batch = own.slice(start, start + CLAIM_BATCH);
+        sent.push(this.run(shard, 'kwsClaimAll', this.node, ...batch));
+      }
     }
     return ((await Promise.all(sent)) as string[][]).flat();
   }
 
   /**
-   * Refreshes this node's liveness (only while its subscription is live) and retires dead nodes;
-   * `garbage` is how many retired uuid sets wait for `collectGarbage`, `live` how many nodes are
-   * alive.
+   * Refreshes this node's liveness in every shard (only while its subscription is live) and
+   * retires dead nodes; `garbage` is how many retired sets wait for `collectGarbage`, `live` how
+   * many nodes are alive.
    */
   async heartbeat(): Promise<{ status: HeartbeatStatus; garbage: number; live: number }> {
-    const [status, garbage, live] = (await this.run(
-      'kwsHeartbeat',
-      this.node,
-      this.nodeTtl,
-      this.nodeChannel(),
-    )) as [number, number, number];
-    const state = status === 1 ? 'alive' : status === 0 ? 'expired' : 'not-listening';
-    return { status: state, garbage, live };
+    const beats = (await Promise.all(
+      this.prefixes.map((_, shard) =>
+        this.run(
+          shard,
+          'kwsHeartbeat',
+          this.node,
+          this.nodeTtl,
+          this.nodeChannel(this.node, shard),
+        ),
+      ),
+    )) as Array<[number, number, number]>;
+    const statuses = beats.map(([status]) => status);
+    const state = statuses.includes(-1)
+      ? 'not-listening'
+      : statuses.includes(0)
+        ? 'expired'
+        : 'alive';
+    const garbage = beats.reduce((sum, [, left]) => sum + left, 0);
+    return { status: state, garbage, live: Math.max(...beats.map(([, , live]) => live)) };
   }
 
   /**
-   * Drains retired uuid sets (dead nodes', or this node's from before a rejoin), one bounded batch
-   * per call, until none is left. Several nodes may drain at once; each batch is taken atomically.
+   * Drains retired sets (dead nodes', or this node's from before a rejoin), one bounded batch per
+   * call, until none is left in any shard. Several nodes may drain at once; each batch is taken
+   * atomically.
    */
   async collectGarbage(removed: (members: RemovedMembers) => void): Promise<void> {
-    for (;;) {
-      const [left, alive, ...pairs] = (await this.run('kwsGcStep', GC_BATCH)) as [
-        number,
-        number,
-        ...string[],
-      ];
-      if (pairs.length > 0) removed({ nodeAlive: alive === 1, members: toPairs(pairs) });
-      if (left === 0) return;
+    for (let shard = 0; shard < this.shards; shard++) {
+      for (;;) {
+        const [left, alive, ...pairs] = (await this.run(shard, 'kwsGcStep', GC_BATCH)) as [
+          number,
+          number,
+          ...string[],
+        ];
+        if (pairs.length > 0) removed({ nodeAlive: alive === 1, members: toPairs(pairs) });
+        if (left === 0) break;
+      }
     }
   }
 
   /** The connection joins rooms; resolves with the rooms it is new to. */
   async roomJoin(uuid: string, rooms: readonly string[]): Promise<string[]> {
-    return (await this.run('kwsRoomJoin', this.node, uuid, ...rooms)) as string[];
+    return this.roomChange('kwsRoomJoin', uuid, rooms);
   }
 
   /** The connection leaves rooms; resolves with the rooms it was in. */
   async roomLeave(uuid: string, rooms: readonly string[]): Promise<string[]> {
-    return (await this.run('kwsRoomLeave', this.node, uuid, ...rooms)) as string[];
+    return this.roomChange('kwsRoomLeave', uuid, rooms);
   }
 
   /**
    * Re-registers memberships after a rejoin, `SYNC_BATCH` per call, all sent in one tick;
    * resolves with those new to their room.
    */
-  async roomSync(
-    members: ReadonlyArray<{ uuid: string; room: string }>,
-  ): Promise<Array<{ uuid: string; room: string }>> {
+  async roomSync(members: readonly Member[]): Promise<Member[]> {
     const sent: Promise<unknown>[] = [];
-    for (let start = 0; start < members.length; start += SYNC_BATCH) {
-      const batch = members.slice(start, start + SYNC_BATCH).flatMap((m) => [m.uuid, m.room]);
-      sent.push(this.run('kwsRoomSync', this.node, ...batch));
+    for (const [shard, own] of this.byShard(members, (member) => member.room)) {
+      for (let start = 0; start < own.length; start += SYNC_BATCH) {
+        const batch = own.slice(start, start + SYNC_BATCH).flatMap((m) => [m.uuid, m.room]);
+        sent.push(this.run(shard, 'kwsRoomSync', this.node, ...batch));
+      }
     }
     return ((await Promise.all(sent)) as string[][]).flatMap(toPairs);
   }
 
   async roomSize(room: string): Promise<number> {
-    return (await this.run('kwsRoomSize', room)) as number;
+    return (await this.run(this.shardOf(room), 'kwsRoomSize', room)) as number;
   }
 
   async roomMembers(room: string): Promise<string[]> {
-    return (await this.run('kwsRoomMembers', room)) as string[];
+    return (await this.run(this.shardOf(room), 'kwsRoomMembers', room)) as string[];
   }
 
   async rooms(): Promise<string[]> {
-    return (await this.run('kwsRooms')) as string[];
+    const perShard = await Promise.all(
+      this.prefixes.map((_, shard) => this.run(shard, 'kwsRooms') as Promise<string[]>),
+    );
+    return perShard.flat();
   }
 
   async leave(): Promise<void> {
-    await this.run('kwsLeave', this.node);
+    await Promise.all(this.prefixes.map((_, shard) => this.run(shard, 'kwsLeave', this.node)));
   }
 
   async register(uuid: string): Promise<void> {
-    await this.run('kwsClaimAll', this.node, uuid);
+    await this.run(this.shardOf(uuid), 'kwsClaimAll', this.node, uuid);
   }
 
   async release(uuid: string): Promise<void> {
-    await this.run('kwsRelease', this.node, uuid);
+    await this.run(this.shardOf(uuid), 'kwsRelease', this.node, uuid);
   }
 
-  /** Claims `to` and releases `from` in one step; false when a live node holds `to`. */
+  /**
+   * Claims `to` and releases `from`; false when a live node holds `to`. One atomic step when
+   * both are in one shard; otherwise the claim, then the release (a failed release leaves a stale
+   * entry the next re-sync removes).
+   */
   async rename(from: string, to: string): Promise<boolean> {
-    return (await this.run('kwsRename', this.node, from, to)) === 1;
+    const [shardFrom, shardTo] = [this.shardOf(from), this.shardOf(to)];
+    if (shardFrom === shardTo) {
+      return (await this.run(shardTo, 'kwsRename', this.node, from, to)) === 1;
+    }
+    const taken = (await this.run(shardTo, 'kwsClaimAll', this.node, to)) as string[];
+    if (taken.length > 0) return false;
+    await this.run(shardFrom, 'kwsRelease', this.node, from);
+    return true;
   }
 
   /** Publishes `message` to the live node holding `uuid`. */
   async route(uuid: string, message: Buffer): Promise<RouteResult> {
-    const receivers = (await this.run('kwsRoute', uuid, message)) as number;
+    const receivers = (await this.run(this.shardOf(uuid), 'kwsRoute', uuid, message)) as number;
     return receivers > 0 ? 'sent' : receivers === 0 ? 'not-listening' : 'unknown';
   }
 
   /**
-   * Publishes `message` once to each live node holding one of `uuids`; resolves with the node of
-   * each uuid ('' when none).
+   * Publishes a message once to each live node holding one of `uuids`, per shard: `build` makes
+   * the message of the uuids of one shard (a node serves exactly the uuids it is sent). Resolves
+   * with the node of each uuid ('' when none) and how many messages went out (replies to expect).
    */
-  async routeList(uuids: readonly string[], message: Buffer): Promise<string[]> {
-    return (await this.run('kwsRouteList', message, ...uuids)) as string[];
+  async routeList(
+    uuids: readonly string[],
+    build: (uuids: string[]) => Buffer,
+  ): Promise<{ owners: Map<string, string>; sent: number }> {
+    const groups = Array.from(this.byShard(uuids, (uuid) => uuid));
+    const answers = (await Promise.all(
+      groups.map(([shard, own]) => this.run(shard, 'kwsRouteList', build(own), ...own)),
+    )) as string[][];
+    const owners = new Map<string, string>();
+    let sent = 0;
+    answers.forEach((nodes, i) => {
+      groups[i][1].forEach((uuid, j) => owners.set(uuid, nodes[j]));
+      sent += new Set(nodes.filter(Boolean)).size;
+    });
+    return { owners, sent };
   }
 
   /** Publishes to every node; resolves with how many received it and how many are alive. */
   async publishAll(message: Buffer): Promise<{ receivers: number; live: number }> {
-    const [receivers, live] = (await this.run('kwsPublishAll', this.broadcastChannel, message)) as [
-      number,
-      number,
-    ];
+    const [receivers, live] = (await this.run(
+      0,
+      'kwsPublishAll',
+      this.broadcastChannel,
+      message,
+    )) as [number, number];
     return { receivers, live };
   }
 
+  /** Connections on live nodes: every shard's count, summed. */
   async count(): Promise<number> {
-    return (await this.run('kwsCount')) as number;
+    const counts = await Promise.all(
+      this.prefixes.map((_, shard) => this.run(shard, 'kwsCount') as Promise<number>),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   async publish(channel: string, message: Buffer): Promise<number> {
@@ -239,11 +316,54 @@ export class ConnectionDirectory {
     return this.inFlight.track(sent);
   }
 
-  private run(script: Script, ...args: Array<string | number | Buffer>): Promise<unknown> {
+  private async roomChange(
+    script: 'kwsRoomJoin' | 'kwsRoomLeave',
+    uuid: string,
+    rooms: readonly string[],
+  ): Promise<string[]> {
+    const changes = await Promise.all(
+      Array.from(
+        this.byShard(rooms, (room) => room),
+        ([shard, own]) => this.run(shard, script, this.node, uuid, ...own),
+      ),
+    );
+    return (changes as string[][]).flat();
+  }
+
+  /**
+   * Groups items by the shard of their key, in order (one group on a standalone Redis).
+   * `everyShard`: empty groups too (a join must mark the node alive in every shard).
+   */
+  private byShard<T>(
+    items: readonly T[],
+    key: (item: T) => string,
+    everyShard = false,
+  ): Map<number, T[]> {
+    const groups = new Map<number, T[]>();
+    if (this.shards === 1) {
+      groups.set(0, [...items]);
+      return groups;
+    }
+    if (everyShard) for (let shard = 0; shard < this.shards; shard++) groups.set(shard, []);
+    for (const item of items) {
+      const shard = this.shardOf(key(item));
+      const group = groups.get(shard);
+      if (group) group.push(item);
+      else groups.set(shard, [item]);
+    }
+    return groups;
+  }
+
+  private run(
+    shard: number,
+    script: Script,
+    ...args: Array<string | number | Buffer>
+  ): Promise<unknown> {
     const command = (
       this.redis as unknown as Record<Script, (...a: unknown[]) => Promise<unknown>>
     )[script];
-    return this.inFlight.track(command.call(this.redis, this.slotKey, this.prefix, ...args));
+    const prefix = this.prefixes[shard];
+    return this.inFlight.track(command.call(this.redis, `${prefix}:dir`, prefix, ...args));
   }
 }
 

@@ -223,22 +223,23 @@ export class KwsRedisBroker implements KwsBroker {
       else if (!this.pool.sendTo(uuid, message)) failed.push(uuid);
     }
     if (remote.length === 0) return failed;
-    // One script looks the uuids up and publishes the message once per node holding some of them,
-    // in the same command stream as emitTo and broadcast, so their order is kept.
+    // One script (one per directory shard) looks the uuids up and publishes the message once per
+    // node holding some of them, in the same command stream as emitTo and broadcast.
     const { id, replies } = this.pending.open();
-    const request = encodeClusterMessage({
-      type: ClusterMessageType.DeliverList,
-      id,
-      replyTo: this.nodeId,
-      uuids: remote,
-      binary: message.binary,
-      data: message.data,
-    });
-    let owners: string[];
+    const request = (own: string[]): Buffer =>
+      encodeClusterMessage({
+        type: ClusterMessageType.DeliverList,
+        id,
+        replyTo: this.nodeId,
+        uuids: own,
+        binary: message.binary,
+        data: message.data,
+      });
+    let sent: number;
     try {
-      owners = await this.cluster('emitToList', (directory) =>
+      ({ sent } = await this.cluster('emitToList', (directory) =>
         directory.routeList(remote, request),
-      );
+      ));
     } catch (error) {
       this.pending.finish(id);
       // Sent, maybe delivered to some: the caller must not read them as unreachable.
@@ -246,7 +247,7 @@ export class KwsRedisBroker implements KwsBroker {
       // Not sent (Redis away): per-uuid contract, the remote uuids are reported as failed.
       return failed.concat(remote);
     }
-    this.pending.expect(id, new Set(owners.filter(Boolean)).size);
+    this.pending.expect(id, sent);
     const reached = new Set((await replies).flatMap((reply) => reply.uuids));
     for (const uuid of remote) if (!reached.has(uuid)) failed.push(uuid);
     return failed;

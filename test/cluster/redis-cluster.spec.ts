@@ -46,7 +46,7 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
     );
   }
 
-  it('broadcasts once, routes emitTo and setUUID, keeps rooms, and uses one shard for it', async () => {
+  it('broadcasts once, routes emitTo and setUUID, keeps rooms, and spreads the directory over the masters', async () => {
     const [a1, a2, b1, b2, c1, c2] = await Promise.all(
       [0, 0, 1, 1, 2, 2].map((i) => ClusterClient.open(nodes[i].url)),
     );
@@ -78,14 +78,15 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
     expect(await a1.ask('broadcast-to red roses')).toBe('ok');
     expect(await b2.waitForMessages(3)).toEqual(['hello', 'bye', 'roses']);
 
-    // Every key of the app lives on one shard (one hash tag), and its messages were sharded:
-    // SPUBLISH on that shard, no PUBLISH anywhere (which Redis Cluster copies to every shard).
-    const keys = await perShard((shard) => shard.keys(`{${keyPrefix}}:*`));
-    expect(keys.filter((list) => list.length > 0)).toHaveLength(1);
+    // The directory spreads over the masters (one hash tag per directory shard), and messages
+    // were sharded: SPUBLISH only, no PUBLISH anywhere (which Redis Cluster copies to every shard).
+    const keys = await perShard((shard) => shard.keys(`{${keyPrefix}:*}:*`));
+    expect(keys.filter((list) => list.length > 0).length).toBeGreaterThanOrEqual(2);
+    expect(keys.flat().every((key) => /^\{[^}]+:\d+\}:/.test(key))).toBe(true);
     const publishesAfter = await perShard(async (shard) => publishes(shard));
     expect(publishesAfter).toEqual(publishesBefore);
     const listeners = await perShard(async (shard) => {
-      const reply = (await shard.call('PUBSUB', 'SHARDNUMSUB', `{${keyPrefix}}:broadcast`)) as [
+      const reply = (await shard.call('PUBSUB', 'SHARDNUMSUB', `{${keyPrefix}:0}:broadcast`)) as [
         string,
         number,
       ];
