@@ -1,7 +1,7 @@
 // The sizes of a run, all settable as flags: `npm run bench -- --clients 500 --messages 20`.
 import { parseArgs } from 'node:util';
 
-export const SERVER_NAMES = ['raw', 'kws', 'nest', 'socketio'] as const;
+export const SERVER_NAMES = ['floor', 'framed', 'raw', 'kws', 'nest', 'socketio'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface BenchOptions {
@@ -10,10 +10,18 @@ export interface BenchOptions {
   clients: number;
   messages: number;
   size: number;
-  /** Messages broadcast per event-loop turn (default: the whole round in one burst). */
+  /** Messages broadcast per event-loop turn in the burst figure (default: the whole round). */
   perTick: number;
-  /** Measured fan-out rounds; the median is reported. */
+  /** Random-time chat: on average one message per this many ms. */
+  spread: number;
+  /** Measured rounds of each kind per pass. */
   rounds: number;
+  /** Passes over every server, interleaved (server after server, pass after pass); medians reported. */
+  passes: number;
+  /** Named-events request/ack section: client counts, round trips per client, passes (0 skips). */
+  rpcClients: number[];
+  rpcRounds: number;
+  rpcPasses: number;
   echoClients: number;
   echoRounds: number;
   /** Idle connections for the memory and accept-rate figures. */
@@ -37,7 +45,12 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       messages: { type: 'string', default: '50' },
       size: { type: 'string', default: '64' },
       'per-tick': { type: 'string' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '1' },
+      passes: { type: 'string', default: '3' },
+      spread: { type: 'string', default: '20' },
+      'rpc-clients': { type: 'string', default: '100,1000' },
+      'rpc-rounds': { type: 'string', default: '100' },
+      'rpc-passes': { type: 'string', default: '3' },
       'echo-clients': { type: 'string', default: '100' },
       'echo-rounds': { type: 'string', default: '200' },
       idle: { type: 'string', default: '5000' },
@@ -60,7 +73,12 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     messages,
     size: positive('size', values.size),
     perTick: values['per-tick'] === undefined ? messages : positive('per-tick', values['per-tick']),
+    spread: positive('spread', values.spread),
     rounds: positive('rounds', values.rounds),
+    passes: positive('passes', values.passes),
+    rpcClients: values['rpc-clients'].split(',').map((n) => positive('rpc-clients', n.trim())),
+    rpcRounds: positive('rpc-rounds', values['rpc-rounds']),
+    rpcPasses: values['rpc-passes'] === '0' ? 0 : positive('rpc-passes', values['rpc-passes']),
     echoClients: positive('echo-clients', values['echo-clients']),
     echoRounds: positive('echo-rounds', values['echo-rounds']),
     idle: positive('idle', values.idle),

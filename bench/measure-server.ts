@@ -9,22 +9,30 @@ import type { CpuReading, MemoryReading } from './servers/server-harness.js';
 
 export interface ServerResult {
   name: ServerName;
-  /** Server-initiated broadcast: deliveries per wall second and per server-CPU second (median). */
+  /** Server-initiated broadcast, one per event-loop turn: deliveries per server-CPU second. */
+  turnCpu: number;
+  /** Chat at random times (one message per turn, mostly): deliveries per server-CPU second. */
+  randomChatCpu: number;
+  /** Server-initiated broadcast, the whole round in one turn (burst): per wall and CPU second. */
   fanoutWall: number;
   fanoutCpu: number;
-  /** Client-initiated broadcast (chat): the same two figures. */
+  /** Client-initiated broadcast, every sender at once (burst): the same two figures. */
   chatWall: number;
   chatCpu: number;
   echo: EchoResult;
   /** Bytes per idle connection, after GC. */
   heapPerConnection: number;
   rssPerConnection: number;
+  /** Heap per idle connection whose upgrade carried a browser's headers (2 KB of cookies). */
+  browserHeapPerConnection: number;
   /** Connections accepted per second of wall time and per second of server CPU. */
   acceptWall: number;
   acceptCpu: number;
 }
 
-const SERVER_FILES: Record<ServerName, string> = {
+export const SERVER_FILES: Record<ServerName, string> = {
+  floor: './servers/floor.server.js',
+  framed: './servers/framed-ws.server.js',
   raw: './servers/raw-ws.server.js',
   kws: './servers/kws.server.js',
   nest: './servers/nest-gateway.server.js',
@@ -32,6 +40,8 @@ const SERVER_FILES: Record<ServerName, string> = {
 };
 
 const DIALECTS: Record<ServerName, DialectName> = {
+  floor: 'raw',
+  framed: 'raw',
   raw: 'raw',
   kws: 'raw',
   nest: 'nest',
@@ -54,8 +64,14 @@ export async function measureServer(
   const load = new IpcPeer(`load client (${name})`, loadProcess);
   try {
     const port = await server.call<number>('start');
-    const connect = (count: number): Promise<{ ms: number }> =>
-      load.call('connect', { port, dialect: DIALECTS[name], count, window: options.window });
+    const connect = (count: number, browser = false): Promise<{ ms: number }> =>
+      load.call('connect', {
+        port,
+        dialect: DIALECTS[name],
+        count,
+        window: options.window,
+        browser,
+      });
     const cpu = async (): Promise<number> => (await server.call<CpuReading>('cpu')).micros;
 
     // Idle connections: accept rate while they arrive, memory once they sit still.
@@ -66,21 +82,38 @@ export async function measureServer(
     await settle();
     const after = await server.call<MemoryReading>('memory');
     await load.call('closeAll');
+    // The same with what a browser sends (user agent, languages, 2 KB of cookies).
+    await settle();
+    const beforeBrowser = await server.call<MemoryReading>('memory');
+    await connect(options.idle, true);
+    await settle();
+    const afterBrowser = await server.call<MemoryReading>('memory');
+    await load.call('closeAll');
 
-    // Broadcast fan-out: a warm-up round for the JIT, then the measured rounds.
+    // Broadcast fan-out: a warm-up round for the JIT, then the measured rounds, one broadcast
+    // per event-loop turn (nothing to coalesce), then the whole round in one turn (burst).
     await connect(options.clients);
-    await broadcastRound(server, load, options, WARMUP_MESSAGES);
+    await broadcastRound(server, load, options, WARMUP_MESSAGES, 1);
+    const turns: Rate[] = [];
     const rounds: Rate[] = [];
     for (let i = 0; i < options.rounds; i++) {
       await settle();
-      rounds.push(await broadcastRound(server, load, options, options.messages));
+      turns.push(await broadcastRound(server, load, options, options.messages, 1));
+      await settle();
+      rounds.push(await broadcastRound(server, load, options, options.messages, options.perTick));
     }
-    // Chat: `messages` clients each send one message that the server broadcasts to everyone.
-    await chatRound(server, load, options, WARMUP_MESSAGES);
+    // Chat: `messages` clients each send one message that the server broadcasts to everyone, at
+    // random times over `messages x spread` ms, then all at once (burst).
+    await chatRound(server, load, options, WARMUP_MESSAGES, 0);
+    const randomChats: Rate[] = [];
     const chats: Rate[] = [];
     for (let i = 0; i < options.rounds; i++) {
       await settle();
-      chats.push(await chatRound(server, load, options, options.messages));
+      randomChats.push(
+        await chatRound(server, load, options, options.messages, options.messages * options.spread),
+      );
+      await settle();
+      chats.push(await chatRound(server, load, options, options.messages, 0));
     }
     await load.call('closeAll');
 
@@ -102,6 +135,8 @@ export async function measureServer(
 
     return {
       name,
+      turnCpu: median(turns.map((round) => round.cpu)),
+      randomChatCpu: median(randomChats.map((round) => round.cpu)),
       fanoutWall: median(rounds.map((round) => round.wall)),
       fanoutCpu: median(rounds.map((round) => round.cpu)),
       chatWall: median(chats.map((round) => round.wall)),
@@ -114,6 +149,7 @@ export async function measureServer(
       },
       heapPerConnection: (after.heapUsed - before.heapUsed) / options.idle,
       rssPerConnection: (after.rss - before.rss) / options.idle,
+      browserHeapPerConnection: (afterBrowser.heapUsed - beforeBrowser.heapUsed) / options.idle,
       acceptWall: options.idle / (accepted.ms / 1000),
       acceptCpu: options.idle / (acceptCpuMicros / 1e6),
     };
@@ -139,9 +175,10 @@ function broadcastRound(
   load: IpcPeer,
   options: BenchOptions,
   messages: number,
+  perTick: number,
 ): Promise<Rate> {
   return timeDeliveries(server, load, options.clients * messages, () =>
-    server.call('broadcast', { count: messages, size: options.size, perTick: options.perTick }),
+    server.call('broadcast', { count: messages, size: options.size, perTick }),
   );
 }
 
@@ -151,9 +188,10 @@ function chatRound(
   load: IpcPeer,
   options: BenchOptions,
   messages: number,
+  spreadMs: number,
 ): Promise<Rate> {
   return timeDeliveries(server, load, options.clients * messages, () =>
-    load.call('chat', { senders: messages, size: options.size }),
+    load.call('chat', { senders: messages, size: options.size, spreadMs }),
   );
 }
 
@@ -174,7 +212,11 @@ async function timeDeliveries(
   return { wall: deliveries / (wallMs / 1000), cpu: deliveries / (cpuMicros / 1e6) };
 }
 
-function spawn(file: string, execArgv: string[], env: Record<string, string> = {}): ChildProcess {
+export function spawn(
+  file: string,
+  execArgv: string[],
+  env: Record<string, string> = {},
+): ChildProcess {
   return fork(new URL(file, import.meta.url), [], {
     execArgv,
     stdio: 'inherit',
@@ -182,7 +224,7 @@ function spawn(file: string, execArgv: string[], env: Record<string, string> = {
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
+export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -198,7 +240,7 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 200));
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;

@@ -3,25 +3,46 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseBenchOptions } from './bench-options.js';
 import { DEFAULT_CLUSTER_BENCH, runClusterBench } from './cluster/cluster-bench.js';
+import { measureRpc, type RpcResult } from './events-rpc.js';
 import { measureServer, type ServerResult } from './measure-server.js';
 import { runMetricsCost } from './metrics-cost.js';
 import { renderReport } from './report.js';
 
 const options = parseBenchOptions(process.argv.slice(2));
-const results: ServerResult[] = [];
+const passes: ServerResult[][] = [];
 const failures: string[] = [];
 const started = performance.now();
 
-for (const name of options.servers) {
-  const serverStarted = performance.now();
-  process.stderr.write(`bench: ${name} ... `);
+// Pass after pass, server after server: drift on a shared machine (other processes, thermal)
+// then hits every server alike, and the spread of a ratio across passes says how noisy it was.
+for (let pass = 0; pass < options.passes; pass++) {
+  const results: ServerResult[] = [];
+  for (const name of options.servers) {
+    const serverStarted = performance.now();
+    process.stderr.write(`bench: ${name} (pass ${pass + 1}/${options.passes}) ... `);
+    try {
+      results.push(await measureServer(name, options));
+      process.stderr.write(
+        `done in ${((performance.now() - serverStarted) / 1000).toFixed(1)} s\n`,
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push(`${name} (pass ${pass + 1}): ${message}`);
+      process.stderr.write(`failed: ${message}\n`);
+    }
+  }
+  passes.push(results);
+}
+
+// Named events: request/ack round trips against socket.io and a Nest gateway.
+let rpc: RpcResult | undefined;
+if (options.rpcPasses > 0) {
   try {
-    results.push(await measureServer(name, options));
-    process.stderr.write(`done in ${((performance.now() - serverStarted) / 1000).toFixed(1)} s\n`);
+    rpc = await measureRpc(options);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    failures.push(`${name}: ${message}`);
-    process.stderr.write(`failed: ${message}\n`);
+    failures.push(`named events: ${message}`);
+    process.stderr.write(`bench: named events failed: ${message}\n`);
   }
 }
 
@@ -57,7 +78,7 @@ if (options.cluster) {
 }
 
 const report =
-  renderReport(options, results, failures) +
+  renderReport(options, passes, rpc, failures) +
   (metricsSection ? `\n${metricsSection}` : '') +
   (clusterSection ? `\n${clusterSection}` : '');
 process.stdout.write(report);

@@ -2,7 +2,7 @@
 // client-side cost: only the handshake and the framing of an echo request differ.
 import type { WebSocket } from 'ws';
 
-export type DialectName = 'raw' | 'nest' | 'socketio';
+export type DialectName = 'raw' | 'nest' | 'socketio' | 'kws-events';
 
 /** What an incoming frame meant for the benchmark. */
 export type Received = 'ready' | 'data' | 'ignore';
@@ -18,6 +18,8 @@ export interface Dialect {
   echoRequest(payload: string): string;
   /** The frame that asks the server to broadcast `payload` (which starts with '!') to everyone. */
   broadcastRequest(payload: string): string;
+  /** A request that the server's `echo` handler answers (an acknowledgement where there are ids). */
+  ackRequest(payload: string, id: number): string;
 }
 
 const raw: Dialect = {
@@ -26,6 +28,7 @@ const raw: Dialect = {
   receive: () => 'data',
   echoRequest: (payload) => payload,
   broadcastRequest: (payload) => payload,
+  ackRequest: (payload) => payload,
 };
 
 /** @nestjs/platform-ws routes `{ event, data }` JSON frames to @SubscribeMessage handlers. */
@@ -33,10 +36,20 @@ const nest: Dialect = {
   ...raw,
   echoRequest: (payload) => JSON.stringify({ event: 'echo', data: payload }),
   broadcastRequest: (payload) => JSON.stringify({ event: 'broadcast', data: payload }),
+  // A gateway has no ids: its handler's returned `{ event, data }` is the answer.
+  ackRequest: (payload) => JSON.stringify({ event: 'echo', data: payload }),
+};
+
+/** nestjs-kws with `parser: 'json'`: `{ event, data, id }` answered by `{ ack: id, data }`. */
+const kwsEvents: Dialect = {
+  ...raw,
+  receive: (_socket, data) => (data[0] === 0x7b ? 'data' : 'ignore'),
+  ackRequest: (payload, id) => JSON.stringify({ event: 'echo', data: { text: payload }, id }),
 };
 
 const CHAR_0 = 0x30;
 const CHAR_2 = 0x32;
+const CHAR_3 = 0x33;
 const CHAR_4 = 0x34;
 
 /**
@@ -49,7 +62,7 @@ const socketio: Dialect = {
   receive(socket, data) {
     const first = data[0];
     if (first === CHAR_4) {
-      if (data[1] === CHAR_2) return 'data';
+      if (data[1] === CHAR_2 || data[1] === CHAR_3) return 'data';
       if (data[1] === CHAR_0) return 'ready';
       return 'ignore';
     }
@@ -59,6 +72,13 @@ const socketio: Dialect = {
   },
   echoRequest: (payload) => `42${JSON.stringify(['echo', payload])}`,
   broadcastRequest: (payload) => `42${JSON.stringify(['broadcast', payload])}`,
+  // emitWithAck: '42<id>[event, data]' answered by '43<id>[data]'.
+  ackRequest: (payload, id) => `42${id}${JSON.stringify(['echo-ack', payload])}`,
 };
 
-export const dialects: Record<DialectName, Dialect> = { raw, nest, socketio };
+export const dialects: Record<DialectName, Dialect> = {
+  raw,
+  nest,
+  socketio,
+  'kws-events': kwsEvents,
+};

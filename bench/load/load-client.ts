@@ -25,9 +25,24 @@ let target = Infinity;
 let armedTotal = 0;
 let reached: (() => void) | undefined;
 
-function open(url: string): Promise<Client> {
+// What a desktop browser sends with an upgrade, cookies included (2 KB: a session, analytics...).
+const BROWSER_HEADERS = {
+  'User-Agent':
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  'Accept-Language': 'en-GB,en;q=0.9,fr;q=0.8',
+  'Accept-Encoding': 'gzip, deflate, br, zstd',
+  'Cache-Control': 'no-cache',
+  Pragma: 'no-cache',
+  Origin: 'https://app.example.com',
+  Cookie: Array.from({ length: 16 }, (_, i) => `c${i}=${'v'.repeat(120)}`).join('; '),
+};
+
+function open(url: string, browser = false): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+    const socket = new WebSocket(url, {
+      perMessageDeflate: false,
+      headers: browser ? BROWSER_HEADERS : undefined,
+    });
     const client: Client = { socket, onData: undefined };
     const ready = (): void => resolve(client);
     socket.on('message', (data: Buffer) => {
@@ -53,6 +68,7 @@ async function connect(args: {
   dialect: DialectName;
   count: number;
   window: number;
+  browser?: boolean;
 }): Promise<{ ms: number }> {
   dialect = dialects[args.dialect];
   const url = `ws://127.0.0.1:${args.port}${dialect.path}`;
@@ -61,7 +77,7 @@ async function connect(args: {
   const worker = async (): Promise<void> => {
     while (next < args.count) {
       next++;
-      clients.push(await open(url));
+      clients.push(await open(url, args.browser));
     }
   };
   await Promise.all(Array.from({ length: Math.min(args.window, args.count) }, worker));
@@ -124,10 +140,58 @@ async function echo(args: {
   return result;
 }
 
-/** Each of the first `senders` clients sends one message for the server to broadcast. */
-function chat({ senders, size }: { senders: number; size: number }): void {
+/**
+ * Each of the first `senders` clients sends one message for the server to broadcast: all at once,
+ * or each at a random time within `spreadMs` (a chat room where people type at their own pace).
+ */
+function chat({ senders, size, spreadMs }: { senders: number; size: number; spreadMs: number }) {
   const request = dialect.broadcastRequest('!' + 'x'.repeat(size - 1));
-  for (const client of clients.slice(0, senders)) client.socket.send(request);
+  for (const client of clients.slice(0, senders)) {
+    if (spreadMs === 0) client.socket.send(request);
+    else setTimeout(() => client.socket.send(request), Math.random() * spreadMs);
+  }
+}
+
+/**
+ * Request/ack round trips: each of the first `count` clients sends `rounds` requests, one in
+ * flight at a time, each answered by the server's handler (an acknowledgement, or a gateway's
+ * returned `WsResponse`). Latency per round trip, and the wall time of the whole run.
+ */
+async function rpc(args: {
+  count: number;
+  rounds: number;
+  warmup: number;
+  size: number;
+}): Promise<EchoResult & { ms: number }> {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  const payload = 'r'.repeat(args.size);
+  let nextId = 1;
+  const loop = async (client: Client, measured: boolean, rounds: number): Promise<void> => {
+    for (let round = 0; round < rounds; round++) {
+      const request = dialect.ackRequest(payload, nextId++);
+      const sent = process.hrtime.bigint();
+      await new Promise<void>((resolve) => {
+        client.onData = resolve;
+        client.socket.send(request);
+      });
+      client.onData = undefined;
+      if (measured) histogram.recordValue(Number((process.hrtime.bigint() - sent) / 1000n));
+    }
+  };
+  const active = clients.slice(0, args.count);
+  await Promise.all(active.map((client) => loop(client, false, args.warmup)));
+  const started = performance.now();
+  await Promise.all(active.map((client) => loop(client, true, args.rounds)));
+  const ms = performance.now() - started;
+  const result = {
+    count: histogram.totalCount,
+    p50: histogram.getValueAtPercentile(50),
+    p99: histogram.getValueAtPercentile(99),
+    max: histogram.maxValue,
+    ms,
+  };
+  histogram.destroy();
+  return result;
 }
 
 /** Closes every client and waits (briefly) for the server to acknowledge. */
@@ -153,6 +217,7 @@ serveIpc({
   delivered,
   chat,
   echo,
+  rpc,
   closeAll,
   exit: () => setImmediate(() => process.exit(0)),
 });

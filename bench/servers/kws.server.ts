@@ -1,6 +1,16 @@
 // nestjs-kws through its public API only: a Nest app with KwsModule, an echo listener, and
 // KwsServer.broadcast for the fan-out.
-import { Injectable, Module } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  UseGuards,
+  UsePipes,
+  ValidationPipe,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { MessageBody } from '@nestjs/websockets';
+import { IsString, MaxLength } from 'class-validator';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import {
@@ -10,6 +20,7 @@ import {
   KwsServer,
   OnKwsEvent,
   type KwsEventPayload,
+  type Kws,
   type KwsModuleOptions,
 } from 'nestjs-kws';
 import { BROADCAST_MARK, runBenchServer } from './server-harness.js';
@@ -24,6 +35,44 @@ class EchoListener {
   }
 }
 
+// KWS_BENCH_EVENTS (the named-events section): 'plain' answers `echo` requests from a listener
+// with no enhancer (called directly); 'pipeline' runs the same through a guard and a
+// ValidationPipe on a DTO, the way a Nest app validates its input.
+class EchoMessage {
+  @IsString()
+  @MaxLength(500)
+  text!: string;
+}
+
+@Injectable()
+class OpenConnectionGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    return context.switchToWs().getClient<Kws>().isAlive();
+  }
+}
+
+@Injectable()
+class PlainEcho {
+  @OnKwsEvent('echo')
+  echo({ data }: KwsEventPayload<EchoMessage>): EchoMessage {
+    return data;
+  }
+}
+
+@Injectable()
+class PipelineEcho {
+  @OnKwsEvent('echo')
+  @UseGuards(OpenConnectionGuard)
+  @UsePipes(new ValidationPipe())
+  echo(@MessageBody() message: EchoMessage): EchoMessage {
+    return message;
+  }
+}
+
+const EVENTS = process.env.KWS_BENCH_EVENTS;
+const eventListeners =
+  EVENTS === 'plain' ? [PlainEcho] : EVENTS === 'pipeline' ? [PipelineEcho] : [];
+
 // KWS_BENCH_METRICS (the metrics-cost section): 'off' (metrics: false), 'counters' (the default),
 // 'prometheus' (counters + the prom-client export and its histograms).
 const METRICS: Record<string, KwsModuleOptions['metrics']> = {
@@ -37,9 +86,10 @@ const METRICS: Record<string, KwsModuleOptions['metrics']> = {
     KwsModule.forRoot({
       path: '/ws',
       metrics: METRICS[process.env.KWS_BENCH_METRICS ?? 'counters'],
+      ...(EVENTS ? { parser: 'json' as const } : {}),
     }),
   ],
-  providers: [EchoListener],
+  providers: EVENTS ? eventListeners : [EchoListener],
 })
 class BenchKwsModule {}
 

@@ -9,6 +9,8 @@ runBenchServer(async () => {
   const io = new Server(httpServer, { transports: ['websocket'], serveClient: false });
   io.on('connection', (socket) => {
     socket.on('echo', (data: unknown) => socket.emit('echo', data));
+    // The client's emitWithAck: the handler answers through the ack callback.
+    socket.on('echo-ack', (data: unknown, ack: (reply: unknown) => void) => ack(data));
     socket.on('broadcast', (data: unknown) => io.emit('m', data));
   });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));

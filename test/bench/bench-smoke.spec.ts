@@ -9,6 +9,16 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '../..');
 const TINY = ['--clients', '20', '--messages', '3', '--rounds', '1', '--echo-clients', '3'];
 const TINY_REST = ['--echo-rounds', '5', '--idle', '20', '--window', '10', '--metrics-passes', '1'];
+const TINY_PASSES = [
+  '--passes',
+  '1',
+  '--rpc-clients',
+  '3',
+  '--rpc-rounds',
+  '5',
+  '--rpc-passes',
+  '1',
+];
 
 // `npm run bench` at tiny sizes: every server starts, every delivery arrives (a lost one times
 // the run out), and the report has a figure for each server. Speed itself is never asserted.
@@ -29,32 +39,50 @@ describe('npm run bench (smoke, tiny sizes)', () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('measures all four servers and writes the markdown report', async () => {
+  it('measures every server and writes the markdown report', async () => {
     const script = join(root, '.out/bench/run.js');
     expect(existsSync(script)).toBe(true);
     const out = join(dir, 'benchmarks.md');
-    await run(process.execPath, [script, ...TINY, ...TINY_REST, '--out', out], { cwd: root });
+    await run(process.execPath, [script, ...TINY, ...TINY_REST, ...TINY_PASSES, '--out', out], {
+      cwd: root,
+    });
 
     const report = readFileSync(out, 'utf8');
     expect(report).toContain(`Node ${process.version}`);
     const header = report.split('\n').find((line) => line.startsWith('| figure |'));
     expect(header).toBe(
-      '| figure | raw `ws` | nestjs-kws | Nest gateway (platform-ws) | socket.io (websocket) |',
+      '| figure | handle floor | raw `ws`, pre-framed | raw `ws` | nestjs-kws | Nest gateway (platform-ws) | socket.io (websocket) |',
     );
+    // The honest cases come first, the bursts after them.
+    expect(report.indexOf('## The honest cases')).toBeLessThan(report.indexOf('## Bursts'));
     for (const figure of [
-      'broadcast deliveries / server-CPU s',
-      'chat deliveries / server-CPU s',
+      'broadcast, one per turn: deliveries / server-CPU s',
+      'chat at random times: deliveries / server-CPU s',
+      'broadcast burst: deliveries / server-CPU s',
+      'chat burst: deliveries / server-CPU s',
       'echo p99',
       'heap / idle connection',
-      'connections accepted / wall s',
+      'heap / idle connection, browser headers',
+      'connections accepted / server-CPU s',
     ]) {
       const row = report.split('\n').find((line) => line.startsWith(`| ${figure} |`));
       const cells = row?.split('|').slice(2, -1) ?? [];
-      expect(cells, figure).toHaveLength(4);
+      expect(cells, figure).toHaveLength(6);
       for (const cell of cells)
         expect(cell, figure).toMatch(/-?\d[\d.]*\s?(k|µs|ms|B|KB)? \(-?\d+\.\d\dx\)/);
     }
     expect(report).toContain('## Targets');
+    expect(report).toContain('## How noisy the run was');
+    // Named events: each variant measured, side by side.
+    for (const variant of [
+      'nestjs-kws, plain listener',
+      'nestjs-kws, guard + ValidationPipe',
+      'Nest gateway (platform-ws)',
+      'socket.io emitWithAck',
+    ]) {
+      const row = report.split('\n').find((line) => line.startsWith(`| ${variant} | 3 |`));
+      expect(row, variant).toMatch(/\| \d[\d.]*k \| \d+\.\d\dx \| \d+\.\d\dx \|/);
+    }
     // Metrics off / counters / Prometheus, side by side, each measured.
     const metrics = report.slice(report.indexOf('## Cost of metrics'));
     expect(metrics).toContain(
