@@ -47,7 +47,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'per-tick': { type: 'string' },
       rounds: { type: 'string', default: '1' },
       passes: { type: 'string', default: '3' },
-      spread: { type: 'string', default: '20' },
+      spread: { type: 'string', default: '60' },
       'rpc-clients': { type: 'string', default: '100,1000' },
       'rpc-rounds': { type: 'string', default: '100' },
       'rpc-passes': { type: 'string', default: '3' },

@@ -33,7 +33,13 @@ export class KwsRequest {
     private readonly trust: KwsTrustProxy | undefined,
   ) {}
 
-  static from(request: IncomingMessage, params: KwsRouteParams, trust?: KwsTrustProxy): KwsRequest {
+  /** `path`: the endpoint's path, whose string every upgrade to it without a query shares. */
+  static from(
+    request: IncomingMessage,
+    params: KwsRouteParams,
+    trust?: KwsTrustProxy,
+    path?: string,
+  ): KwsRequest {
     const headers = request.headers;
     const list: (string | string[])[] = [];
     // Node's header names are interned strings shared by every request: only values cost memory.
@@ -41,7 +47,8 @@ export class KwsRequest {
       const value = headers[name];
       if (value !== undefined && !HANDSHAKE_HEADERS.has(name)) list.push(name, value);
     }
-    return new KwsRequest(params, request.url ?? '/', list, request.socket as Socket, trust);
+    const url = path !== undefined && request.url === path ? path : (request.url ?? '/');
+    return new KwsRequest(params, url, list, request.socket as Socket, trust);
   }
 
   /** A header by lower-case name (an array for repeated `set-cookie`-like headers). */

@@ -44,6 +44,7 @@ import {
 import { LocalKwsBroker } from '../broker/local.broker.js';
 import { closeCodeOf } from '../transport/ws-internals.js';
 import { KwsHeartbeat } from '../transport/heartbeat.js';
+import type { KwsSocket, KwsSocketRoutes } from '../transport/kws.socket.js';
 import { KwsTransport, type KwsTransportOptions } from '../transport/kws.transport.js';
 import { gatewayPaths } from '../transport/gateway.paths.js';
 import type { KwsRouteParams } from '../transport/path.matcher.js';
@@ -55,10 +56,8 @@ import { KwsStats } from '../metrics/kws.stats.js';
 import type { KwsMovedSession } from '../recovery/recovery-store.interface.js';
 
 /** Lets the shared socket handlers below find their connection without a closure per socket. */
-const KWS = Symbol('kws');
-interface BoundSocket extends WebSocket {
-  [KWS]: Kws;
-  on(event: string, listener: (this: BoundSocket, ...args: never[]) => void): this;
+interface BoundSocket extends KwsSocket {
+  owner: Kws;
 }
 
 /** The part of Nest's HTTP adapter the endpoint hooks to close before any provider is destroyed. */
@@ -186,12 +185,16 @@ export class KwsEndpoint
     const track = (settled: Promise<unknown> | undefined): void => {
       if (settled) listeners.push(settled);
     };
+    const closing: KwsSocketRoutes = {
+      ...ROUTES,
+      close: (socket, code, reason) => {
+        const kws = (socket as BoundSocket).owner;
+        if (kws.conn === socket) track(onEnd(kws, code, reason.toString()));
+      },
+    };
     for (const kws of this.pool.values()) {
       kws.closedByServer = true;
-      kws.conn.removeListener('close', onClose);
-      kws.conn.once('close', (code: number, reason: Buffer) =>
-        track(onEnd(kws, code, reason.toString())),
-      );
+      (kws.conn as BoundSocket).routes = closing;
       sockets.push(kws.conn);
     }
     await transport.close(sockets, timeout);
@@ -207,7 +210,7 @@ export class KwsEndpoint
     params: KwsRouteParams,
     attributes: KwsAttributes | undefined,
   ): void {
-    const upgrade = KwsRequest.from(request, params, this.trust);
+    const upgrade = KwsRequest.from(request, params, this.trust, this.options.path ?? DEFAULT_PATH);
     const resumable = this.context.recovery?.take(upgrade.url);
     if (resumable instanceof Promise) {
       // Cluster mode: the session may come from another node (one Redis round trip).
@@ -326,51 +329,51 @@ export class KwsEndpoint
 
 function bind(socket: WebSocket, kws: Kws): void {
   const bound = socket as BoundSocket;
-  bound[KWS] = kws;
-  bound.on('message', onMessage);
-  bound.on('ping', onPing);
-  bound.on('pong', onPong);
-  bound.on('error', onError);
-  bound.on('close', onClose);
+  bound.owner = kws;
+  // Everything `ws` reports comes through the socket class: no listener slot per socket.
+  bound.routes = ROUTES;
 }
 
-function onMessage(this: BoundSocket, data: Buffer, isBinary: boolean): void {
-  const kws = this[KWS];
-  // A socket replaced by a resume says nothing more for its session.
-  if (kws.conn !== this) return;
-  kws.pingSentAt = 0;
-  kws.context.stats?.received(data.length);
-  kws.context.receive(kws, data, isBinary);
-}
+const ROUTES: KwsSocketRoutes = {
+  message(socket, data, isBinary) {
+    const kws = (socket as BoundSocket).owner;
+    // A socket replaced by a resume says nothing more for its session.
+    if (kws.conn !== socket) return;
+    kws.pingSentAt = 0;
+    kws.context.stats?.received(data.length);
+    kws.context.receive(kws, data, isBinary);
+  },
+  ping(socket, data) {
+    const kws = (socket as BoundSocket).owner;
+    if (kws.conn !== socket) return;
+    kws.pingSentAt = 0;
+    kws.context.dispatcher.dispatch(kws, KwsEvent.Ping, Buffer.from(data));
+  },
+  pong: (socket, data) => onPong(socket as BoundSocket, data),
+  error: (socket, error) => onError(socket as BoundSocket, error),
+  close(socket, code, reason) {
+    const kws = (socket as BoundSocket).owner;
+    if (kws.conn === socket) onEnd(kws, code, reason.toString());
+  },
+};
 
-function onPing(this: BoundSocket, data: Buffer): void {
-  const kws = this[KWS];
-  if (kws.conn !== this) return;
-  kws.pingSentAt = 0;
-  kws.context.dispatcher.dispatch(kws, KwsEvent.Ping, Buffer.from(data));
-}
-
-function onPong(this: BoundSocket, data: Buffer): void {
-  const kws = this[KWS];
-  if (kws.conn !== this) return;
+function onPong(socket: BoundSocket, data: Buffer): void {
+  const kws = socket.owner;
+  if (kws.conn !== socket) return;
   kws.pingSentAt = 0;
   kws.session?.confirm(data);
   kws.context.dispatcher.dispatch(kws, KwsEvent.Pong, Buffer.from(data));
 }
 
 /** `ws` reports protocol errors (oversize 1009, bad UTF-8 1007, ...) here, then closes. */
-function onError(this: BoundSocket, error: Error): void {
-  const kws = this[KWS];
-  if (kws.conn !== this) return;
+function onError(socket: BoundSocket, error: Error): void {
+  const kws = socket.owner;
+  if (kws.conn !== socket) return;
   const code = closeCodeOf(error);
   kws.endError ??= new KwsDisconnectError(code, error.message, error.message, 'protocol', {
     cause: error,
   });
   kws.context.dispatcher.dispatch(kws, KwsEvent.Error, undefined, false, error);
-}
-
-function onClose(this: BoundSocket, code: number, reason: Buffer): void {
-  if (this[KWS].conn === this) onEnd(this[KWS], code, reason.toString());
 }
 
 /** Ends a connection once, or suspends it (recovery); returns its `disconnect` listeners' settling. */

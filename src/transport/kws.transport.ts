@@ -11,6 +11,7 @@ import {
   SHUTDOWN_CLOSE_REASON,
 } from '../kws.constants.js';
 import { HANDSHAKE_TIMED_OUT, PORT_UNAVAILABLE } from '../kws.messages.js';
+import { KwsSocket } from './kws.socket.js';
 import { compileOrigins } from './origin.check.js';
 import { compilePath, type KwsRouteParams } from './path.matcher.js';
 import { claimPath } from './path.registry.js';
@@ -92,6 +93,7 @@ export class KwsTransport {
       clientTracking: false,
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
       perMessageDeflate: options.compression ?? false,
+      WebSocket: KwsSocket,
       // `ws` validates the handshake first (method, key, version, protocols, extensions) and
       // only then asks this: origin, params and the user's gate never see a malformed request.
       verifyClient: (info, done) => this.verify(info.req as JudgedRequest, done as VerifyDone),
