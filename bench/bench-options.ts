@@ -34,6 +34,8 @@ export interface BenchOptions {
   cluster: boolean;
   /** Passes of the metrics-cost section (nestjs-kws with metrics off / on / Prometheus); 0 skips it. */
   metricsPasses: number;
+  /** Run the flood section (one client flooding, with and without rateLimit); `--skip-flood`. */
+  flood: boolean;
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
@@ -58,6 +60,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       out: { type: 'string', default: 'docs/benchmarks.md' },
       'skip-cluster': { type: 'boolean', default: false },
       'metrics-passes': { type: 'string', default: '2' },
+      'skip-flood': { type: 'boolean', default: false },
     },
   });
   const servers = values.servers.split(',').map((name) => name.trim());
@@ -87,6 +90,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     cluster: !values['skip-cluster'],
     metricsPasses:
       values['metrics-passes'] === '0' ? 0 : positive('metrics-passes', values['metrics-passes']),
+    flood: !values['skip-flood'],
   };
 }
 

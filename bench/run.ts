@@ -5,6 +5,7 @@ import { parseBenchOptions } from './bench-options.js';
 import { DEFAULT_CLUSTER_BENCH, runClusterBench } from './cluster/cluster-bench.js';
 import { measureRpc, type RpcResult } from './events-rpc.js';
 import { measureServer, type ServerResult } from './measure-server.js';
+import { runFloodCost } from './flood-cost.js';
 import { runMetricsCost } from './metrics-cost.js';
 import { renderReport } from './report.js';
 
@@ -58,6 +59,18 @@ if (options.metricsPasses > 0 && options.servers.includes('kws')) {
   }
 }
 
+// One client flooding, with and without rateLimit: the others' echo p99 against the idle one.
+let floodSection = '';
+if (options.flood && options.servers.includes('kws')) {
+  try {
+    floodSection = await runFloodCost(options);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push(`flood: ${message}`);
+    process.stderr.write(`bench: flood failed: ${message}\n`);
+  }
+}
+
 // Cluster mode (2 nodes behind Redis) has its own section: it compares nestjs-kws with itself.
 let clusterSection = '';
 if (options.cluster) {
@@ -80,6 +93,7 @@ if (options.cluster) {
 const report =
   renderReport(options, passes, rpc, failures) +
   (metricsSection ? `\n${metricsSection}` : '') +
+  (floodSection ? `\n${floodSection}` : '') +
   (clusterSection ? `\n${clusterSection}` : '');
 process.stdout.write(report);
 if (options.out) {

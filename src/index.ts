@@ -45,6 +45,10 @@ export type {
 } from './kws-module-options.interface.js';
 export type { KwsEventPayload, KwsListener } from './events/kws-event-payload.interface.js';
 export type {
+  KwsRateLimitOptions,
+  KwsRateLimitAction,
+} from './transport/rate-limit-options.interface.js';
+export type {
   KwsStatsSnapshot,
   KwsClusterSnapshot,
   KwsMetricsOptions,

@@ -5,6 +5,7 @@ import type { KwsBrokerFactory } from './broker/kws-broker.interface.js';
 import type { KwsParser } from './events/kws-packet.interface.js';
 import type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
 import type { KwsMetricsOptions } from './metrics/kws-stats.interface.js';
+import type { KwsRateLimitOptions } from './transport/rate-limit-options.interface.js';
 
 /** Attributes handed to a connection before `connect` fires. */
 export type KwsAttributes = Record<string, unknown>;
@@ -108,4 +109,9 @@ export interface KwsModuleOptions {
    * `{ prometheus: true }` also exports them through prom-client.
    */
   metrics?: boolean | KwsMetricsOptions;
+  /**
+   * Per-connection rate limits (a token bucket checked before a frame is parsed): past them a frame
+   * is dropped (`error` event, 429 ack for events with an `id`) or the connection closed with 1008.
+   */
+  rateLimit?: KwsRateLimitOptions;
 }

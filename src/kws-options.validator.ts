@@ -2,6 +2,7 @@ import { KwsError } from './errors/kws.error.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { INVALID_OPTION, RECOVERY_NEEDS_PARSER } from './kws.messages.js';
 import { validateMetricsOptions } from './metrics/metrics-options.validator.js';
+import { validateRateLimit } from './transport/rate-limit.validator.js';
 import { compileOrigins } from './transport/origin.check.js';
 import { compileTrust } from './transport/proxy.trust.js';
 
@@ -45,6 +46,7 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
     throw new KwsError(INVALID_OPTION('pongTimeout', 0, 'above 0 while pingInterval is on'));
   }
   validateMetricsOptions(options.metrics);
+  validateRateLimit(options.rateLimit);
 }
 
 function validateRecovery({ recovery, parser }: KwsModuleOptions): void {

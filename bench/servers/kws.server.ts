@@ -87,6 +87,10 @@ const METRICS: Record<string, KwsModuleOptions['metrics']> = {
       path: '/ws',
       metrics: METRICS[process.env.KWS_BENCH_METRICS ?? 'counters'],
       ...(EVENTS ? { parser: 'json' as const } : {}),
+      // KWS_BENCH_RATE_LIMIT (the flood section): frames per second each connection may send.
+      rateLimit: process.env.KWS_BENCH_RATE_LIMIT
+        ? { messages: Number(process.env.KWS_BENCH_RATE_LIMIT), per: 1_000 }
+        : undefined,
     }),
   ],
   providers: EVENTS ? eventListeners : [EchoListener],

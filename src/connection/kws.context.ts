@@ -4,6 +4,7 @@ import type { KwsStats } from '../metrics/kws.stats.js';
 import type { KwsParser } from '../events/kws-packet.interface.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsFrameWriter } from '../transport/frame.writer.js';
+import type { KwsRateLimiter } from '../transport/rate.limiter.js';
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import type { Kws } from './kws.js';
 
@@ -23,4 +24,6 @@ export interface KwsContext {
   readonly recovery: KwsSessionRecovery | undefined;
   /** The endpoint's counters; undefined with `metrics: false`. */
   readonly stats: KwsStats | undefined;
+  /** Per-connection rate limits, when the `rateLimit` option is on. */
+  readonly rateLimiter: KwsRateLimiter | undefined;
 }

@@ -10,3 +10,4 @@ export * from './kws-message-dropped.error.js';
 export * from './kws-outcome-unknown.error.js';
 export * from './kws-broadcast-incomplete.error.js';
 export * from './kws-unreached.error.js';
+export * from './kws-rate-limit.error.js';

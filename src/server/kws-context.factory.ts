@@ -14,6 +14,7 @@ import {
 } from '../kws.constants.js';
 import { KwsFrameWriter } from '../transport/frame.writer.js';
 import { probeSendFrame, type SendFrame } from '../transport/ws-internals.js';
+import { KwsRateLimiter } from '../transport/rate.limiter.js';
 import { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import { KwsRedisBroker } from '../cluster/redis.broker.js';
 import type { KwsConnectionPool } from './connection.pool.js';
@@ -53,6 +54,9 @@ export function createKwsContext(
     maxPendingRequests: options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
     recovery: createRecovery(options, broker, parser),
     stats: options.metrics === false ? undefined : stats,
+    rateLimiter: options.rateLimit
+      ? new KwsRateLimiter(options.rateLimit, options.parser ? parser : undefined)
+      : undefined,
   };
 }
 

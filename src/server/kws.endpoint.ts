@@ -341,12 +341,14 @@ const ROUTES: KwsSocketRoutes = {
     if (kws.conn !== socket) return;
     kws.pingSentAt = 0;
     kws.context.stats?.received(data.length);
+    if (kws.context.rateLimiter?.admitMessage(kws, data, isBinary) === false) return;
     kws.context.receive(kws, data, isBinary);
   },
   ping(socket, data) {
     const kws = (socket as BoundSocket).owner;
     if (kws.conn !== socket) return;
     kws.pingSentAt = 0;
+    if (kws.context.rateLimiter?.admitControl(kws) === false) return;
     kws.context.dispatcher.dispatch(kws, KwsEvent.Ping, Buffer.from(data));
   },
   pong: (socket, data) => onPong(socket as BoundSocket, data),
@@ -362,6 +364,7 @@ function onPong(socket: BoundSocket, data: Buffer): void {
   if (kws.conn !== socket) return;
   kws.pingSentAt = 0;
   kws.session?.confirm(data);
+  if (kws.context.rateLimiter?.admitControl(kws) === false) return;
   kws.context.dispatcher.dispatch(kws, KwsEvent.Pong, Buffer.from(data));
 }
 

@@ -90,6 +90,9 @@ describe('npm run bench (smoke, tiny sizes)', () => {
     );
     const fanout = metrics.split('\n').find((line) => line.startsWith('| broadcast deliveries'));
     expect(fanout?.split('|').slice(2, -1)).toHaveLength(3);
+    // One client flooding, without and with rateLimit: both runs measured.
+    const flood = report.slice(report.indexOf('## One client flooding')).split('\n');
+    expect(flood.filter((line) => /^\| (no rate limit|`rateLimit)/.test(line))).toHaveLength(2);
     expect(report).not.toContain('## Failed runs');
   }, 120_000);
 });
