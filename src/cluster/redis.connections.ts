@@ -46,10 +46,13 @@ export async function createRedisConnections(
     // Redis Cluster: the options of each node's connection go in `redisOptions`.
     const template = redis as unknown as Cluster;
     const nodeOptions = template.options.redisOptions ?? {};
+    // The cluster client routes, follows MOVED and refreshes the slots after a failover; each
+    // node connection only keeps the no-resend rule and the command timeout.
     const commands: Partial<ClusterOptions> = {
       lazyConnect: true,
       enableOfflineQueue: false,
-      redisOptions: { ...nodeOptions, ...failFast, lazyConnect: false },
+      slotsRefreshInterval: 1_000,
+      redisOptions: { ...nodeOptions, autoResendUnfulfilledCommands: false, commandTimeout },
     };
     const subscriber: Partial<ClusterOptions> = {
       lazyConnect: true,

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /**
- * A throwaway Redis Cluster of three masters (no replicas) on ephemeral loopback ports:
- * `redis-server --cluster-enabled yes` three times, then `redis-cli --cluster create`.
+ * A throwaway Redis Cluster of three masters (and, with `replicas`, one replica each) on ephemeral
+ * loopback ports: `redis-server --cluster-enabled yes` per node, then `redis-cli --cluster create`.
  */
 export class TestRedisCluster {
   private constructor(
@@ -24,9 +24,10 @@ export class TestRedisCluster {
     return this.ports.map((port) => ({ host: '127.0.0.1', port }));
   }
 
-  static async start(): Promise<TestRedisCluster> {
+  static async start({ replicas = false } = {}): Promise<TestRedisCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'kws-redis-cluster-'));
-    const ports = await Promise.all([0, 1, 2].map(() => freePort()));
+    const count = replicas ? 6 : 3;
+    const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
     const processes = ports.map((port) =>
       spawn(
         'redis-server',
@@ -41,6 +42,12 @@ export class TestRedisCluster {
           join(dir, `nodes-${port}.conf`),
           '--cluster-node-timeout',
           '2000',
+          // A replica may take over however old its data (a test cluster fails over at once),
+          // and syncs from its master without the diskless delay.
+          '--cluster-replica-validity-factor',
+          '0',
+          '--repl-diskless-sync-delay',
+          '0',
           '--save',
           '',
           '--appendonly',
@@ -55,20 +62,56 @@ export class TestRedisCluster {
     try {
       await Promise.all(ports.map((port) => waitFor(() => cli(port, 'PING'), 'PONG')));
       const addresses = ports.map((port) => `127.0.0.1:${port}`);
-      await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-yes']);
+      const replicaArgs = replicas ? ['--cluster-replicas', '1'] : [];
+      await run('redis-cli', [
+        '--cluster',
+        'create',
+        ...addresses,
+        ...replicaArgs,
+        '--cluster-yes',
+      ]);
       // Every master must know the others and see every slot served before clients connect.
       const ready = (info: string): boolean =>
         /cluster_state:ok/.test(info) &&
         /cluster_slots_ok:16384/.test(info) &&
-        /cluster_known_nodes:3/.test(info);
+        new RegExp(`cluster_known_nodes:${count}`).test(info);
       for (const port of ports) {
         await waitFor(async () => (ready(await cli(port, 'CLUSTER', 'INFO')) ? 'ok' : ''), 'ok');
+        // A replica that has not synced yet could not take over.
+        await waitFor(async () => {
+          const info = await cli(port, 'INFO', 'replication');
+          return /role:master/.test(info) || /master_link_status:up/.test(info) ? 'ok' : '';
+        }, 'ok');
       }
     } catch (error) {
       await cluster.stop();
       throw error;
     }
     return cluster;
+  }
+
+  /** The port of the master serving `key`'s slot. */
+  async masterOf(key: string): Promise<number> {
+    const slot = Number(await cli(this.ports[0], 'CLUSTER', 'KEYSLOT', key));
+    const nodes = await cli(this.ports[0], 'CLUSTER', 'NODES');
+    for (const line of nodes.split('\n')) {
+      const [, address, flags, , , , , state, ...ranges] = line.split(' ');
+      if (!flags.includes('master') || flags.includes('fail') || state !== 'connected') continue;
+      for (const range of ranges) {
+        const [from, to = from] = range.split('-').map(Number);
+        if (slot >= from && slot <= to) return Number(address.split(':')[1].split('@')[0]);
+      }
+    }
+    throw new Error(`no master serves slot ${slot}`);
+  }
+
+  /** Kills one node (SIGKILL: a crash); its replica takes over after the node timeout (2 s). */
+  async kill(port: number): Promise<void> {
+    const child = this.processes[this.ports.indexOf(port)];
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
   }
 
   async stop(): Promise<void> {
