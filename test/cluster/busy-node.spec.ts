@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestRedis } from '../helpers/redis-server.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
