@@ -11,26 +11,24 @@ import { startInProcessNode, startProcessNode, type ClusterNode } from './cluste
  */
 describe('a node busy during a burst', () => {
   let redis: TestRedis;
-  const nodes: ClusterNode[] = [];
+  let a: Awaited<ReturnType<typeof startInProcessNode>>;
+  let b: ClusterNode;
   const clients: ClusterClient[] = [];
 
   beforeAll(async () => {
     redis = await TestRedis.start(['--client-output-buffer-limit', 'pubsub 256kb 0 0']);
     const keyPrefix = `kws-test-${randomUUID()}`;
-    nodes.push(
-      await startInProcessNode({ redis: redis.url, keyPrefix }),
-      await startProcessNode(redis.url, keyPrefix),
-    );
+    a = await startInProcessNode({ redis: redis.url, keyPrefix });
+    b = await startProcessNode(redis.url, keyPrefix);
   });
 
   afterAll(async () => {
     for (const client of clients) client.terminate();
-    await Promise.all(nodes.map((node) => node.stop()));
+    await Promise.all([a?.stop(), b?.stop()]);
     await redis.stop();
   });
 
   it('loses its subscription, which senders, logs and counters show, and then heals', async () => {
-    const [a, b] = nodes;
     const [a1, b1, b2] = await Promise.all([a, b, b].map((node) => ClusterClient.open(node.url)));
     clients.push(a1, b1, b2);
     expect(await askUntil(a1, 'count', (n) => n === '3')).toBe('3');
