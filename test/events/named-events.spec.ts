@@ -72,6 +72,7 @@ describe.each<Platform>(['express', 'fastify'])(
         'pong',
         'message',
         'resume',
+        'drain',
       ]) {
         expect((await client.ask(builtIn)).error).toEqual(notFound);
       }
