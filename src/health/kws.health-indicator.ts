@@ -24,6 +24,7 @@ export interface KwsHealthCheckOptions {
 export class KwsHealthIndicator {
   constructor(private readonly server: KwsServer) {}
 
+  /** The endpoint's health under `key` (terminus's `HealthIndicatorResult`): `up` or `down`. */
   isHealthy<Key extends string = 'kws'>(
     key: Key = 'kws' as Key,
     options: KwsHealthCheckOptions = {},
