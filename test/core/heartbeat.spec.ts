@@ -6,7 +6,7 @@ import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { connect, eventually } from '../helpers/ws-client.js';
 
 // A documented bound, not a speed figure: timers may only run late, by scheduling jitter.
-const JITTER_MS = 80;
+const JITTER_MS = 100;
 
 describe('heartbeat', () => {
   let running: RunningApp | undefined;
