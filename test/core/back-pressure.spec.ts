@@ -9,6 +9,7 @@ import {
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
 import { connect, eventually, type TestClient } from '../helpers/ws-client.js';
 
 const LIMIT = 256 * 1024;
@@ -130,19 +131,13 @@ describe.each([
 });
 
 describe('back-pressure the app can see', () => {
-  let running: RunningApp | undefined;
-  const clients: TestClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running?.app.close();
-    running = undefined;
-  });
+  const session = useRunningApp();
+  const { clients } = session;
 
   async function open(options: KwsModuleOptions): Promise<{ log: EventLog; kws: Kws }> {
-    running ??= await startApp(echoApp({ path: '/ws', ...options }));
-    const log = running.app.get(EventLog);
-    clients.push(await connect(running.wsUrl('/ws')));
+    session.running ??= await startApp(echoApp({ path: '/ws', ...options }));
+    const log = session.running.app.get(EventLog);
+    clients.push(await connect(session.running.wsUrl('/ws')));
     const connected = await eventually(
       () => log.named(KwsEvent.Connect),
       (e) => e.length === clients.length,

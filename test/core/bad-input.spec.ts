@@ -4,27 +4,21 @@ import { WebSocketServer } from 'ws';
 import { KwsDisconnectError, KwsEvent, type KwsModuleOptions } from '../../src/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { startApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
 import { connect, eventually, type TestClient } from '../helpers/ws-client.js';
 
 describe('bad input', () => {
-  let running: RunningApp | undefined;
-  const clients: TestClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running?.app.close();
-    running = undefined;
-    vi.restoreAllMocks();
-  });
+  const session = useRunningApp({ restoreMocks: true });
+  const { clients } = session;
 
   async function start(options: KwsModuleOptions = {}): Promise<EventLog> {
-    running = await startApp(echoApp({ path: '/ws', ...options }));
-    return running.app.get(EventLog);
+    session.running = await startApp(echoApp({ path: '/ws', ...options }));
+    return session.running.app.get(EventLog);
   }
 
   async function open(path = '/ws', headers?: Record<string, string>): Promise<TestClient> {
-    const client = await connect(running!.wsUrl(path), { headers });
+    const client = await connect(session.running!.wsUrl(path), { headers });
     clients.push(client);
     return client;
   }
@@ -103,7 +97,7 @@ describe('bad input', () => {
 
   it('a plain HTTP request to the endpoint gets 426 Upgrade Required', async () => {
     await start();
-    const response = await fetch(running!.httpUrl('/ws'));
+    const response = await fetch(session.running!.httpUrl('/ws'));
     expect(response.status).toBe(426);
     expect(response.headers.get('upgrade')).toBe('websocket');
   });
@@ -111,7 +105,7 @@ describe('bad input', () => {
   it('leaves upgrades for other paths to their own listeners (never destroys them)', async () => {
     await start();
     const other = new WebSocketServer({ noServer: true });
-    const httpServer: import('node:http').Server = running!.app.getHttpServer();
+    const httpServer: import('node:http').Server = session.running!.app.getHttpServer();
     httpServer.on('upgrade', (request, socket, head) => {
       if (request.url === '/other') {
         other.handleUpgrade(request, socket, head, (ws) => ws.send('from the other server'));
@@ -123,10 +117,10 @@ describe('bad input', () => {
   });
 
   it('does not match paths that only share a prefix, and decodes params', async () => {
-    running = await startApp(echoApp({ path: '/ws/:id' }));
-    const log = running.app.get(EventLog);
-    await expect(connect(running.wsUrl('/ws/a/b'))).rejects.toMatchObject({ status: 404 });
-    await expect(connect(running.wsUrl('/wsx/a'))).rejects.toMatchObject({ status: 404 });
+    session.running = await startApp(echoApp({ path: '/ws/:id' }));
+    const log = session.running.app.get(EventLog);
+    await expect(connect(session.running.wsUrl('/ws/a/b'))).rejects.toMatchObject({ status: 404 });
+    await expect(connect(session.running.wsUrl('/wsx/a'))).rejects.toMatchObject({ status: 404 });
     await open('/ws/hello%20world');
     const [connected] = await eventually(
       () => log.named(KwsEvent.Connect),

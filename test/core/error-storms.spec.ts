@@ -1,5 +1,5 @@
 import { Injectable, Logger, Module } from '@nestjs/common';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   KwsEvent,
   KwsModule,
@@ -10,8 +10,9 @@ import {
 } from '../../src/index.js';
 import { FailureLogLimiter } from '../../src/events/failure.log-limiter.js';
 import { EventLog } from '../apps/event-log.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { connect, connectMany, eventually, type TestClient } from '../helpers/ws-client.js';
+import { startApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
+import { connect, connectMany, eventually } from '../helpers/ws-client.js';
 
 /**
  * "storm N": closes N other connections and broadcasts in the same turn (they are still in the
@@ -58,27 +59,20 @@ class StormListeners {
 class StormAppModule {}
 
 describe('error-event storms', () => {
-  let running: RunningApp | undefined;
-  const clients: TestClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running?.app.close();
-    running = undefined;
-    vi.restoreAllMocks();
-  });
+  const session = useRunningApp({ restoreMocks: true });
+  const { clients } = session;
 
   async function start(): Promise<EventLog> {
-    running = await startApp(StormAppModule);
-    return running.app.get(EventLog);
+    session.running = await startApp(StormAppModule);
+    return session.running.app.get(EventLog);
   }
 
   it('a broadcast that misses many recipients fires one error event listing them', async () => {
     const log = await start();
-    const sender = await connect(running!.wsUrl('/ws'));
-    const others = await connectMany(() => running!.wsUrl('/ws'), 60);
+    const sender = await connect(session.running!.wsUrl('/ws'));
+    const others = await connectMany(() => session.running!.wsUrl('/ws'), 60);
     clients.push(sender, ...others);
-    const server = running!.app.get(KwsServer);
+    const server = session.running!.app.get(KwsServer);
     await eventually(
       () => server.localCount,
       (n) => n === 61,
@@ -99,7 +93,7 @@ describe('error-event storms', () => {
 
   it('emitToList to 1,000 unknown uuids fires one error event', async () => {
     const log = await start();
-    const sender = await connect(running!.wsUrl('/ws'));
+    const sender = await connect(session.running!.wsUrl('/ws'));
     clients.push(sender);
     sender.send('ghosts 1000');
     expect((await sender.next()).text).toBe('ghosts done 1000');
@@ -111,7 +105,7 @@ describe('error-event storms', () => {
   it('a listener failing on every message logs its stack once, and counts the rest', async () => {
     const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const log = await start();
-    const sender = await connect(running!.wsUrl('/ws'));
+    const sender = await connect(session.running!.wsUrl('/ws'));
     clients.push(sender);
     for (let i = 0; i < 200; i++) sender.send('boom');
     await eventually(

@@ -12,28 +12,22 @@ import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { FaultyListeners, faultyApp } from '../apps/faulty.app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
 import { connect, connectMany, eventually, type TestClient } from '../helpers/ws-client.js';
 
 describe('connection lifecycle', () => {
-  let running: RunningApp | undefined;
-  const clients: TestClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running?.app.close();
-    running = undefined;
-    vi.restoreAllMocks();
-  });
+  const session = useRunningApp({ restoreMocks: true });
+  const { clients } = session;
 
   async function start(
     options: KwsModuleOptions = {},
   ): Promise<{ log: EventLog; server: KwsServer }> {
-    running = await startApp(echoApp({ path: '/ws', ...options }));
-    return { log: running.app.get(EventLog), server: running.app.get(KwsServer) };
+    session.running = await startApp(echoApp({ path: '/ws', ...options }));
+    return { log: session.running.app.get(EventLog), server: session.running.app.get(KwsServer) };
   }
 
   async function open(options?: ClientOptions): Promise<TestClient> {
-    const client = await connect(running!.wsUrl('/ws'), options);
+    const client = await connect(session.running!.wsUrl('/ws'), options);
     clients.push(client);
     return client;
   }
@@ -167,7 +161,7 @@ describe('connection lifecycle', () => {
 
   it('app.close() sends 1001 to 1,000 clients, fires each disconnect once, detaches and returns promptly', async () => {
     const { log } = await start();
-    const app = running!;
+    const app = session.running!;
     const many = await connectMany(() => app.wsUrl('/ws'), 1_000);
     clients.push(...many);
     await eventually(
@@ -181,7 +175,7 @@ describe('connection lifecycle', () => {
     const started = performance.now();
     await app.app.close();
     const elapsed = performance.now() - started;
-    running = undefined;
+    session.running = undefined;
 
     const closes = await Promise.all(many.map((client) => client.closed));
     expect(closes.every((c) => c.code === 1001 && c.reason === 'Server shutting down')).toBe(true);

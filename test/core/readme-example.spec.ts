@@ -1,7 +1,8 @@
 import { Injectable, Module } from '@nestjs/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KwsEvent, KwsModule, OnKwsEvent, type KwsEventPayload } from '../../src/index.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { startApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
 import { connect, type TestClient } from '../helpers/ws-client.js';
 
 /** The README's first example, as printed there. */
@@ -37,17 +38,11 @@ class ChatListeners {
 class ReadmeAppModule {}
 
 describe("the README's first example", () => {
-  let running: RunningApp | undefined;
-  const clients: TestClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running?.app.close();
-    running = undefined;
-  });
+  const session = useRunningApp();
+  const { clients } = session;
 
   async function join(user: string): Promise<{ client: TestClient; uuid: string }> {
-    const client = await connect(running!.wsUrl(`/ws/${user}`));
+    const client = await connect(session.running!.wsUrl(`/ws/${user}`));
     clients.push(client);
     const hello = (await client.next()).text;
     const uuid = /with UUID: (\S+)$/.exec(hello)![1];
@@ -55,7 +50,7 @@ describe("the README's first example", () => {
   }
 
   it('forwards a text message to a uuid as a text frame, and fires the custom event', async () => {
-    running = await startApp(ReadmeAppModule);
+    session.running = await startApp(ReadmeAppModule);
     const alice = await join('alice');
     const bob = await join('bob');
     expect((await alice.client.next()).text).toBe('New user connected: bob');
@@ -63,6 +58,8 @@ describe("the README's first example", () => {
     alice.client.send(message);
     const received = await bob.client.next();
     expect(received).toMatchObject({ isBinary: false, text: message });
-    expect(running.app.get(ChatListeners).custom).toEqual(['custom event from alice: hi bob']);
+    expect(session.running.app.get(ChatListeners).custom).toEqual([
+      'custom event from alice: hi bob',
+    ]);
   });
 });

@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { MessageBody } from '@nestjs/websockets';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { Registry, register } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   KwsEvent,
   KwsModule,
@@ -11,7 +11,8 @@ import {
   getKwsServerToken,
   type KwsServer,
 } from '../../src/index.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { startApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
 import { connect, type TestClient } from '../helpers/ws-client.js';
 
 @Injectable()
@@ -61,17 +62,11 @@ const registry = new Registry();
 class TwoEndpointsModule {}
 
 describe('Prometheus export (metrics: { prometheus })', () => {
-  let running: RunningApp | undefined;
-  const clients: TestClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running?.app.close();
-    running = undefined;
-  });
+  const session = useRunningApp();
+  const { clients } = session;
 
   async function open(path: string): Promise<TestClient> {
-    const client = await connect(running!.wsUrl(path));
+    const client = await connect(session.running!.wsUrl(path));
     clients.push(client);
     return client;
   }
@@ -82,14 +77,14 @@ describe('Prometheus export (metrics: { prometheus })', () => {
   }
 
   it("shows up on @willsoto/nestjs-prometheus's /metrics, next to its default metrics", async () => {
-    running = await startApp(WillsotoAppModule);
+    session.running = await startApp(WillsotoAppModule);
     const client = await open('/ws');
     expect(await ask(client, { event: 'chat', data: 'hi', id: 1 })).toEqual({ ack: 1, data: 'hi' });
     expect(await ask(client, { event: 'nope', data: 1, id: 2 })).toMatchObject({
       ack: 2,
       error: { status: 404 },
     });
-    const text = await (await fetch(running.httpUrl('/metrics'))).text();
+    const text = await (await fetch(session.running.httpUrl('/metrics'))).text();
 
     expect(text).toContain('process_cpu_user_seconds_total'); // willsoto's default metrics
     expect(text).toContain('kws_connections{endpoint=""} 1');
@@ -104,13 +99,13 @@ describe('Prometheus export (metrics: { prometheus })', () => {
     // Cluster gauges only exist in cluster mode.
     expect(text).not.toMatch(/^kws_cluster_nodes\{/m);
 
-    await running.app.close();
-    running = undefined;
+    await session.running.app.close();
+    session.running = undefined;
     expect(register.getSingleMetric('kws_connections')).toBeUndefined();
   });
 
   it("registers into the app's own registry; several endpoints share the metrics under their endpoint label", async () => {
-    running = await startApp(TwoEndpointsModule);
+    session.running = await startApp(TwoEndpointsModule);
     const chat = await open('/ws');
     const admin = await open('/admin');
     await open('/admin');
@@ -122,11 +117,11 @@ describe('Prometheus export (metrics: { prometheus })', () => {
     expect(text).toContain('kws_connections{endpoint="admin"} 2');
     expect(text).toContain('kws_ack_latency_seconds_count{endpoint="admin",event="status"} 1');
     expect(text).toContain('kws_ack_latency_seconds_count{endpoint="",event="chat"} 1');
-    const adminServer = running.app.get<string, KwsServer>(getKwsServerToken('admin'));
+    const adminServer = session.running.app.get<string, KwsServer>(getKwsServerToken('admin'));
     expect(adminServer.stats().connections).toBe(2);
 
-    await running.app.close();
-    running = undefined;
+    await session.running.app.close();
+    session.running = undefined;
     expect(registry.getSingleMetric('kws_connections')).toBeUndefined();
   });
 

@@ -1,5 +1,5 @@
 import { ForbiddenException, Injectable, Logger, Module, type DynamicModule } from '@nestjs/common';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ClientOptions } from 'ws';
 import {
   KwsEvent,
@@ -10,7 +10,8 @@ import {
   type KwsModuleOptions,
 } from '../../src/index.js';
 import { echoApp } from '../apps/echo.app.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { startApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
 import { connect, eventually, type TestClient } from '../helpers/ws-client.js';
 
 /** Echoes text; "boom" makes the listener throw, "no" makes it refuse with a Nest exception. */
@@ -36,23 +37,16 @@ function touchyApp(options: KwsModuleOptions): DynamicModule {
 }
 
 describe('KwsServer.stats()', () => {
-  let running: RunningApp | undefined;
-  const clients: TestClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running?.app.close();
-    running = undefined;
-    vi.restoreAllMocks();
-  });
+  const session = useRunningApp({ restoreMocks: true });
+  const { clients } = session;
 
   async function start(module: DynamicModule): Promise<KwsServer> {
-    running = await startApp(module);
-    return running.app.get(KwsServer);
+    session.running = await startApp(module);
+    return session.running.app.get(KwsServer);
   }
 
   async function open(path = '/ws', options?: ClientOptions): Promise<TestClient> {
-    const client = await connect(running!.wsUrl(path), options);
+    const client = await connect(session.running!.wsUrl(path), options);
     clients.push(client);
     return client;
   }
@@ -89,8 +83,8 @@ describe('KwsServer.stats()', () => {
     );
     // A snapshot is a copy: later traffic does not change it.
     expect(stats.connections).toBe(2);
-    await running!.app.close();
-    running = undefined;
+    await session.running!.app.close();
+    session.running = undefined;
     expect(server.stats()).toMatchObject({ listening: false, connections: 0 });
   });
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, Module } from '@nestjs/common';
 import { MessageBody } from '@nestjs/websockets';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   KwsEvent,
   KwsModule,
@@ -11,7 +11,8 @@ import {
 } from '../../src/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { startApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
 import { connect, eventually, type TestClient } from '../helpers/ws-client.js';
 
 @Injectable()
@@ -23,23 +24,16 @@ class ChatListeners {
 }
 
 describe('rateLimit', () => {
-  let running: RunningApp | undefined;
-  const clients: TestClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running?.app.close();
-    running = undefined;
-    vi.restoreAllMocks();
-  });
+  const session = useRunningApp({ restoreMocks: true });
+  const { clients } = session;
 
   async function start(options: KwsModuleOptions) {
-    running = await startApp(echoApp({ path: '/ws', ...options }));
-    return { log: running.app.get(EventLog), server: running.app.get(KwsServer) };
+    session.running = await startApp(echoApp({ path: '/ws', ...options }));
+    return { log: session.running.app.get(EventLog), server: session.running.app.get(KwsServer) };
   }
 
   async function open(): Promise<TestClient> {
-    const client = await connect(running!.wsUrl('/ws'));
+    const client = await connect(session.running!.wsUrl('/ws'));
     clients.push(client);
     return client;
   }
@@ -148,7 +142,7 @@ describe('rateLimit', () => {
       providers: [ChatListeners],
     })
     class ChatModule {}
-    running = await startApp(ChatModule);
+    session.running = await startApp(ChatModule);
     const client = await open();
     for (let id = 1; id <= 4; id++) client.send(JSON.stringify({ event: 'chat', data: id, id }));
     client.send(JSON.stringify({ event: 'chat', data: 'no id' }));
@@ -162,7 +156,7 @@ describe('rateLimit', () => {
       { ack: 4, error: { message: 'Too many requests', status: 429 } },
     ]);
     await eventually(
-      () => running!.app.get(KwsServer).stats().rateLimit.drops,
+      () => session.running!.app.get(KwsServer).stats().rateLimit.drops,
       (n) => n === 3,
     );
     expect(client.received).toHaveLength(4);

@@ -1,9 +1,10 @@
 import { Injectable, Module, UseGuards, type ExecutionContext } from '@nestjs/common';
 import { Throttle, ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { MessageBody } from '@nestjs/websockets';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KwsModule, OnKwsEvent, type Kws } from '../../src/index.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { startApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
 import { connect, type TestClient } from '../helpers/ws-client.js';
 
 // The recipe of docs/production.md, as printed: @nestjs/throttler's own guard, told where a
@@ -56,17 +57,11 @@ class ChatListeners {
 class ThrottledChatModule {}
 
 describe('@nestjs/throttler on @OnKwsEvent listeners (docs/production.md recipe)', () => {
-  let running: RunningApp | undefined;
-  const clients: TestClient[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running?.app.close();
-    running = undefined;
-  });
+  const session = useRunningApp();
+  const { clients } = session;
 
   async function open(): Promise<TestClient> {
-    const client = await connect(running!.wsUrl('/ws'));
+    const client = await connect(session.running!.wsUrl('/ws'));
     clients.push(client);
     return client;
   }
@@ -83,7 +78,7 @@ describe('@nestjs/throttler on @OnKwsEvent listeners (docs/production.md recipe)
   }
 
   it('answers 429 past the limit, per event and per connection; unguarded events are not counted', async () => {
-    running = await startApp(ThrottledChatModule);
+    session.running = await startApp(ThrottledChatModule);
     const alice = await open();
     const bob = await open();
     const tooMany = { message: 'ThrottlerException: Too Many Requests', status: 429 };
