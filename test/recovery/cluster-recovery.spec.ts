@@ -94,20 +94,24 @@ describe('connection-state recovery across nodes (Redis)', () => {
     };
   }
 
-  it('resumes on another node: same uuid, attributes and rooms, every message once and in order, no disconnect on the first node', async () => {
-    const first = await node();
-    const second = await node();
-    const a = await open(first.port);
-    const ticks = emitTicks([first.server, second.server], a.who.uuid);
+  /**
+   * Ticks `a` from `senders` until 20 arrived, runs `move` (cut or kill: the client reconnects to
+   * another node), then checks the resumed session got every delivered tick once and in order
+   * and kept its uuid, attributes and rooms.
+   */
+  async function resumeWhileTicking(
+    a: Awaited<ReturnType<typeof open>>,
+    senders: KwsServer[],
+    move: () => Promise<void>,
+  ): Promise<void> {
+    const ticks = emitTicks(senders, a.who.uuid);
     await eventually(
       () => a.ticks.length,
       (n) => n >= 20,
       10_000,
     );
 
-    a.cuttable.port = second.port; // the balancer sends the reconnect to the other node
-    a.cuttable.cut();
-    await waitForState(a.client, 'reconnecting');
+    await move();
     await eventually(
       () => a.sessions.length,
       (n) => n === 2,
@@ -130,6 +134,17 @@ describe('connection-state recovery across nodes (Redis)', () => {
       ),
     ).toEqual(ticks.delivered);
     expect(await a.client.request('whoami', undefined)).toEqual(a.who);
+  }
+
+  it('resumes on another node: same uuid, attributes and rooms, every message once and in order, no disconnect on the first node', async () => {
+    const first = await node();
+    const second = await node();
+    const a = await open(first.port);
+    await resumeWhileTicking(a, [first.server, second.server], async () => {
+      a.cuttable.port = second.port; // the balancer sends the reconnect to the other node
+      a.cuttable.cut();
+      await waitForState(a.client, 'reconnecting');
+    });
     expect(second.server.get(a.who.uuid)).toBeDefined();
     // The first node let it go without a disconnect; the second saw a resume, not a connect.
     await eventually(
@@ -212,37 +227,10 @@ describe('connection-state recovery across nodes (Redis)', () => {
     stops.push(doomed.stop);
     const survivor = await node();
     const a = await open(doomed.port);
-    const ticks = emitTicks([survivor.server], a.who.uuid);
-    await eventually(
-      () => a.ticks.length,
-      (n) => n >= 20,
-      10_000,
-    );
-
-    a.cuttable.port = survivor.port;
-    await doomed.kill('SIGKILL');
-    await eventually(
-      () => a.sessions.length,
-      (n) => n === 2,
-      10_000,
-    );
-    const resumedAt = ticks.delivered.length;
-    await eventually(
-      () => a.ticks.length,
-      (n) => n >= resumedAt + 20,
-      10_000,
-    );
-    await ticks.stop();
-
-    expect(a.sessions[1]).toEqual({ uuid: a.who.uuid, recovered: true });
-    expect(
-      await eventually(
-        () => a.ticks,
-        (got) => got.length >= ticks.delivered.length,
-        10_000,
-      ),
-    ).toEqual(ticks.delivered);
-    expect(await a.client.request('whoami', undefined)).toEqual(a.who);
+    await resumeWhileTicking(a, [survivor.server], async () => {
+      a.cuttable.port = survivor.port;
+      await doomed.kill('SIGKILL');
+    });
     expect(survivor.log.of(a.who.uuid, KwsEvent.Connect)).toHaveLength(0);
     expect(survivor.log.of(a.who.uuid, KwsEvent.Resume)).toHaveLength(1);
   });
