@@ -1,35 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KwsInvalidConnectionError, KwsMessageDroppedError } from '../../src/index.js';
-import { testRedisUrl } from '../helpers/redis-server.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
-import { startInProcessNode } from './cluster-nodes.js';
+import { useTwoNodes } from './two-nodes.js';
 
 /**
  * A live connection whose message was dropped is not reported as offline: an app that evicts
  * users on `KwsInvalidConnectionError` must not evict a user whose reader is only slow.
  */
 describe('a message dropped for a slow reader', () => {
-  let redis: { url: string; stop(): Promise<void> };
-  const keyPrefix = `kws-test-${randomUUID()}`;
-  const nodes: Array<Awaited<ReturnType<typeof startInProcessNode>>> = [];
-  const clients: ClusterClient[] = [];
   const limit = 64 * 1024;
-
-  beforeAll(async () => {
-    redis = await testRedisUrl();
-    const options = { sendBufferLimit: limit, slowConsumer: 'drop' as const };
-    nodes.push(
-      await startInProcessNode({ redis: redis.url, keyPrefix }, options),
-      await startInProcessNode({ redis: redis.url, keyPrefix }, options),
-    );
-  });
-
-  afterAll(async () => {
-    for (const client of clients) client.terminate();
-    await Promise.all(nodes.map((node) => node.stop()));
-    await redis.stop();
-  });
+  const { nodes, clients } = useTwoNodes({ sendBufferLimit: limit, slowConsumer: 'drop' });
 
   it('fails with KwsMessageDroppedError on the same node and across nodes, unlike an unknown uuid', async () => {
     const [a, b] = nodes;

@@ -1,31 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KwsAckError, KwsInvalidConnectionError, KwsTimeoutError } from '../../src/index.js';
-import { testRedisUrl } from '../helpers/redis-server.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
-import { startInProcessNode } from './cluster-nodes.js';
+import { useTwoNodes } from './two-nodes.js';
 
 /** `KwsServer.request` to a connection held by another node: the answer comes back to the asker. */
 describe('a request across nodes', () => {
-  let redis: { url: string; stop(): Promise<void> };
-  const keyPrefix = `kws-test-${randomUUID()}`;
-  const nodes: Array<Awaited<ReturnType<typeof startInProcessNode>>> = [];
-  const clients: ClusterClient[] = [];
-
-  beforeAll(async () => {
-    redis = await testRedisUrl();
-    const options = { parser: 'json' as const };
-    nodes.push(
-      await startInProcessNode({ redis: redis.url, keyPrefix }, options),
-      await startInProcessNode({ redis: redis.url, keyPrefix }, options),
-    );
-  });
-
-  afterAll(async () => {
-    for (const client of clients) client.terminate();
-    await Promise.all(nodes.map((node) => node.stop()));
-    await redis.stop();
-  });
+  const { nodes, clients } = useTwoNodes({ parser: 'json' });
 
   it('resolves with the client ack, or rejects with its error, a timeout, or an unknown uuid', async () => {
     const [a, b] = nodes;
