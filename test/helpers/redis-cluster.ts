@@ -1,10 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, killAll, redisCli } from './redis-processes.js';
 
 const run = promisify(execFile);
 
@@ -60,7 +59,7 @@ export class TestRedisCluster {
     );
     const cluster = new TestRedisCluster(ports, processes, dir);
     try {
-      await Promise.all(ports.map((port) => waitFor(() => cli(port, 'PING'), 'PONG')));
+      await Promise.all(ports.map((port) => waitFor(() => redisCli(port, 'PING'), 'PONG')));
       const addresses = ports.map((port) => `127.0.0.1:${port}`);
       const replicaArgs = replicas ? ['--cluster-replicas', '1'] : [];
       await run('redis-cli', [
@@ -76,10 +75,13 @@ export class TestRedisCluster {
         /cluster_slots_ok:16384/.test(info) &&
         new RegExp(`cluster_known_nodes:${count}`).test(info);
       for (const port of ports) {
-        await waitFor(async () => (ready(await cli(port, 'CLUSTER', 'INFO')) ? 'ok' : ''), 'ok');
+        await waitFor(
+          async () => (ready(await redisCli(port, 'CLUSTER', 'INFO')) ? 'ok' : ''),
+          'ok',
+        );
         // A replica that has not synced yet could not take over.
         await waitFor(async () => {
-          const info = await cli(port, 'INFO', 'replication');
+          const info = await redisCli(port, 'INFO', 'replication');
           return /role:master/.test(info) || /master_link_status:up/.test(info) ? 'ok' : '';
         }, 'ok');
       }
@@ -92,8 +94,8 @@ export class TestRedisCluster {
 
   /** The port of the master serving `key`'s slot. */
   async masterOf(key: string): Promise<number> {
-    const slot = Number(await cli(this.ports[0], 'CLUSTER', 'KEYSLOT', key));
-    const nodes = await cli(this.ports[0], 'CLUSTER', 'NODES');
+    const slot = Number(await redisCli(this.ports[0], 'CLUSTER', 'KEYSLOT', key));
+    const nodes = await redisCli(this.ports[0], 'CLUSTER', 'NODES');
     for (const line of nodes.split('\n')) {
       const [, address, flags, , , , , state, ...ranges] = line.split(' ');
       if (!flags.includes('master') || flags.includes('fail') || state !== 'connected') continue;
@@ -107,29 +109,13 @@ export class TestRedisCluster {
 
   /** Kills one node (SIGKILL: a crash); its replica takes over after the node timeout (2 s). */
   async kill(port: number): Promise<void> {
-    const child = this.processes[this.ports.indexOf(port)];
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
+    await killAll([this.processes[this.ports.indexOf(port)]]);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.processes.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGKILL');
-        await exited;
-      }),
-    );
+    await killAll(this.processes);
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-async function cli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), ...args]);
-  return stdout.trim();
 }
 
 async function waitFor(read: () => Promise<string | undefined>, expected: string): Promise<void> {
@@ -140,14 +126,4 @@ async function waitFor(read: () => Promise<string | undefined>, expected: string
     if (Date.now() > deadline) throw new Error(`Redis Cluster: no "${expected}" within 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }

@@ -1,12 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { freePort, killAll, redisCli } from './redis-processes.js';
 
 /**
  * A throwaway Sentinel setup on ephemeral loopback ports: a master, one replica, one sentinel
@@ -61,11 +58,11 @@ export class TestRedisSentinel {
     const setup = new TestRedisSentinel(master, replica, sentinel, processes, dir);
     try {
       await waitFor(async () => {
-        const info = await cli(replica, 'INFO', 'replication');
+        const info = await redisCli(replica, 'INFO', 'replication');
         return /master_link_status:up/.test(info);
       });
       await waitFor(async () => {
-        const replicas = await cli(sentinel, 'SENTINEL', 'REPLICAS', 'mymaster');
+        const replicas = await redisCli(sentinel, 'SENTINEL', 'REPLICAS', 'mymaster');
         return replicas.includes(String(replica));
       });
     } catch (error) {
@@ -84,21 +81,9 @@ export class TestRedisSentinel {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      Array.from(this.processes.values(), async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGKILL');
-        await exited;
-      }),
-    );
+    await killAll(this.processes.values());
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-async function cli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), ...args]);
-  return stdout.trim();
 }
 
 async function waitFor(check: () => Promise<boolean>): Promise<void> {
@@ -107,14 +92,4 @@ async function waitFor(check: () => Promise<boolean>): Promise<void> {
     if (Date.now() > deadline) throw new Error('Redis Sentinel setup not ready within 10 s');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }

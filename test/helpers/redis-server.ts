@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
+import { freePort } from './redis-processes.js';
 
 /** A throwaway `redis-server` on an ephemeral loopback port: no persistence, stopped by the test. */
 export class TestRedis {
@@ -58,16 +59,6 @@ export async function testRedisUrl(): Promise<{ url: string; stop(): Promise<voi
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => undefined };
   const redis = await TestRedis.start();
   return { url: redis.url, stop: () => redis.stop() };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 async function waitForPort(port: number, timeoutMs = 5_000): Promise<void> {
