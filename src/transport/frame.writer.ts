@@ -39,11 +39,19 @@ export class KwsBackPressure {
  * the slow-consumer bound holds with and without compression.
  */
 export class KwsFrameWriter {
-  // A direct send (a reply) leaves as soon as the current callback ends, so it never waits for
-  // other sockets' work. Fan-out leaves at the end of the event-loop turn: the broadcasts caused by
-  // every message that arrived in one turn (a busy chat room) then cost one write per recipient.
+  // A direct send (a reply, a delivery from another node) leaves at once: nothing is gained by
+  // waiting, and a cross-node emitTo's frame then leaves before the node answers the sender. A
+  // second direct send to the same socket in the same callback is corked with what follows and
+  // leaves when the callback ends. Fan-out leaves at the end of the event-loop turn: the
+  // broadcasts caused by every message that arrived in one turn (a busy chat room) then cost one
+  // write per recipient.
   private readonly afterCallback = new CorkBatch(process.nextTick);
   private readonly afterTurn = new CorkBatch(setImmediate);
+  /** Sockets written to directly in the current callback (cleared when it ends). */
+  private touched = new Set<Socket>();
+  private readonly untouch = (): void => {
+    this.touched = new Set();
+  };
   private readonly rawFrames: boolean;
   private readonly highWaterMark: number;
 
@@ -70,7 +78,11 @@ export class KwsFrameWriter {
     const queued = ws.bufferedAmount;
     if (queued > this.options.sendBufferLimit) return this.onSlowConsumer(kws, queued);
     kws.context.stats?.sent(message.data.length);
-    if (socket.writableCorked === 0) (fanOut ? this.afterTurn : this.afterCallback).add(socket);
+    if (socket.writableCorked === 0) {
+      if (fanOut) this.afterTurn.add(socket);
+      else if (this.touched.has(socket)) this.afterCallback.add(socket);
+      else if (this.touched.add(socket).size === 1) process.nextTick(this.untouch);
+    }
     let pressure = kws.backPressure;
     if (pressure === undefined && queued + message.data.length > this.highWaterMark) {
       pressure = kws.backPressure = new KwsBackPressure((error) => this.flushed(kws, error));
