@@ -290,8 +290,10 @@ const NOTES = [
   '  promise chain when the broker is in-process and `connect` listeners return no promise (async',
   '  ones are still awaited before the first message is read), a static path matched by one string',
   '  comparison, and no async step without `allowUpgrade`.',
-  '- Cross-node `emitTo` latency (issue 10) lives in the cluster section below, measured by the',
-  "  cluster bench; its items touch src/cluster and are the cluster work's.",
+  '- Cross-node `emitTo` latency: the cluster section below. A direct send leaves at once (only a',
+  '  second one to the same socket in the same callback waits for the callback to end), so the',
+  "  owner node's frame leaves before it answers the sending node. Batched replies, one timer",
+  '  wheel for pending requests and a cached directory route are cluster work (src/cluster).',
 ];
 
 function count(value: number): string {
