@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
 import { eventually } from '../helpers/ws-client.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
+import { broadcastUntilSteady } from './failover-broadcasts.js';
 import { startInProcessNode, type ClusterNode } from './cluster-nodes.js';
 
 /**
@@ -53,21 +54,7 @@ describe.runIf(process.env.KWS_FAILOVER_SPECS === '1')('Redis Cluster failover',
     await redis.kill(await redis.masterOf(`{${keyPrefix}:0}:dir`));
     // Until the replica is promoted (node timeout 2 s) and the nodes follow it, calls fail with an
     // error that says so; then they succeed again. Each answered 'ok' arrived exactly once.
-    const succeeded: string[] = [];
-    const deadline = Date.now() + 20_000;
-    let inARow = 0;
-    for (let i = 0; inARow < 3 && Date.now() < deadline; i++) {
-      const answer = await a1.ask(`broadcast after-${i}`, 10_000);
-      if (answer === 'ok') {
-        succeeded.push(`after-${i}`);
-        inARow++;
-      } else {
-        expect(answer).toMatch(/^Kws\w+Error$/);
-        inARow = 0;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    expect(succeeded.length).toBeGreaterThanOrEqual(3);
+    const succeeded = await broadcastUntilSteady(a1);
     // A call that failed with "outcome unknown" may still have arrived: wait for the ones that
     // succeeded by name, not for a count.
     const got = await eventually(
