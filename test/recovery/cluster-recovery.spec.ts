@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KwsClient, type KwsSession } from '../../src/client/index.js';
+import type { KwsClient } from '../../src/client/index.js';
 import { KwsEvent, type KwsServer } from '../../src/index.js';
 import { waitForState } from '../../src/testing/index.js';
 import { testRedisUrl } from '../helpers/redis-server.js';
 import { connect, eventually } from '../helpers/ws-client.js';
-import { CuttableSockets } from './cuttable-socket.js';
+import { openCuttable } from './cuttable-client.js';
 import { startRecoveryNode, startRecoveryProcess } from './recovery-nodes.js';
 
 interface Who {
@@ -40,25 +40,12 @@ describe('connection-state recovery across nodes (Redis)', () => {
 
   /** The shipped client on `port`; `cuttable.port` sends its next connections elsewhere. */
   async function open(port: number) {
-    const cuttable = new CuttableSockets();
-    const client = new KwsClient(`ws://127.0.0.1:${port}/ws`, {
-      WebSocket: cuttable.WebSocket,
-      minDelay: 20,
-      maxDelay: 50,
-    });
-    clients.push(client);
-    const sessions: KwsSession[] = [];
-    const ticks: number[] = [];
-    client.onSession((session) => void sessions.push(session));
-    client.on('tick', (n: number) => void ticks.push(n));
-    await eventually(
-      () => sessions.length,
-      (n) => n === 1,
-    );
+    const opened = await openCuttable(`ws://127.0.0.1:${port}/ws`, clients);
+    const { client } = opened;
     await client.request('join', 'room-1');
     await client.request('set', { key: 'name', value: 'ann' });
     const who = (await client.request('whoami', undefined)) as Who;
-    return { client, cuttable, sessions, ticks, who };
+    return { ...opened, who };
   }
 
   /** Sends ticks 1, 2... alternately to the uuid and to its room, from `senders` in turn. */

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KwsClient, type KwsSession } from '../../src/client/index.js';
+import type { KwsClient } from '../../src/client/index.js';
 import { KwsDisconnectError, KwsEvent, KwsServer, type KwsModuleOptions } from '../../src/index.js';
 import { waitForState } from '../../src/testing/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { recoveryApp, UpgradeLog } from '../apps/recovery.app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { eventually } from '../helpers/ws-client.js';
-import { CuttableSockets } from './cuttable-socket.js';
+import { openCuttable } from './cuttable-client.js';
 
 interface Who {
   uuid: string;
@@ -31,23 +31,7 @@ describe('connection-state recovery on one node, with the shipped client', () =>
 
   /** A shipped client whose TCP connection the test can cut; resolves once its session arrived. */
   async function open(options: { maxAttempts?: number } = {}) {
-    const cuttable = new CuttableSockets();
-    const client = new KwsClient(running!.wsUrl('/ws'), {
-      WebSocket: cuttable.WebSocket,
-      minDelay: 20,
-      maxDelay: 50,
-      ...options,
-    });
-    clients.push(client);
-    const sessions: KwsSession[] = [];
-    const ticks: number[] = [];
-    client.onSession((session) => void sessions.push(session));
-    client.on('tick', (n: number) => void ticks.push(n));
-    await eventually(
-      () => sessions.length,
-      (n) => n === 1,
-    );
-    return { client, cuttable, sessions, ticks };
+    return openCuttable(running!.wsUrl('/ws'), clients, options);
   }
 
   const log = () => running!.app.get(EventLog);
