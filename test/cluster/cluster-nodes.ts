@@ -1,6 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   KWS_BROKER,
@@ -10,6 +7,7 @@ import {
   type KwsModuleOptions,
   type KwsRedisBroker,
 } from '../../src/index.js';
+import { spawnNodeFixture } from '../helpers/node-process.js';
 import { startApp } from '../helpers/start-app.js';
 import { installClusterCommands } from './fixtures/cluster-commands.mjs';
 
@@ -39,7 +37,6 @@ export async function startInProcessNode(
 }
 
 const NODE_SCRIPT = fileURLToPath(new URL('./fixtures/cluster-node.mjs', import.meta.url));
-const BUILT = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 /**
  * A node in a process of its own (plain `node` on the built library, so `npm run build` first;
@@ -50,28 +47,9 @@ export async function startProcessNode(
   keyPrefix: string,
   timings: { heartbeatInterval?: number; nodeTtl?: number } = {},
 ): Promise<ClusterNode & { kill(signal: NodeJS.Signals): Promise<void> }> {
-  if (!existsSync(BUILT)) throw new Error('dist/ is missing: run "npm run build" first');
   const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redisUrl, KWS_PREFIX: keyPrefix };
   if (timings.heartbeatInterval) env.KWS_HEARTBEAT = String(timings.heartbeatInterval);
   if (timings.nodeTtl) env.KWS_NODE_TTL = String(timings.nodeTtl);
-  const child: ChildProcess = spawn(process.execPath, [NODE_SCRIPT], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /PORT (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`cluster node exited early (${code})`)));
-  });
-  const kill = async (signal: NodeJS.Signals): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill(signal);
-    await exited;
-  };
+  const { port, kill } = await spawnNodeFixture(NODE_SCRIPT, env, 'cluster node');
   return { port, url: `ws://127.0.0.1:${port}/ws`, kill, stop: () => kill('SIGTERM') };
 }
