@@ -1,20 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { KwsServer, KwsUUIDDuplicationError, KwsEvent } from '../../src/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { connect, eventually, type TestClient } from '../helpers/ws-client.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { useRunningApp } from '../helpers/app-session.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('a connection', () => {
+  const session = useRunningApp();
+  const { clients } = session;
   let running: RunningApp;
   let log: EventLog;
   let server: KwsServer;
-  const clients: TestClient[] = [];
 
   beforeEach(async () => {
-    running = await startApp(
+    running = session.running = await startApp(
       echoApp({
         path: '/ws/:id',
         allowUpgrade: (request) => ({ role: 'admin', via: request.headers['x-via'] ?? 'none' }),
@@ -22,11 +24,6 @@ describe('a connection', () => {
     );
     log = running.app.get(EventLog);
     server = running.app.get(KwsServer);
-  });
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
-    await running.app.close();
   });
 
   async function open(path: string, headers?: Record<string, string>): Promise<TestClient> {
