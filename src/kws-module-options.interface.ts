@@ -77,6 +77,16 @@ export interface KwsModuleOptions {
   highWaterMark?: number;
   /** 'close' (default) terminates a peer that does not read; 'drop' discards new messages to it. */
   slowConsumer?: KwsSlowConsumerPolicy;
+  /**
+   * Milliseconds a message may stay incomplete (a large frame, or fragments, still arriving) before
+   * the connection is closed with 1008; 0 turns the bound off. Default 30 000.
+   */
+  partialMessageTimeout?: number;
+  /**
+   * Bytes all messages in progress on this endpoint may announce together; past it the connections
+   * whose messages started first are closed with 1013. Default 64 MiB.
+   */
+  maxPartialBytes?: number;
   /** permessage-deflate; off by default (it costs CPU and memory per connection). */
   compression?: boolean | PerMessageDeflateOptions;
   /**

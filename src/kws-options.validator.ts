@@ -20,13 +20,14 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
     'pongTimeout',
     'shutdownTimeout',
     'handshakeTimeout',
+    'partialMessageTimeout',
   ] as const) {
     const value = options[key];
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
       throw new KwsError(INVALID_OPTION(key, value, 'a number of milliseconds >= 0'));
     }
   }
-  for (const key of ['maxPayload', 'sendBufferLimit', 'highWaterMark'] as const) {
+  for (const key of ['maxPayload', 'sendBufferLimit', 'highWaterMark', 'maxPartialBytes'] as const) {
     const value = options[key];
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       throw new KwsError(INVALID_OPTION(key, value, 'a number of bytes > 0'));

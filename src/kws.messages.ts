@@ -97,3 +97,9 @@ export const RATE_LIMITED = (limit: string, per: number) =>
   `The connection went past its rate limit (${limit} per ${per} ms); frames are dropped until it slows down.`;
 export const RATE_LIMIT_CLOSE_REASON = 'Rate limit exceeded';
 export const RATE_LIMIT_ACK = 'Too many requests';
+export const PARTIAL_MESSAGE_TIMEOUT = (ms: number) =>
+  `A message stayed incomplete for more than ${ms} ms (partialMessageTimeout).`;
+export const PARTIAL_MESSAGES_OVER_LIMIT = (bytes: number) =>
+  `Messages in progress on all connections announced more than ${bytes} bytes (maxPartialBytes); the oldest are cut.`;
+export const PARTIAL_BYTES_UNAVAILABLE =
+  'This version of ws no longer exposes the length of a message in progress: partialMessageTimeout and maxPartialBytes are off.';

@@ -20,6 +20,8 @@ import type { KwsAttributes, KwsModuleOptions } from '../kws-module-options.inte
 import {
   CloseCode,
   DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_MAX_PARTIAL_BYTES,
+  DEFAULT_PARTIAL_MESSAGE_TIMEOUT,
   DEFAULT_PATH,
   DEFAULT_PING_INTERVAL,
   DEFAULT_PONG_TIMEOUT,
@@ -34,6 +36,7 @@ import {
   ENDPOINT_READY,
   NO_ENDPOINT,
   NO_HTTP_SERVER,
+  PARTIAL_BYTES_UNAVAILABLE,
   PEER_CLOSED,
 } from '../kws.messages.js';
 import {
@@ -44,6 +47,8 @@ import {
 import { LocalKwsBroker } from '../broker/local.broker.js';
 import { closeCodeOf } from '../transport/ws-internals.js';
 import { KwsHeartbeat } from '../transport/heartbeat.js';
+import { KwsPartialMessageGuard } from '../transport/partial-message.guard.js';
+import { probePartialBytes } from '../transport/ws-internals.js';
 import type { KwsSocket, KwsSocketRoutes } from '../transport/kws.socket.js';
 import { KwsTransport, type KwsTransportOptions } from '../transport/kws.transport.js';
 import { gatewayPaths } from '../transport/gateway.paths.js';
@@ -76,6 +81,7 @@ export class KwsEndpoint
 {
   private readonly logger = new Logger('KwsModule');
   private readonly heartbeat: KwsHeartbeat;
+  private readonly partialMessages: KwsPartialMessageGuard | undefined;
   private transport: KwsTransport | undefined;
   private closing: Promise<void> | undefined;
   private readonly trust: KwsTrustProxy | undefined;
@@ -100,6 +106,20 @@ export class KwsEndpoint
       options.pingInterval ?? DEFAULT_PING_INTERVAL,
       options.pongTimeout ?? DEFAULT_PONG_TIMEOUT,
     );
+    this.partialMessages = this.partialMessageGuard(pool);
+  }
+
+  /** The partial-message bounds, when this ws still exposes what they read. */
+  private partialMessageGuard(pool: KwsConnectionPool): KwsPartialMessageGuard | undefined {
+    const timeout = this.options.partialMessageTimeout ?? DEFAULT_PARTIAL_MESSAGE_TIMEOUT;
+    if (timeout <= 0) return undefined;
+    const partialBytes = probePartialBytes();
+    if (!partialBytes) {
+      this.logger.warn(PARTIAL_BYTES_UNAVAILABLE);
+      return undefined;
+    }
+    const limit = this.options.maxPartialBytes ?? DEFAULT_MAX_PARTIAL_BYTES;
+    return new KwsPartialMessageGuard(pool, partialBytes, timeout, limit);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -141,6 +161,7 @@ export class KwsEndpoint
       this.accept(socket, request, params, attributes),
     );
     this.heartbeat.start();
+    this.partialMessages?.start();
     if (httpAdapter) this.closeBeforeProviders(httpAdapter);
   }
 
@@ -177,6 +198,7 @@ export class KwsEndpoint
     const transport = this.transport;
     if (!transport) return;
     this.heartbeat.stop();
+    this.partialMessages?.stop();
     this.stats.detach();
     const timeout = this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
     const sockets: WebSocket[] = [];

@@ -77,3 +77,27 @@ export function closeCodeOf(error: Error & { code?: unknown }): number {
   if (code.startsWith('Z_')) return CloseCode.InvalidPayload;
   return CloseCode.Abnormal;
 }
+
+/** Bytes the message a connection is receiving will hold, announced by its frames so far. */
+export type PartialBytes = (ws: WebSocket) => number;
+
+/**
+ * Checked once at boot: `ws`'s Receiver keeps the announced length of the message in progress in
+ * `_totalPayloadLength` (0 between messages). Returns undefined when that no longer holds: the
+ * partial-message bounds are then off, and the endpoint says so once.
+ */
+export function probePartialBytes(module: object = wsModule): PartialBytes | undefined {
+  try {
+    const Receiver = (module as { Receiver?: new (options?: object) => object }).Receiver;
+    if (typeof Receiver !== 'function') return undefined;
+    const receiver = new Receiver({}) as { _totalPayloadLength?: unknown };
+    if (receiver._totalPayloadLength !== 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return (ws) => {
+    const length = (ws as unknown as { _receiver?: { _totalPayloadLength?: unknown } })._receiver
+      ?._totalPayloadLength;
+    return typeof length === 'number' ? length : 0;
+  };
+}
