@@ -27,7 +27,12 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
       throw new KwsError(INVALID_OPTION(key, value, 'a number of milliseconds >= 0'));
     }
   }
-  for (const key of ['maxPayload', 'sendBufferLimit', 'highWaterMark', 'maxPartialBytes'] as const) {
+  for (const key of [
+    'maxPayload',
+    'sendBufferLimit',
+    'highWaterMark',
+    'maxPartialBytes',
+  ] as const) {
     const value = options[key];
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       throw new KwsError(INVALID_OPTION(key, value, 'a number of bytes > 0'));
