@@ -11,6 +11,8 @@ import { eventually } from '../helpers/ws-client.js';
 /** A raw TCP WebSocket client: completes the handshake, then writes whatever frames a test wants. */
 async function rawPeer(port: number): Promise<Socket> {
   const socket = netConnect(port, '127.0.0.1');
+  // The server cuts these peers on purpose: a reset is expected, not an uncaught error.
+  socket.on('error', () => undefined);
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   socket.write(
     'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
