@@ -237,8 +237,8 @@ export class ClusterMembership {
     const members = this.pool
       .roomNames()
       .flatMap((room) => this.pool.roomMembers(room).map((uuid) => ({ uuid, room })));
-    // Sent in one tick: a local join or leave issued later lands after both.
-    const [taken, joined] = await Promise.all([directory.join(uuids), directory.roomSync(members)]);
+    // Local changes issued from here on wait for the join, so they apply on top of this snapshot.
+    const { taken, joined } = await directory.join(uuids, members);
     this.stats.rejoins++;
     // Memberships Redis had lost (it restarted empty) or never got (joined while it was away).
     for (const { uuid, room } of joined) {

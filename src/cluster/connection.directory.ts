@@ -71,6 +71,13 @@ export class ConnectionDirectory {
   /** Number of shards (1 on a standalone Redis). */
   readonly shards: number;
   private readonly prefixes: string[];
+  /**
+   * Settles once the join in flight has run in every shard. A join retires what the node held
+   * before, so a change must not run before it: the order commands are sent in is not always the
+   * order they run in (ioredis Cluster re-sends a command after MOVED, ASK, TRYAGAIN or
+   * CLUSTERDOWN, and queues it while a master's connection opens).
+   */
+  private joinBarrier: Promise<void> | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -131,11 +138,28 @@ export class ConnectionDirectory {
   }
 
   /**
-   * (Re)joins with the given local uuids, in every shard; resolves with those a live node claimed
-   * meanwhile. Every command is sent in the same tick, so a register or release issued later
-   * lands after.
+   * (Re)joins with the given local uuids and memberships: marks the node alive and retires what it
+   * held before in every shard, then claims the uuids and re-registers the memberships. Resolves
+   * with the uuids a live node claimed meanwhile and the memberships new to their room. A register,
+   * release, rename or room change issued meanwhile waits until it is done (see `joinBarrier`).
    */
-  async join(uuids: readonly string[]): Promise<string[]> {
+  join(
+    uuids: readonly string[],
+    members: readonly Member[] = [],
+  ): Promise<{ taken: string[]; joined: Member[] }> {
+    const done = this.sendJoin(uuids, members);
+    const barrier: Promise<void> = done.then(
+      () => this.liftBarrier(barrier),
+      () => this.liftBarrier(barrier),
+    );
+    this.joinBarrier = barrier;
+    return done;
+  }
+
+  private async sendJoin(
+    uuids: readonly string[],
+    members: readonly Member[],
+  ): Promise<{ taken: string[]; joined: Member[] }> {
     const sent: Promise<unknown>[] = [];
     for (const [shard, own] of this.byShard(uuids, (uuid) => uuid, true)) {
       const first = own.slice(0, CLAIM_BATCH);
@@ -145,7 +169,10 @@ export class ConnectionDirectory {
         sent.push(this.run(shard, 'kwsClaimAll', this.node, ...batch));
       }
     }
-    return ((await Promise.all(sent)) as string[][]).flat();
+    const taken = ((await Promise.all(sent)) as string[][]).flat();
+    // After the join: it retires the memberships of before, these included.
+    const joined = await this.roomSync(members);
+    return { taken, joined };
   }
 
   /**
@@ -204,11 +231,8 @@ export class ConnectionDirectory {
     return this.roomChange('kwsRoomLeave', uuid, rooms);
   }
 
-  /**
-   * Re-registers memberships after a rejoin, `SYNC_BATCH` per call, all sent in one tick;
-   * resolves with those new to their room.
-   */
-  async roomSync(members: readonly Member[]): Promise<Member[]> {
+  /** Re-registers memberships, `SYNC_BATCH` per call; resolves with those new to their room. */
+  private async roomSync(members: readonly Member[]): Promise<Member[]> {
     const sent: Promise<unknown>[] = [];
     for (const [shard, own] of this.byShard(members, (member) => member.room)) {
       for (let start = 0; start < own.length; start += SYNC_BATCH) {
@@ -239,10 +263,12 @@ export class ConnectionDirectory {
   }
 
   async register(uuid: string): Promise<void> {
+    await this.afterJoin();
     await this.run(this.shardOf(uuid), 'kwsClaimAll', this.node, uuid);
   }
 
   async release(uuid: string): Promise<void> {
+    await this.afterJoin();
     await this.run(this.shardOf(uuid), 'kwsRelease', this.node, uuid);
   }
 
@@ -252,6 +278,7 @@ export class ConnectionDirectory {
    * entry the next re-sync removes).
    */
   async rename(from: string, to: string): Promise<boolean> {
+    await this.afterJoin();
     const [shardFrom, shardTo] = [this.shardOf(from), this.shardOf(to)];
     if (shardFrom === shardTo) {
       return (await this.run(shardTo, 'kwsRename', this.node, from, to)) === 1;
@@ -321,6 +348,7 @@ export class ConnectionDirectory {
     uuid: string,
     rooms: readonly string[],
   ): Promise<string[]> {
+    await this.afterJoin();
     const changes = await Promise.all(
       Array.from(
         this.byShard(rooms, (room) => room),
@@ -328,6 +356,15 @@ export class ConnectionDirectory {
       ),
     );
     return (changes as string[][]).flat();
+  }
+
+  /** Waits for the join in flight, if any; changes issued meanwhile then go out in their order. */
+  private afterJoin(): Promise<void> | undefined {
+    return this.joinBarrier;
+  }
+
+  private liftBarrier(barrier: Promise<void>): void {
+    if (this.joinBarrier === barrier) this.joinBarrier = undefined;
   }
 
   /**

@@ -17,16 +17,7 @@ async function presenceLog(askers: ClusterClient[]): Promise<string[]> {
   return logs.flatMap((log) => (log === '' ? [] : log.split('|'))).sort();
 }
 
-/**
- * On Redis Cluster this spec fails in some runs (count 5 of 6, a room missing from rooms()), with
- * a random key prefix deciding where the shards land: a known defect (docs/cluster.md), so that
- * topology runs only with KWS_REDIS_CLUSTER_ROOMS=1 until it is fixed.
- */
-const topologies = TOPOLOGIES.filter(
-  (topology) => topology !== 'Redis Cluster' || process.env.KWS_REDIS_CLUSTER_ROOMS === '1',
-);
-
-describe.each(topologies)('cluster-wide rooms and presence, on %s', (topology) => {
+describe.each(TOPOLOGIES)('cluster-wide rooms and presence, on %s', (topology) => {
   let redis: TestTopology;
   const nodes: ClusterNode[] = [];
   const clients: ClusterClient[] = [];
