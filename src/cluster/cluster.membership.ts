@@ -62,6 +62,10 @@ export class ClusterMembership {
   private readonly renames = new Set<Promise<unknown>>();
   /** Live-node counts seen by recent heartbeats: see `expectedNodes`. */
   private liveSeen: Array<{ at: number; live: number }> = [];
+  /** Redis was away (a connection closed, a heartbeat failed) since the last heartbeat. */
+  private redisAway = false;
+  /** Until then, nodes seen before Redis was away may not have rejoined yet (see `recovering`). */
+  private recoveringUntil = 0;
   private lastError: Error | undefined;
   private subscribing: Promise<void> | undefined;
   /** Rooms whose channel this node listens to (it holds members of them). */
@@ -98,6 +102,7 @@ export class ClusterMembership {
     this.directoryOf = directory;
     this.recorder.watch(connections);
     commands.on('error', (error: Error) => this.onLost(error));
+    commands.on('close', () => (this.redisAway = true));
     // After every reconnect (Redis restarted, network back) the node rejoins by itself.
     commands.on('ready', () => void this.join());
     subscriber.on('error', (error: Error) => (this.lastError = error));
@@ -145,14 +150,43 @@ export class ClusterMembership {
 
   /**
    * How many live nodes a broadcast should reach: the directory's count, or more if a recent
-   * heartbeat saw more. Right after Redis restarts empty, nodes that have not rejoined yet are
-   * missing from the directory; remembering them for `nodeTtl` lets a broadcast that missed them
-   * be reported. A node that leaves cleanly says so and is forgotten at once.
+   * heartbeat saw more. Right after Redis restarts empty or fails over, nodes that have not
+   * rejoined yet are missing from the directory (their liveness expired while Redis was away);
+   * remembering them for `nodeTtl` after Redis is back lets a broadcast that missed them be
+   * reported. A node that leaves cleanly says so and is forgotten at once.
    */
   expectedNodes(live: number): number {
-    const since = Date.now() - this.nodeTtl - this.heartbeatInterval;
-    this.liveSeen = this.liveSeen.filter((seen) => seen.at >= since);
+    // Until a heartbeat succeeds again, nothing seen before Redis went away is forgotten.
+    if (!this.redisAway) this.forgetOld(Date.now());
     return Math.max(live, ...this.liveSeen.map((seen) => seen.live));
+  }
+
+  /**
+   * Whether Redis came back less than `nodeTtl` ago (restarted, failed over, or the connection
+   * dropped): the directory may still miss nodes that have not rejoined yet.
+   */
+  recovering(): boolean {
+    return this.redisAway || Date.now() < this.recoveringUntil;
+  }
+
+  private rememberLive(live: number): void {
+    const now = Date.now();
+    if (this.redisAway) {
+      // The nodes seen before need a whole nodeTtl from now to come back, so what was seen
+      // before counts as seen now.
+      for (const seen of this.liveSeen) seen.at = now;
+      this.recoveringUntil = now + this.nodeTtl + this.heartbeatInterval;
+      this.redisAway = false;
+    }
+    this.liveSeen.push({ at: now, live });
+    this.forgetOld(now);
+  }
+
+  private forgetOld(now: number): void {
+    const since = now - this.nodeTtl - this.heartbeatInterval;
+    if (this.liveSeen.length > 0 && this.liveSeen[0].at < since) {
+      this.liveSeen = this.liveSeen.filter((seen) => seen.at >= since);
+    }
   }
 
   /** Another node left cleanly: stop expecting it. */
@@ -257,7 +291,11 @@ export class ClusterMembership {
 
   private async beat(): Promise<void> {
     const directory = this.directory;
-    if (!directory || this.joining || this.connections?.commands.status !== 'ready') return;
+    if (!directory || this.joining) return;
+    if (this.connections?.commands.status !== 'ready') {
+      this.redisAway = true;
+      return;
+    }
     // Without its subscription the node lets its liveness expire: it is not refreshed.
     if (!this.subscribed) return;
     try {
@@ -269,10 +307,11 @@ export class ClusterMembership {
         this.connections?.subscriber.disconnect(true);
         return;
       }
-      this.liveSeen.push({ at: Date.now(), live });
+      this.rememberLive(live);
       if (status === 'expired' || this.resyncNeeded) await this.join();
       if (garbage > 0) void this.collectGarbage(directory);
     } catch (error) {
+      this.redisAway = true;
       this.onLost(error);
     }
   }

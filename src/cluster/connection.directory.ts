@@ -125,16 +125,24 @@ export class ConnectionDirectory {
     return this.prefixes.map((_, shard) => this.nodeChannel(this.node, shard));
   }
 
-  /** Publishes a room broadcast; resolves with how many nodes got it and how many should have. */
-  async publishRoom(room: string, message: Buffer): Promise<{ receivers: number; live: number }> {
-    const [receivers, live] = (await this.run(
+  /**
+   * Publishes a room broadcast; resolves with how many nodes got it, how many nodes of the room are
+   * alive and, when `countAll`, how many nodes are alive (else -1).
+   */
+  async publishRoom(
+    room: string,
+    message: Buffer,
+    countAll = false,
+  ): Promise<{ receivers: number; live: number; all: number }> {
+    const [receivers, live, all] = (await this.run(
       this.shardOf(room),
       'kwsPublishRoom',
       room,
       this.roomChannel(room),
       message,
-    )) as [number, number];
-    return { receivers, live };
+      countAll ? '1' : '0',
+    )) as [number, number, number];
+    return { receivers, live, all };
   }
 
   /**

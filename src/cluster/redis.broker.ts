@@ -435,13 +435,22 @@ export class KwsRedisBroker implements KwsBroker {
     if (receivers < expected) throw new KwsBroadcastIncompleteError(what, receivers, expected);
   }
 
-  /** Publishes on a room's channel; a live node of the room that was not listening makes it reject. */
+  /**
+   * Publishes on a room's channel; a live node of the room that was not listening makes it reject.
+   * Right after Redis was away, nodes that have not rejoined yet are missing from the room's
+   * nodes too: while any node seen before is missing, the broadcast cannot tell whether it
+   * reached every member, and rejects.
+   */
   private async publishToRoom(room: string, message: ClusterMessage): Promise<void> {
     const payload = encodeClusterMessage(message);
-    const { receivers, live } = await this.cluster('broadcast', (directory) =>
-      directory.publishRoom(room, payload),
+    const recovering = this.membership.recovering();
+    const { receivers, live, all } = await this.cluster('broadcast', (directory) =>
+      directory.publishRoom(room, payload, recovering),
     );
-    if (receivers < live) throw new KwsBroadcastIncompleteError('broadcast', receivers, live);
+    const missing = recovering ? Math.max(0, this.membership.expectedNodes(all) - all) : 0;
+    if (receivers < live + missing) {
+      throw new KwsBroadcastIncompleteError('broadcast', receivers, live + missing);
+    }
   }
 
   private applyRename(from: string, to: string): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FaultProxy } from '../helpers/fault-proxy.js';
 import { TestRedis } from '../helpers/redis-server.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode, type ClusterNode } from './cluster-nodes.js';
@@ -10,12 +11,13 @@ const REQUEST_TIMEOUT = 2_000;
 describe('a Redis outage', () => {
   // Always a redis-server of our own, even with REDIS_URL: the test kills it.
   let redis: TestRedis;
+  let keyPrefix: string;
   const nodes: ClusterNode[] = [];
   const clients: ClusterClient[] = [];
 
   beforeEach(async () => {
     redis = await TestRedis.start();
-    const keyPrefix = `kws-test-${randomUUID()}`;
+    keyPrefix = `kws-test-${randomUUID()}`;
     nodes.push(
       ...(await Promise.all([
         startInProcessNode({ redis: redis.url, keyPrefix }),
@@ -96,6 +98,52 @@ describe('a Redis outage', () => {
     const got = await b1.waitForMessages(succeeded.length);
     for (const message of succeeded) expect(got).toContain(message);
     expect(new Set(answers)).not.toContain('KwsError');
+  });
+
+  it('right after Redis restarts empty, a room broadcast does not report success while a node of the room has not rejoined', async () => {
+    const [nodeA] = nodes;
+    // C reaches Redis through a proxy that can keep it away after the restart.
+    const proxy = await FaultProxy.start(redis.port);
+    const nodeC = await startInProcessNode({ redis: proxy.url, keyPrefix });
+    nodes.push(nodeC);
+    const a1 = await open(nodeA);
+    const c1 = await open(nodeC);
+    expect(await askUntil(a1, 'count', (n) => n === '2')).toBe('2');
+    // A has seen C alive (A, B and C) in a heartbeat.
+    expect(await askUntil(a1, 'nodes', (n) => n === '3')).toBe('3');
+    expect(await c1.ask('join lobby')).toBe('ok');
+    expect(await askUntil(a1, 'roomsize lobby', (n) => n === '1')).toBe('1');
+
+    proxy.refuse(true);
+    for (const connection of proxy.open()) connection.cut();
+    await redis.stop();
+    await redis.restart();
+    // A is back first; the room's directory entries are gone until C rejoins, so A cannot tell
+    // whether C holds members: it must not answer ok.
+    const first = await askUntil(
+      a1,
+      'broadcast-to lobby early',
+      (answer) => answer !== 'KwsClusterUnavailableError' && answer !== 'KwsOutcomeUnknownError',
+    );
+    expect(first).toBe('KwsBroadcastIncompleteError');
+
+    proxy.refuse(false);
+    const succeeded: string[] = [];
+    for (let i = 0, inARow = 0; inARow < 3 && i < 2_000; i++) {
+      const answer = await a1.ask(`broadcast-to lobby r${i}`);
+      expect(answer).toMatch(/^(ok|Kws\w+Error)$/);
+      if (answer === 'ok') {
+        succeeded.push(`r${i}`);
+        inARow++;
+      } else {
+        inARow = 0;
+      }
+    }
+    expect(succeeded.length).toBeGreaterThanOrEqual(3);
+    const got = await c1.waitForMessages(succeeded.length);
+    for (const message of succeeded) expect(got).toContain(message);
+    expect(await a1.ask('roomsize lobby')).toBe('1');
+    await proxy.stop();
   });
 
   it('lets a node start while Redis is down; it serves locally and joins once Redis is up', async () => {
