@@ -107,7 +107,7 @@ export class ClusterMembership {
     commands.on('ready', () => void this.join());
     subscriber.on('error', (error: Error) => (this.lastError = error));
     subscriber.on('close', () => this.subscriptionLost('connection closed'));
-    subscriber.on('ready', () => (this.subscribing = this.subscribe(subscriber, directory)));
+    subscriber.on('ready', () => this.resubscribe());
     const event = sharded ? 'smessageBuffer' : 'messageBuffer';
     subscriber.on(event, (_channel: Buffer, message: Buffer) => this.onMessage(message));
     this.timer = setInterval(() => void this.beat(), this.heartbeatInterval);
@@ -222,6 +222,16 @@ export class ClusterMembership {
     left?.catch(() => undefined);
   }
 
+  /** (Re)subscribes to every channel of the node, then rejoins; one run at a time. */
+  private resubscribe(): void {
+    const subscriber = this.connections?.subscriber;
+    const directory = this.directory;
+    if (!subscriber || !directory || this.subscribing) return;
+    this.subscribing = this.subscribe(subscriber, directory).finally(
+      () => (this.subscribing = undefined),
+    );
+  }
+
   private async subscribe(subscriber: Redis, directory: ConnectionDirectory): Promise<void> {
     const rooms = Array.from(this.roomsListened, (room) => directory.roomChannel(room));
     try {
@@ -297,14 +307,21 @@ export class ClusterMembership {
       return;
     }
     // Without its subscription the node lets its liveness expire: it is not refreshed.
-    if (!this.subscribed) return;
+    if (!this.subscribed) {
+      // On Redis Cluster each master has its own subscriber connection, which the cluster client
+      // replaces when slots move; re-subscribing routes each channel to its master's.
+      if (directory.sharded) this.resubscribe();
+      return;
+    }
     try {
       const { status, garbage, live } = await this.recorder.heartbeat(directory.heartbeat());
       if (status === 'not-listening') {
         // Redis dropped the subscription (e.g. its pub/sub output buffer limit) without the
         // connection closing here: reconnect it, which re-subscribes and rejoins.
         this.subscriptionLost('Redis dropped it');
-        this.connections?.subscriber.disconnect(true);
+        // Reconnecting a cluster client's subscribers may never end in 'ready' (seen after a
+        // master's failover): it re-subscribes at the next heartbeat instead (see above).
+        if (!directory.sharded) this.connections?.subscriber.disconnect(true);
         return;
       }
       this.rememberLive(live);
