@@ -105,11 +105,15 @@ export class KwsTestingApp {
     path = '/ws',
     options: KwsClientOptions = {},
   ): Promise<KwsClient<S, C>> {
+    // The first socket the client opens: its error says why the connection failed.
     let socket: KwsTestingSocket | undefined;
+    const record = (created: KwsTestingSocket): void => {
+      socket ??= created;
+    };
     class Recorded extends KwsTestingSocket {
       constructor(url: string, protocols?: string | string[]) {
         super(url, protocols);
-        socket ??= this;
+        record(this);
       }
     }
     const client = this.client<S, C>(path, { WebSocket: Recorded, ...options });

@@ -1,23 +1,35 @@
 import { expect } from 'vitest';
 import type { ClusterClient } from './cluster-client.js';
 
+export interface SteadyOptions {
+  /** The broadcasting command, e.g. 'broadcast' or 'broadcast-to lobby'. */
+  command?: string;
+  /** Messages are named `<name>0`, `<name>1`... */
+  name?: string;
+  /** Pause after a failed attempt (0: retry at once, as fast as the node answers). */
+  pauseMs?: number;
+}
+
 /**
- * After a Redis failover began: broadcasts `after-0`, `after-1`... from `client` until three in a
- * row are answered `ok` (20 s at most). Every other answer must be a Kws error that says so.
- * Returns the names that succeeded (at least three).
+ * After a Redis outage or failover began: broadcasts from `client` until three in a row are
+ * answered `ok` (20 s at most). Every other answer must be a Kws error that says what happened
+ * (never the generic `KwsError`). Returns the names that succeeded (at least three).
  */
-export async function broadcastUntilSteady(client: ClusterClient): Promise<string[]> {
+export async function broadcastUntilSteady(
+  client: ClusterClient,
+  { command = 'broadcast', name = 'after-', pauseMs = 100 }: SteadyOptions = {},
+): Promise<string[]> {
   const succeeded: string[] = [];
   const deadline = Date.now() + 20_000;
   for (let i = 0, inARow = 0; inARow < 3 && Date.now() < deadline; i++) {
-    const answer = await client.ask(`broadcast after-${i}`, 10_000);
+    const answer = await client.ask(`${command} ${name}${i}`, 10_000);
     if (answer === 'ok') {
-      succeeded.push(`after-${i}`);
+      succeeded.push(`${name}${i}`);
       inARow++;
     } else {
       expect(answer).toMatch(/^Kws\w+Error$/);
       inARow = 0;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
   expect(succeeded.length).toBeGreaterThanOrEqual(3);
