@@ -170,7 +170,7 @@ export class Kws<Emit extends object = object> {
    * address left to read.
    */
   get ip(): string {
-    return this.upgrade.ip;
+    return this.upgrade.ip(this.context.trust);
   }
 
   /**
