@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { isStockAutoPongDone } from './ws-internals.js';
 
 /** Where an endpoint's sockets send what `ws` reports: frames, pings, pongs, errors, the close. */
 export interface KwsSocketRoutes {
@@ -20,6 +21,30 @@ export class KwsSocket extends WebSocket {
   routes: KwsSocketRoutes | undefined = undefined;
   /** @internal The connection this socket carries (the endpoint's `Kws`). */
   owner: unknown = undefined;
+
+  /**
+   * @internal `ws` gives every socket a closure of its own for its automatic pongs (it counts
+   * the ones in flight), about 100 B with its context for the life of the connection, though
+   * browsers never send a ping. Here it is made when a ping arrives: the closure `ws` builds
+   * in its constructor is dropped at once, and each automatic pong gets a fresh one that does
+   * what `ws`'s did. If `ws`'s closure is not the one checked (another `ws` version), it is
+   * kept as `ws` made it.
+   */
+  get _autoPongComplete(): () => void {
+    return () => {
+      (this as unknown as { _pendingAutoPongs: number })._pendingAutoPongs--;
+    };
+  }
+
+  set _autoPongComplete(done: () => void) {
+    if (isStockAutoPongDone(done)) return;
+    Object.defineProperty(this, '_autoPongComplete', {
+      value: done,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     const routes = this.routes;
