@@ -49,8 +49,11 @@ export class KwsSocket extends WebSocket {
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     const routes = this.routes;
     if (routes !== undefined) {
-      if (event === 'message') routes.message(this, args[0] as Buffer, args[1] as boolean);
-      else if (event === 'ping') routes.ping(this, args[0] as Buffer);
+      if (event === 'message') {
+        routes.message(this, args[0] as Buffer, args[1] as boolean);
+        // The usual case: no listener of the app's, nothing for EventEmitter to do.
+        if (this.listenerCount(event) === 0) return false;
+      } else if (event === 'ping') routes.ping(this, args[0] as Buffer);
       else if (event === 'pong') routes.pong(this, args[0] as Buffer);
       else if (event === 'close') routes.close(this, args[0] as number, args[1] as Buffer);
       else if (event === 'error') {
