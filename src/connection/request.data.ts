@@ -80,7 +80,7 @@ export class KwsRequest {
       if (headers[name] !== undefined && !HANDSHAKE_HEADERS.has(name)) kept += 2;
     }
     // Sized exactly: an array grown by push keeps room for 16 more entries, for life.
-    const list = new Array<string | string[]>(kept);
+    const list = Array.from<string | string[]>({ length: kept });
     let at = 0;
     // Node's header names are interned strings shared by every request: only values cost memory.
     for (const name in headers) {
