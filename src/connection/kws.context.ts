@@ -5,6 +5,7 @@ import type { KwsParser } from '../events/kws-packet.interface.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsFrameWriter } from '../transport/frame.writer.js';
 import type { KwsRateLimiter } from '../transport/rate.limiter.js';
+import type { KwsTrustProxy } from '../transport/proxy.trust.js';
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import type { Kws } from './kws.js';
 
@@ -26,4 +27,6 @@ export interface KwsContext {
   readonly stats: KwsStats | undefined;
   /** Per-connection rate limits, when the `rateLimit` option is on. */
   readonly rateLimiter: KwsRateLimiter | undefined;
+  /** The compiled `trustProxy`: which `X-Forwarded-For` hops `kws.ip` believes. */
+  readonly trust: KwsTrustProxy | undefined;
 }

@@ -13,6 +13,7 @@ import {
 } from '../kws.constants.js';
 import { INVALID_UUID } from '../kws.messages.js';
 import type { KwsAckPacket, KwsPacket } from '../events/kws-packet.interface.js';
+import { isBuiltInJsonEncode, jsonAck } from '../events/json.parser.js';
 import type {
   KwsEventName,
   KwsEventReply,
@@ -170,7 +171,7 @@ export class Kws<Emit extends object = object> {
    * address left to read.
    */
   get ip(): string {
-    return this.upgrade.ip;
+    return this.upgrade.ip(this.context.trust);
   }
 
   /**
@@ -237,6 +238,17 @@ export class Kws<Emit extends object = object> {
         ? new KwsOutbound(Buffer.from(encoded), false)
         : new KwsOutbound(encoded, true),
     );
+  }
+
+  /**
+   * @internal Acknowledges a client's event with a listener's value: `sendPacket({ ack, data })`,
+   * encoded without the wrapper object when the parser is the built-in JSON one.
+   */
+  sendAck(ack: number, data: unknown): boolean {
+    const parser = this.context.parser;
+    const encoded = isBuiltInJsonEncode(parser) ? jsonAck(ack, data) : undefined;
+    if (encoded === undefined) return this.sendPacket({ ack, data });
+    return this.send(new KwsOutbound(Buffer.from(encoded), false));
   }
 
   /** @internal A client's acknowledgement of one of this connection's requests. */

@@ -90,7 +90,7 @@ export class KwsEventDispatcher {
     ackId?: number,
   ): KwsDispatchOutcome | Promise<KwsDispatchOutcome> {
     const all = this.registry.get(name, this.endpoint);
-    const entries = fromClient ? all.filter(isFromClient) : all;
+    const entries = fromClient && !allFromClient(all) ? all.filter(isFromClient) : all;
     if (entries.length === 0) return NO_LISTENER;
     const payload = new KwsEventPayloadImpl(kws, name, data, false, null, ackId);
     if (entries.length === 1) return this.runOne(payload, entries[0].listener);
@@ -160,6 +160,12 @@ const EMPTY = Buffer.alloc(0);
 
 function isFromClient(entry: KwsListenerEntry): boolean {
   return entry.fromClient;
+}
+
+/** The usual case, checked without making a filtered copy per message. */
+function allFromClient(entries: readonly KwsListenerEntry[]): boolean {
+  for (let i = 0; i < entries.length; i++) if (!entries[i].fromClient) return false;
+  return true;
 }
 
 function merge(outcomes: KwsDispatchOutcome[]): KwsDispatchOutcome {

@@ -33,6 +33,36 @@ export class JsonKwsParser implements KwsParser {
   }
 }
 
+/**
+ * `JSON.stringify({ ack, data })` without the wrapper object, byte for byte: the built-in
+ * parser's acknowledgement of a listener's value, the one packet every request/ack round trip
+ * writes. Undefined when the wrapper could differ (a `toJSON`, which would see the key 'data') or
+ * when `data` cannot be encoded: the caller then encodes the packet as usual.
+ */
+export function jsonAck(ack: number, data: unknown): string | undefined {
+  if (
+    typeof data === 'object' &&
+    data !== null &&
+    typeof (data as { toJSON?: unknown }).toJSON === 'function'
+  ) {
+    return undefined;
+  }
+  let encoded: string | undefined;
+  try {
+    encoded = JSON.stringify(data);
+  } catch {
+    return undefined;
+  }
+  // A function or a symbol: the wrapper drops the key.
+  if (encoded === undefined) return `{"ack":${ack}}`;
+  return `{"ack":${ack},"data":${encoded}}`;
+}
+
+/** The built-in parser's own `encode` (not a subclass's): what `jsonAck` stands in for. */
+export function isBuiltInJsonEncode(parser: KwsParser): boolean {
+  return parser.encode === JsonKwsParser.prototype.encode;
+}
+
 function firstNonSpace(data: Buffer): number {
   for (let i = 0; i < data.length; i++) {
     const byte = data[i];

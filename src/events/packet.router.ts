@@ -70,9 +70,11 @@ export class KwsPacketRouter {
       if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: NOT_FOUND });
       return;
     }
-    const outcome = timeAck(kws, event, ackId, () =>
-      this.dispatcher.run(kws, event, data, true, ackId),
-    );
+    // No closure per message unless Prometheus times the acknowledgement.
+    const outcome =
+      ackId === undefined || kws.context.stats?.timers === undefined
+        ? this.dispatcher.run(kws, event, data, true, ackId)
+        : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId));
     if (isPromiseLike(outcome)) outcome.then((settled) => answer(kws, ackId, settled));
     else answer(kws, ackId, outcome);
   }
@@ -103,7 +105,7 @@ function answer(kws: Kws, ackId: number | undefined, outcome: KwsDispatchOutcome
   else if (outcome.value === undefined) kws.sendPacket({ ack: ackId });
   else {
     try {
-      kws.sendPacket({ ack: ackId, data: outcome.value });
+      kws.sendAck(ackId, outcome.value);
     } catch (error) {
       // The parser could not encode what the listener returned (a cycle, a BigInt...).
       kws.sendPacket({ ack: ackId, error: toAckError(error) });

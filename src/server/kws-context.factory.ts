@@ -15,6 +15,7 @@ import {
 import { KwsFrameWriter } from '../transport/frame.writer.js';
 import { probeSendFrame, type SendFrame } from '../transport/ws-internals.js';
 import { KwsRateLimiter } from '../transport/rate.limiter.js';
+import { compileTrust } from '../transport/proxy.trust.js';
 import { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import { KwsRedisBroker } from '../cluster/redis.broker.js';
 import type { KwsConnectionPool } from './connection.pool.js';
@@ -57,6 +58,7 @@ export function createKwsContext(
     rateLimiter: options.rateLimit
       ? new KwsRateLimiter(options.rateLimit, options.parser ? parser : undefined)
       : undefined,
+    trust: compileTrust(options.trustProxy),
   };
 }
 

@@ -54,7 +54,6 @@ import { KwsTransport, type KwsTransportOptions } from '../transport/kws.transpo
 import { gatewayPaths } from '../transport/gateway.paths.js';
 import type { KwsRouteParams } from '../transport/path.matcher.js';
 import { refuseOverlap } from '../transport/path.registry.js';
-import { compileTrust, type KwsTrustProxy } from '../transport/proxy.trust.js';
 import { KwsConnectionPool } from './connection.pool.js';
 import { endConnection } from './connection.end.js';
 import { KwsStats } from '../metrics/kws.stats.js';
@@ -84,7 +83,6 @@ export class KwsEndpoint
   private readonly partialMessages: KwsPartialMessageGuard | undefined;
   private transport: KwsTransport | undefined;
   private closing: Promise<void> | undefined;
-  private readonly trust: KwsTrustProxy | undefined;
   private readonly localRegister: boolean;
 
   constructor(
@@ -98,7 +96,6 @@ export class KwsEndpoint
     private readonly modules: ModulesContainer,
     private readonly stats: KwsStats,
   ) {
-    this.trust = compileTrust(options.trustProxy);
     // The in-process broker's register does nothing (unless a subclass says otherwise).
     this.localRegister = broker.register === LocalKwsBroker.prototype.register;
     this.heartbeat = new KwsHeartbeat(
@@ -232,7 +229,7 @@ export class KwsEndpoint
     params: KwsRouteParams,
     attributes: KwsAttributes | undefined,
   ): void {
-    const upgrade = KwsRequest.from(request, params, this.trust, this.options.path ?? DEFAULT_PATH);
+    const upgrade = KwsRequest.from(request, params, this.options.path ?? DEFAULT_PATH);
     const resumable = this.context.recovery?.take(upgrade.url);
     if (resumable instanceof Promise) {
       // Cluster mode: the session may come from another node (one Redis round trip).

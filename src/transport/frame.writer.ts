@@ -47,10 +47,15 @@ export class KwsFrameWriter {
   // write per recipient.
   private readonly afterCallback = new CorkBatch(process.nextTick);
   private readonly afterTurn = new CorkBatch(setImmediate);
-  /** Sockets written to directly in the current callback (cleared when it ends). */
-  private touched = new Set<Socket>();
+  /**
+   * Sockets written to directly in the current callback (cleared when it ends): the first one,
+   * then a set for the others (a reply to one client touches one socket: no set per callback).
+   */
+  private touched: Socket | undefined = undefined;
+  private touchedMore: Set<Socket> | undefined = undefined;
   private readonly untouch = (): void => {
-    this.touched = new Set();
+    this.touched = undefined;
+    this.touchedMore = undefined;
   };
   private readonly rawFrames: boolean;
   private readonly highWaterMark: number;
@@ -80,8 +85,12 @@ export class KwsFrameWriter {
     kws.context.stats?.sent(message.data.length);
     if (socket.writableCorked === 0) {
       if (fanOut) this.afterTurn.add(socket);
-      else if (this.touched.has(socket)) this.afterCallback.add(socket);
-      else if (this.touched.add(socket).size === 1) process.nextTick(this.untouch);
+      else if (this.touched === undefined) {
+        this.touched = socket;
+        process.nextTick(this.untouch);
+      } else if (this.touched === socket || this.touchedMore?.has(socket)) {
+        this.afterCallback.add(socket);
+      } else (this.touchedMore ??= new Set()).add(socket);
     }
     let pressure = kws.backPressure;
     if (pressure === undefined && queued + message.data.length > this.highWaterMark) {

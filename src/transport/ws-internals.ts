@@ -78,6 +78,50 @@ export function closeCodeOf(error: Error & { code?: unknown }): number {
   return CloseCode.Abnormal;
 }
 
+// `ws` 8.17+ gives each socket a closure `_autoPongComplete` that counts its automatic pongs in
+// flight. KwsSocket makes that closure only when a ping arrives; this says whether a closure `ws`
+// made is one it may stand in for.
+let stockAutoPongSource: string | null | undefined;
+
+/**
+ * Whether `done` is `ws`'s own automatic-pong callback: the same source as the one a stock `ws`
+ * socket gets, which (checked once, on a socket that is never connected) does nothing but
+ * decrement its `_pendingAutoPongs`.
+ */
+export function isStockAutoPongDone(done: unknown, module: object = wsModule): boolean {
+  if (typeof done !== 'function') return false;
+  stockAutoPongSource ??= probeAutoPongSource(module);
+  return (
+    stockAutoPongSource !== null && Function.prototype.toString.call(done) === stockAutoPongSource
+  );
+}
+
+function probeAutoPongSource(module: object): string | null {
+  try {
+    const Socket = (module as { WebSocket?: new (...args: unknown[]) => object }).WebSocket;
+    if (typeof Socket !== 'function') return null;
+    const socket = new Socket(null, undefined, { autoPong: true }) as Record<string, unknown>;
+    const done = socket._autoPongComplete;
+    if (typeof done !== 'function' || socket._pendingAutoPongs !== 0) return null;
+    const before = Object.entries(socket);
+    socket._pendingAutoPongs = 5;
+    done();
+    if (socket._pendingAutoPongs !== 4) return null;
+    socket._pendingAutoPongs = 0;
+    const after = Object.entries(socket);
+    // Nothing else changed: the count is all it keeps.
+    if (
+      after.length !== before.length ||
+      after.some(([k, v], i) => before[i][0] !== k || before[i][1] !== v)
+    ) {
+      return null;
+    }
+    return Function.prototype.toString.call(done);
+  } catch {
+    return null;
+  }
+}
+
 /** Bytes the message a connection is receiving will hold, announced by its frames so far. */
 export type PartialBytes = (ws: WebSocket) => number;
 

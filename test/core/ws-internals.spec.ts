@@ -11,7 +11,12 @@ import type { KwsContext } from '../../src/connection/kws.context.js';
 import { KwsConnectionPool } from '../../src/server/connection.pool.js';
 import { createKwsContext } from '../../src/server/kws-context.factory.js';
 import { KwsStats } from '../../src/metrics/kws.stats.js';
-import { closeCodeOf, probeSendFrame } from '../../src/transport/ws-internals.js';
+import { KwsSocket } from '../../src/transport/kws.socket.js';
+import {
+  closeCodeOf,
+  isStockAutoPongDone,
+  probeSendFrame,
+} from '../../src/transport/ws-internals.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { connect, eventually, type TestClient } from '../helpers/ws-client.js';
@@ -132,5 +137,68 @@ describe('the ws.send fallback (when the boot-time check fails)', () => {
     app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
     await app.init();
     expect(app.get<KwsContext>(KWS_CONTEXT).writer.mode).toBe('frames');
+  });
+});
+
+describe("ws's automatic-pong callback, made only when a ping arrives", () => {
+  let app: INestApplication | undefined;
+  const clients: TestClient[] = [];
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.socket.terminate();
+    await app?.close();
+    app = undefined;
+  });
+
+  it('a connection holds no closure of its own, and answers every ping past the in-flight bound', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [echoApp({ path: '/ws' })],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+    await app.listen(0, '127.0.0.1');
+    const url = `ws://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/ws`;
+    const client = await connect(url);
+    clients.push(client);
+    const [{ kws }] = await eventually(
+      () => app!.get(EventLog).named(KwsEvent.Connect),
+      (e) => e.length === 1,
+    );
+    const socket = kws.conn as unknown as Record<string, unknown>;
+    expect(Object.hasOwn(socket, '_autoPongComplete')).toBe(false);
+    let pongs = 0;
+    client.socket.on('pong', () => pongs++);
+    // More than ws's maxPendingAutoPongs (60): each pong written must be counted back down.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 50; i++) client.socket.ping();
+      await eventually(
+        () => pongs,
+        (n) => n === (round + 1) * 50,
+      );
+    }
+    await eventually(
+      () => socket._pendingAutoPongs,
+      (n) => n === 0,
+    );
+    expect(kws.isAlive()).toBe(true);
+  });
+
+  it("recognises the installed ws's callback only", () => {
+    const stock = new wsModule.WebSocket(null as unknown as string, undefined, {
+      autoPong: true,
+    } as object) as unknown as { _autoPongComplete: unknown };
+    expect(isStockAutoPongDone(stock._autoPongComplete)).toBe(true);
+    expect(isStockAutoPongDone(() => undefined)).toBe(false);
+    expect(isStockAutoPongDone(undefined)).toBe(false);
+  });
+
+  it('keeps a callback it does not recognise as ws made it', () => {
+    const socket = new KwsSocket(null as unknown as string, undefined, {
+      autoPong: true,
+    } as object) as unknown as Record<string, unknown>;
+    expect(Object.hasOwn(socket, '_autoPongComplete')).toBe(false);
+    const other = (): void => undefined;
+    socket._autoPongComplete = other;
+    expect(Object.hasOwn(socket, '_autoPongComplete')).toBe(true);
+    expect(socket._autoPongComplete).toBe(other);
   });
 });
