@@ -32,6 +32,12 @@ const VARIANTS: Variant[] = [
   },
   { label: 'Nest gateway (platform-ws)', server: 'nest', dialect: 'nest', env: {} },
   { label: 'socket.io emitWithAck', server: 'socketio', dialect: 'socketio', env: {} },
+  {
+    label: 'raw `ws`, hand-written JSON ack',
+    server: 'raw',
+    dialect: 'kws-events',
+    env: { RAW_WS_JSON_ACK: '1' },
+  },
 ];
 
 interface RpcFigures {
@@ -114,7 +120,9 @@ export function renderRpc(result: RpcResult, options: BenchOptions): string[] {
     `ones, payload ${options.size} B. Variants alternate; median of ${options.rpcPasses} pass(es). The`,
     "guard + ValidationPipe row is the same nestjs-kws listener run through Nest's pipeline: the",
     'difference between the first two rows is what the pipeline costs. The gateway has no ids: its',
-    'returned `WsResponse` stands for the ack.',
+    'returned `WsResponse` stands for the ack. The raw `ws` row answers the same packets by hand',
+    '(`JSON.parse` in, `JSON.stringify({ ack, data })` out, no routing, no listener): the most any',
+    'library on `ws` can reach.',
     '',
     '| variant | clients | round trips / server-CPU s | vs socket.io | vs Nest gateway | p50 | p99 |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -136,18 +144,24 @@ export function renderRpc(result: RpcResult, options: BenchOptions): string[] {
   return lines;
 }
 
-/** The plain listener's round trips per CPU second against socket.io and the gateway (targets). */
+/**
+ * The plain listener's round trips per CPU second against socket.io and the gateway (targets),
+ * and raw `ws` answering by hand: against socket.io (the ceiling), and nestjs-kws' share of it.
+ */
 export function rpcRatios(
   result: RpcResult,
   clients: number,
-): { io: number; nest: number; pipeline: number } {
+): { io: number; nest: number; pipeline: number; rawVsIo: number; ofRaw: number } {
   const at = (label: string): number =>
     median((result.readings.get(label)?.get(clients) ?? []).map((r) => r.perCpu));
   const kws = at('nestjs-kws, plain listener');
+  const raw = at('raw `ws`, hand-written JSON ack');
   return {
     io: kws / at('socket.io emitWithAck'),
     nest: kws / at('Nest gateway (platform-ws)'),
     pipeline: at('nestjs-kws, guard + ValidationPipe') / kws,
+    rawVsIo: raw / at('socket.io emitWithAck'),
+    ofRaw: kws / raw,
   };
 }
 

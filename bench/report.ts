@@ -204,6 +204,10 @@ function renderTargets(
         ratios.nest,
         1.5,
       );
+      lines.push(
+        `| named events, ${clients} clients: raw \`ws\` answering by hand, vs socket.io (the ceiling on \`ws\`) | ` +
+          `${ratios.rawVsIo.toFixed(2)}x | nestjs-kws at ${ratios.ofRaw.toFixed(2)}x of it |`,
+      );
     }
   }
   return lines;
