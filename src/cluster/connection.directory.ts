@@ -98,11 +98,7 @@ export class ConnectionDirectory {
 
   /** The shard of a uuid or a room name (the same on every node). */
   shardOf(key: string): number {
-    if (this.shards === 1) return 0;
-    // FNV-1a: cheap, stable across processes.
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-    return (hash >>> 0) % this.shards;
+    return directoryShard(key, this.shards);
   }
 
   /** Channel every node listens to (in shard 0). */
@@ -410,6 +406,14 @@ export class ConnectionDirectory {
     const prefix = this.prefixes[shard];
     return this.inFlight.track(command.call(this.redis, `${prefix}:dir`, prefix, ...args));
   }
+}
+
+/** The shard of a uuid or a room name among `shards` (FNV-1a: cheap, stable across processes). */
+export function directoryShard(key: string, shards: number): number {
+  if (shards === 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % shards;
 }
 
 function toPairs(flat: readonly string[]): Array<{ uuid: string; room: string }> {

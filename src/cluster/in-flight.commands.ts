@@ -16,6 +16,11 @@ export class CommandOutcomeUnknown extends Error {
 
 /** ioredis' text for a command whose reply did not come within `commandTimeout`. */
 const TIMED_OUT = 'Command timed out';
+/**
+ * ioredis' text for the commands of a connection that closed before their replies (with Redis
+ * Cluster a master's connection closes on its own, without the cluster client closing).
+ */
+const CONNECTION_CLOSED = 'Connection is closed.';
 
 /**
  * The commands sent on one connection and not answered yet. ioredis would re-send them after a
@@ -39,8 +44,11 @@ export class InFlightCommands {
         },
         (error: unknown) => {
           if (!this.pending.has(abort)) return;
-          const timedOut = error instanceof Error && error.message === TIMED_OUT;
-          abort(timedOut ? new CommandOutcomeUnknown('timeout', { cause: error }) : toError(error));
+          const message = error instanceof Error ? error.message : '';
+          if (message === TIMED_OUT) abort(new CommandOutcomeUnknown('timeout', { cause: error }));
+          else if (message === CONNECTION_CLOSED) {
+            abort(new CommandOutcomeUnknown('connection-lost', { cause: error }));
+          } else abort(toError(error));
         },
       );
     });

@@ -47,10 +47,15 @@ export async function createRedisConnections(
     const template = redis as unknown as Cluster;
     const nodeOptions = template.options.redisOptions ?? {};
     // The cluster client routes, follows MOVED and refreshes the slots after a failover; each
-    // node connection only keeps the no-resend rule and the command timeout.
+    // node connection only keeps the no-resend rule and the command timeout. A command whose
+    // connection closed before its reply may have run: the cluster client would re-send it after
+    // `retryDelayOnFailover` (a duplicate PUBLISH); 0 makes it fail (KwsOutcomeUnknownError).
+    // Redirections (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) are answers of a command that did not
+    // run, so following them stays safe.
     const commands: Partial<ClusterOptions> = {
       lazyConnect: true,
       enableOfflineQueue: false,
+      retryDelayOnFailover: 0,
       slotsRefreshInterval: 1_000,
       redisOptions: { ...nodeOptions, autoResendUnfulfilledCommands: false, commandTimeout },
     };
