@@ -105,4 +105,18 @@ describe('Redis Cluster faults between a node and a master', () => {
     );
     expect(got.filter((message) => message === 'lost-direct')).toEqual(['lost-direct']);
   }, 60_000);
+
+  it('a broadcast whose reply comes after requestTimeout is reported unknown, delivered once, and not re-sent', async () => {
+    const slow = proxy.open().filter((connection) => !connection.isSubscriber);
+    for (const connection of slow) connection.delay(TIMINGS.requestTimeout + 500);
+    expect(await a1.ask('broadcast late-reply')).toBe('KwsOutcomeUnknownError');
+    for (const connection of slow) connection.delay(0);
+    // Until a later broadcast has arrived (so a re-sent copy would have too): once.
+    expect(await askUntil(a1, 'broadcast late-check', (answer) => answer === 'ok')).toBe('ok');
+    await eventually(
+      () => b1.messages(),
+      (all) => all.includes('late-check'),
+    );
+    expect(b1.messages().filter((message) => message === 'late-reply')).toEqual(['late-reply']);
+  }, 60_000);
 });
