@@ -20,11 +20,24 @@ export async function startRecoveryNode(cluster: KwsClusterOptions, maxDisconnec
 
 const NODE_SCRIPT = fileURLToPath(new URL('./fixtures/recovery-node.mjs', import.meta.url));
 
-/** The same node in a process of its own (on dist/: `npm run build` first), to SIGKILL it. */
-export async function startRecoveryProcess(redisUrl: string, keyPrefix: string) {
+/**
+ * The same node in a process of its own (on dist/: `npm run build` first), to SIGKILL it;
+ * `redisUrl` may be a topology's `processUrl` ("cluster:host:port,...").
+ */
+export async function startRecoveryProcess(
+  redisUrl: string,
+  keyPrefix: string,
+  timings: { heartbeatInterval?: number; nodeTtl?: number } = {},
+) {
   const { port, kill } = await spawnNodeFixture(
     NODE_SCRIPT,
-    { ...process.env, REDIS_URL: redisUrl, KWS_PREFIX: keyPrefix },
+    {
+      ...process.env,
+      REDIS_URL: redisUrl,
+      KWS_PREFIX: keyPrefix,
+      KWS_HEARTBEAT: String(timings.heartbeatInterval ?? 1000),
+      KWS_NODE_TTL: String(timings.nodeTtl ?? 3000),
+    },
     'recovery node',
   );
   return { port, kill, stop: () => kill('SIGTERM') };
