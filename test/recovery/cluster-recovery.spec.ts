@@ -261,6 +261,28 @@ describe.each(TOPOLOGIES)('connection-state recovery across nodes, on %s', (topo
     expect(delta('spublish')).toBe(0);
   });
 
+  it("keeps the call order of one node's sends not awaited in between (emitTo and room broadcasts mixed)", async () => {
+    const first = await node();
+    const second = await node();
+    const a = await open(second.port);
+    const sends: Array<Promise<unknown>> = [];
+    for (let n = 1; n <= 40; n++) {
+      sends.push(
+        n % 2
+          ? first.server.emitTo(a.who.uuid, { event: 'tick', data: n })
+          : first.server.broadcastTo('room-1', { event: 'tick', data: n }),
+      );
+    }
+    await Promise.all(sends);
+    const all = Array.from({ length: 40 }, (_, i) => i + 1);
+    expect(
+      await eventually(
+        () => a.ticks,
+        (got) => got.length >= 40,
+      ),
+    ).toEqual(all);
+  });
+
   it('keeps every recovery key under its own prefix (one hash tag, one master, on Redis Cluster)', async () => {
     const first = await node();
     const second = await node();

@@ -57,6 +57,8 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   /** While a moved session is being adopted, live entries wait here (see `take`). */
   private holds = 0;
   private held: Entry[] = [];
+  /** Redis Cluster: settles once the latest send's XADD was issued (see `inOrder`). */
+  private lastIssued: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -109,22 +111,8 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
 
   /** A broadcast (to `room`, but `except`): one XADD; every node delivers it from the log. */
   async broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]> {
-    await this.commands().xadd(
-      this.log,
-      'MAXLEN',
-      '~',
-      this.maxLength,
-      '*',
-      'k',
-      'b',
-      'r',
-      room ?? '',
-      'x',
-      except ?? '',
-      'd',
-      message.data,
-      'bin',
-      message.binary ? '1' : '',
+    await this.inOrder(undefined, () =>
+      this.append(message, 'k', 'b', 'r', room ?? '', 'x', except ?? ''),
     );
     return [];
   }
@@ -136,11 +124,9 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
    * handled as if it did so just after the XADD (delivery reads the log, not the directory).
    */
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
-    const data = message.data;
-    const binary = message.binary ? '1' : '';
     if (!this.split) {
-      const known = [this.log, this.prefix, this.maxLength, data, binary, ...uuids];
-      return (await this.run('kwsRsLogTo', ...known)) as string[];
+      const args = [this.log, this.prefix, this.maxLength, message.data, binaryFlag(message)];
+      return (await this.run('kwsRsLogTo', ...args, ...uuids)) as string[];
     }
     const groups = new Map<string, string[]>();
     for (const uuid of uuids) {
@@ -149,29 +135,58 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       if (group) group.push(uuid);
       else groups.set(shard, [uuid]);
     }
-    const answers = await Promise.all(
+    const lookup = Promise.all(
       Array.from(groups, ([shard, own]) => this.run('kwsRsUnknown', `${shard}:dir`, shard, ...own)),
-    );
-    const unknown = new Set((answers as string[][]).flat());
-    const known = uuids.filter((uuid) => !unknown.has(uuid));
-    if (known.length > 0) {
-      await this.commands().xadd(
-        this.log,
-        'MAXLEN',
-        '~',
-        this.maxLength,
-        '*',
-        'k',
-        't',
-        'u',
-        JSON.stringify(known),
-        'd',
-        data,
-        'bin',
-        binary,
-      );
-    }
+    ).then((answers) => new Set((answers as string[][]).flat()));
+    const unknown = await this.inOrder(lookup, async (unknown) => {
+      const known = uuids.filter((uuid) => !unknown.has(uuid));
+      if (known.length > 0) await this.append(message, 'k', 't', 'u', JSON.stringify(known));
+      return unknown;
+    });
     return uuids.filter((uuid) => unknown.has(uuid));
+  }
+
+  /** One XADD of a message to the log, with the fields that say who it is for. */
+  private append(message: KwsOutbound, ...fields: string[]): Promise<unknown> {
+    return this.commands().xadd(
+      this.log,
+      'MAXLEN',
+      '~',
+      this.maxLength,
+      '*',
+      ...fields,
+      'd',
+      message.data,
+      'bin',
+      binaryFlag(message),
+    );
+  }
+
+  /**
+   * Runs `append` (which issues one XADD at once) once `prepared` settled and every earlier send's
+   * XADD was issued: on Redis Cluster an emitTo asks the directory first, and a broadcast called
+   * after it must not overtake it in the log (one connection runs commands in the order they are
+   * issued). With no lookup in flight this waits for no round trip. A standalone Redis needs none
+   * of it: each send is one command.
+   */
+  private inOrder<P, T>(prepared: Promise<P> | undefined, append: (value: P) => Promise<T>) {
+    if (!this.split) return prepared ? prepared.then(append) : append(undefined as P);
+    const previous = this.lastIssued;
+    let issued!: () => void;
+    this.lastIssued = new Promise((resolve) => (issued = resolve));
+    return Promise.all([prepared, previous]).then(
+      ([value]) => {
+        try {
+          return append(value as P);
+        } finally {
+          issued();
+        }
+      },
+      (error: unknown) => {
+        issued();
+        throw error;
+      },
+    );
   }
 
   async emitTo(uuid: string, message: KwsOutbound): Promise<void> {
@@ -441,6 +456,10 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   private commands(): Redis {
     return this.connections!.commands;
   }
+}
+
+function binaryFlag(message: KwsOutbound): string {
+  return message.binary ? '1' : '';
 }
 
 function toEntry([id, flat]: [Buffer, Buffer[]]): Entry {
