@@ -153,7 +153,10 @@ export class KwsRedisBroker implements KwsBroker {
   async emitTo(uuid: string, message: KwsOutbound): Promise<void> {
     const store = this.recoveryStore;
     if (store && message.offset === '') {
-      return this.cluster('emitTo', () => store.emitTo(uuid, message));
+      // Outside `cluster()`, which would report an unknown uuid as Redis being unreachable.
+      const unknown = await this.cluster('emitTo', () => store.emitToList([uuid], message));
+      if (unknown.length > 0) throw new KwsInvalidConnectionError(uuid);
+      return;
     }
     if (this.pool.has(uuid)) {
       const delivery = this.pool.deliver(uuid, message);

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KwsClient } from '../../src/client/index.js';
-import { KwsEvent, type KwsServer } from '../../src/index.js';
+import { KwsEvent, KwsInvalidConnectionError, type KwsServer } from '../../src/index.js';
+import { TAKE } from '../../src/cluster/recovery/recovery.scripts.js';
 import { waitForState } from '../../src/testing/index.js';
 import { startTopology, TOPOLOGIES, type TestTopology } from '../cluster/topologies.js';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
@@ -365,6 +366,63 @@ describe.each(TOPOLOGIES)('connection-state recovery across nodes, on %s', (topo
     });
     expect(survivor.log.of(a.who.uuid, KwsEvent.Connect)).toHaveLength(0);
     expect(survivor.log.of(a.who.uuid, KwsEvent.Resume)).toHaveLength(1);
+  });
+
+  it('a node that takes a session and dies before moving its uuid: the old node moves it, and the uuid is free', async () => {
+    const holder = await node();
+    const other = await node();
+    const a = await open(holder.port);
+    const b = await open(other.port);
+    a.cuttable.cut();
+    await eventually(
+      () => holder.server.get(a.who.uuid)?.isAlive(),
+      (alive) => alive === false,
+    );
+    // The test is the taking node: it runs the first step (TAKE, as a node 'ghost' that never
+    // joined, i.e. a dead one) and no second step, as if it died in between.
+    const rs = recoveryKeys();
+    const home = await redis.masterOf(`${rs}:log`);
+    await withRedis(home, async (master) => {
+      let token: string | undefined;
+      for (const key of await master.keys(`${rs}:tok:*`)) {
+        if ((await master.hget(key, 'u')) === a.who.uuid) token = key.slice(`${rs}:tok:`.length);
+      }
+      const d = topology === 'Redis Cluster' ? '' : keyPrefix;
+      const key = `${rs}:tok:${token}`;
+      const taken = await master.eval(
+        TAKE,
+        2,
+        key,
+        `${rs}:log`,
+        rs,
+        token!,
+        'ghost',
+        10_000,
+        '',
+        d,
+      );
+      expect(Array.isArray(taken)).toBe(true);
+    });
+    // The holder lets the session go without a disconnect, and moves the uuid to the taker, which
+    // is dead: the uuid reads as unknown everywhere, and another connection may take it.
+    await eventually(
+      () => holder.server.get(a.who.uuid),
+      (kws) => kws === undefined,
+    );
+    expect(holder.log.of(a.who.uuid, KwsEvent.Disconnect)).toHaveLength(0);
+    const refused = await until(
+      () =>
+        other.server.emitTo(a.who.uuid, { event: 'tick', data: 1 }).then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      (error) => error instanceof KwsInvalidConnectionError,
+      1_000,
+    );
+    expect(refused).toBeInstanceOf(KwsInvalidConnectionError);
+    const kws = other.server.get(b.who.uuid)!;
+    await kws.setUUID(a.who.uuid);
+    expect(kws.uuid).toBe(a.who.uuid);
   });
 
   it('a resume whose uuid another connection claimed meanwhile (its node had died) gets a fresh session', async () => {

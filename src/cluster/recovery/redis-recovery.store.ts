@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Kws } from '../../connection/kws.js';
 import { KwsOutbound } from '../../connection/outbound.message.js';
-import { KwsInvalidConnectionError } from '../../errors/kws-invalid-connection.error.js';
 import type { KwsParser } from '../../events/kws-packet.interface.js';
 import type { KwsMovedSession, KwsRecoveryStore } from '../../recovery/recovery-store.interface.js';
 import type { KwsSessionRecovery } from '../../recovery/session.recovery.js';
@@ -187,11 +186,6 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
         throw error;
       },
     );
-  }
-
-  async emitTo(uuid: string, message: KwsOutbound): Promise<void> {
-    const unknown = await this.emitToList([uuid], message);
-    if (unknown.length > 0) throw new KwsInvalidConnectionError(uuid);
   }
 
   saved(kws: Kws, previous?: string): void {
