@@ -77,7 +77,13 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   }
 
   async start(requestTimeout: number): Promise<void> {
-    const connections = await createRedisConnections(this.cluster, requestTimeout);
+    // Redis Cluster: a command whose connection closed (its master died) fails at once instead of
+    // being sent again after the failover, where it would land after sends made since (and after
+    // its caller was told it failed): the log's order is the delivery order.
+    const connections = await createRedisConnections(this.cluster, requestTimeout, {
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
+    });
     this.connections = connections;
     const { commands, subscriber } = connections;
     commands.on('error', () => undefined);
