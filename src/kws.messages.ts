@@ -91,8 +91,6 @@ export const UNREACHED = (operation: string, uuids: readonly string[]) =>
   `${uuids.length} recipient(s) of ${operation} could not be reached: ${uuids.slice(0, 5).join(', ')}${uuids.length > 5 ? `, and ${uuids.length - 5} more` : ''}.`;
 export const LISTENER_FAILURES_SUPPRESSED = (event: string, count: number, seconds: number) =>
   `A listener of "${event}" failed ${count} more time(s) with the same error in the last ${seconds} s (stack logged once).`;
-export const RECOVERY_ON_REDIS_CLUSTER =
-  'Connection-state recovery is not supported on Redis Cluster yet: use a standalone Redis or Sentinel, or turn recovery off.';
 export const RATE_LIMITED = (limit: string, per: number) =>
   `The connection went past its rate limit (${limit} per ${per} ms); frames are dropped until it slows down.`;
 export const RATE_LIMIT_CLOSE_REASON = 'Rate limit exceeded';

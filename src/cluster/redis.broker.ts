@@ -1,6 +1,5 @@
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { KwsError } from '../errors/kws.error.js';
-import { RECOVERY_ON_REDIS_CLUSTER } from '../kws.messages.js';
 import { randomUUID } from 'node:crypto';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsAckError } from '../errors/kws-ack.error.js';
@@ -31,7 +30,6 @@ import {
   type KwsClusterOptions,
 } from './kws-cluster-options.interface.js';
 import { PendingRequests, type NodeReply } from './pending-requests.registry.js';
-import { isCluster } from './redis.connections.js';
 import type { KwsClusterSnapshot } from '../metrics/kws-stats.interface.js';
 import { RedisRecoveryStore } from './recovery/redis-recovery.store.js';
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
@@ -100,14 +98,13 @@ export class KwsRedisBroker implements KwsBroker {
 
   /** @internal Connection-state recovery across nodes: sessions and messages in Redis. */
   enableRecovery(recovery: KwsSessionRecovery, parser: KwsParser): void {
-    // Its stream and session keys are not under the directory's hash tag yet.
-    if (isCluster(this.options.redis)) throw new KwsError(RECOVERY_ON_REDIS_CLUSTER);
     this.recoveryStore = new RedisRecoveryStore(
       this.pool,
       this.options,
       this.nodeId,
       recovery,
       parser,
+      () => this.membership.directory,
     );
     recovery.store = this.recoveryStore;
   }
@@ -156,7 +153,10 @@ export class KwsRedisBroker implements KwsBroker {
   async emitTo(uuid: string, message: KwsOutbound): Promise<void> {
     const store = this.recoveryStore;
     if (store && message.offset === '') {
-      return this.cluster('emitTo', () => store.emitTo(uuid, message));
+      // Outside `cluster()`, which would report an unknown uuid as Redis being unreachable.
+      const unknown = await this.cluster('emitTo', () => store.emitToList([uuid], message));
+      if (unknown.length > 0) throw new KwsInvalidConnectionError(uuid);
+      return;
     }
     if (this.pool.has(uuid)) {
       const delivery = this.pool.deliver(uuid, message);

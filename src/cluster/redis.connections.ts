@@ -25,6 +25,8 @@ export interface RedisConnections {
 export async function createRedisConnections(
   options: KwsClusterOptions,
   commandTimeout: number,
+  /** Redis Cluster: more options for the commands client (see RedisRecoveryStore). */
+  clusterCommands: Partial<ClusterOptions> = {},
 ): Promise<RedisConnections> {
   const failFast: RedisOptions = {
     lazyConnect: true,
@@ -58,6 +60,7 @@ export async function createRedisConnections(
       retryDelayOnFailover: 0,
       slotsRefreshInterval: 1_000,
       redisOptions: { ...nodeOptions, autoResendUnfulfilledCommands: false, commandTimeout },
+      ...clusterCommands,
     };
     const subscriber: Partial<ClusterOptions> = {
       lazyConnect: true,

@@ -10,6 +10,8 @@ export interface KwsMovedSession {
   replay: KwsOutbound[];
   /** Call once the session's connection is in the pool: live delivery goes on after the replay. */
   adopted(kws: Kws): void;
+  /** Call instead when it does not go on here (its socket closed, or its uuid is taken here). */
+  abandoned(): void;
 }
 
 /**

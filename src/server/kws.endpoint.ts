@@ -237,7 +237,11 @@ export class KwsEndpoint
       void resumable.then((moved) => {
         // Read on in any case (`open` pauses again until `connect` ran, when it must wait).
         socket.resume();
-        if (socket.readyState !== socket.OPEN) return;
+        if (socket.readyState !== socket.OPEN) {
+          // Taken, and the client left meanwhile: this node's live delivery must not wait for it.
+          moved?.abandoned();
+          return;
+        }
         if (moved) this.adopt(socket, upgrade, attributes, moved);
         else this.open(socket, upgrade, attributes);
       });
@@ -267,6 +271,7 @@ export class KwsEndpoint
     try {
       this.pool.add(kws);
     } catch {
+      moved.abandoned();
       this.open(socket, upgrade, attributes);
       return;
     }

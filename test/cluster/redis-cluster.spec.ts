@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KwsModule } from '../../src/index.js';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
-import { startApp } from '../helpers/start-app.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode, type ClusterNode } from './cluster-nodes.js';
 
@@ -93,23 +91,6 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
       return Number(reply[1]);
     });
     expect(listeners.sort()).toEqual([0, 0, 3]);
-  });
-});
-
-describe('connection-state recovery on Redis Cluster', () => {
-  it('is refused at bootstrap with a clear message (not supported yet)', async () => {
-    const template = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
-    try {
-      const module = KwsModule.forRoot({
-        path: '/ws',
-        parser: 'json',
-        recovery: {},
-        cluster: { redis: template },
-      });
-      await expect(startApp(module)).rejects.toThrow('not supported on Redis Cluster');
-    } finally {
-      template.disconnect();
-    }
   });
 });
 

@@ -9,6 +9,10 @@ export interface TestTopology {
   redis(): KwsRedisConnection;
   /** REDIS_URL of a process node (fixtures/cluster-node.mjs): a URL or "cluster:host:port,...". */
   readonly processUrl: string;
+  /** One URL per master (one for a standalone Redis), to read what each holds. */
+  readonly masters: string[];
+  /** The URL of the master serving `key`'s slot (the standalone Redis: its URL). */
+  masterOf(key: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -20,7 +24,13 @@ export const TOPOLOGIES: TopologyName[] = ['standalone Redis', 'Redis Cluster'];
 export async function startTopology(name: TopologyName): Promise<TestTopology> {
   if (name === 'standalone Redis') {
     const redis = await testRedisUrl();
-    return { redis: () => redis.url, processUrl: redis.url, stop: () => redis.stop() };
+    return {
+      redis: () => redis.url,
+      processUrl: redis.url,
+      masters: [redis.url],
+      masterOf: async () => redis.url,
+      stop: () => redis.stop(),
+    };
   }
   const cluster = await TestRedisCluster.start();
   const templates: Cluster[] = [];
@@ -31,6 +41,8 @@ export async function startTopology(name: TopologyName): Promise<TestTopology> {
       return template;
     },
     processUrl: `cluster:${cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',')}`,
+    masters: cluster.ports.map((port) => `redis://127.0.0.1:${port}`),
+    masterOf: async (key) => `redis://127.0.0.1:${await cluster.masterOf(key)}`,
     stop: async () => {
       for (const template of templates) template.disconnect();
       await cluster.stop();

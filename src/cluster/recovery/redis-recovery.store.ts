@@ -2,16 +2,16 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Kws } from '../../connection/kws.js';
 import { KwsOutbound } from '../../connection/outbound.message.js';
-import { KwsInvalidConnectionError } from '../../errors/kws-invalid-connection.error.js';
 import type { KwsParser } from '../../events/kws-packet.interface.js';
 import type { KwsMovedSession, KwsRecoveryStore } from '../../recovery/recovery-store.interface.js';
 import type { KwsSessionRecovery } from '../../recovery/session.recovery.js';
 import type { KwsConnectionPool } from '../../server/connection.pool.js';
+import type { ConnectionDirectory } from '../connection.directory.js';
 import {
   DEFAULT_CLUSTER_KEY_PREFIX,
   type KwsClusterOptions,
 } from '../kws-cluster-options.interface.js';
-import { createRedisConnections, type RedisConnections } from '../redis.connections.js';
+import { createRedisConnections, isCluster, type RedisConnections } from '../redis.connections.js';
 import * as scripts from './recovery.scripts.js';
 import { snapshotAttributes } from './session.snapshot.js';
 
@@ -21,6 +21,7 @@ const MIN_LOG_LENGTH = 10_000;
 const READ_COUNT = 500;
 
 type Fields = Map<string, Buffer>;
+type Run = (...args: unknown[]) => Promise<unknown>;
 type Entry = [id: string, fields: Fields];
 
 /**
@@ -29,10 +30,19 @@ type Entry = [id: string, fields: Fields];
  * stream, in its order: the stream id is the packet's offset, the same for every recipient on
  * every node. Session snapshots live in Redis too, so a client can resume on any node, also after
  * the node that held its session was killed.
+ *
+ * On Redis Cluster every recovery key is under one hash tag of its own (`{prefix:rs}`): the log
+ * stays one total order and each recovery script runs on one slot. What crosses into the
+ * directory (which uuids have a live holder, where a taken session's uuid now lives) is then a
+ * separate step in the uuid's directory shard; `take` says what happens between the two.
  */
 export class RedisRecoveryStore implements KwsRecoveryStore {
   private readonly logger = new Logger('KwsRecovery');
   private readonly prefix: string;
+  /** Prefix of every recovery key: `p:rs`, or `{p:rs}` on Redis Cluster (one slot). */
+  private readonly keys: string;
+  /** Redis Cluster: the directory is sharded, so directory steps are separate calls. */
+  private readonly split: boolean;
   private readonly log: string;
   private readonly maxLength: number;
   private readonly refreshEvery: number;
@@ -46,6 +56,8 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   /** While a moved session is being adopted, live entries wait here (see `take`). */
   private holds = 0;
   private held: Entry[] = [];
+  /** Redis Cluster: settles once the latest send's XADD was issued (see `inOrder`). */
+  private lastIssued: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -53,25 +65,37 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     private readonly nodeId: string,
     private readonly recovery: KwsSessionRecovery,
     private readonly parser: KwsParser,
+    /** The node's directory, once its membership started (for the uuid's shard). */
+    private readonly directory: () => ConnectionDirectory | undefined,
   ) {
     this.prefix = cluster.keyPrefix ?? DEFAULT_CLUSTER_KEY_PREFIX;
-    this.log = `${this.prefix}:rs:log`;
+    this.split = isCluster(cluster.redis);
+    this.keys = this.split ? `{${this.prefix}:rs}` : `${this.prefix}:rs`;
+    this.log = `${this.keys}:log`;
     this.maxLength = Math.max(MIN_LOG_LENGTH, recovery.maxMessages * 10);
     this.refreshEvery = Math.max(1_000, Math.floor(recovery.maxDisconnection / 2));
   }
 
   async start(requestTimeout: number): Promise<void> {
-    const connections = await createRedisConnections(this.cluster, requestTimeout);
+    // Redis Cluster: a command whose connection closed (its master died) fails at once instead of
+    // being sent again after the failover, where it would land after sends made since (and after
+    // its caller was told it failed): the log's order is the delivery order.
+    const connections = await createRedisConnections(this.cluster, requestTimeout, {
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
+    });
     this.connections = connections;
     const { commands, subscriber } = connections;
     commands.on('error', () => undefined);
     subscriber.on('error', () => undefined);
-    for (const [name, lua] of Object.entries({
-      kwsRsSave: scripts.SAVE,
-      kwsRsLogTo: scripts.LOG_TO,
-      kwsRsTake: scripts.TAKE,
-    })) {
-      commands.defineCommand(name, { numberOfKeys: 0, lua });
+    for (const [name, lua, numberOfKeys] of [
+      ['kwsRsSave', scripts.SAVE, 1],
+      ['kwsRsLogTo', scripts.LOG_TO, 1],
+      ['kwsRsUnknown', scripts.UNKNOWN, 1],
+      ['kwsRsTake', scripts.TAKE, 2],
+      ['kwsRsMove', scripts.MOVE, 1],
+    ] as const) {
+      commands.defineCommand(name, { numberOfKeys, lua });
     }
     await Promise.all([commands.connect(), subscriber.connect()]);
     // Live delivery starts after what is already in the log.
@@ -92,44 +116,82 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
 
   /** A broadcast (to `room`, but `except`): one XADD; every node delivers it from the log. */
   async broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]> {
-    await this.commands().xadd(
+    await this.inOrder(undefined, () =>
+      this.append(message, 'k', 'b', 'r', room ?? '', 'x', except ?? ''),
+    );
+    return [];
+  }
+
+  /**
+   * Messages to uuids; resolves with the uuids no live node holds. One script on a standalone
+   * Redis. On Redis Cluster the directory shards are asked first (one call per shard, in
+   * parallel), then one XADD logs it to the others: a uuid that ends or moves in between is
+   * handled as if it did so just after the XADD (delivery reads the log, not the directory).
+   */
+  async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
+    if (!this.split) {
+      const args = [this.log, this.prefix, this.maxLength, message.data, binaryFlag(message)];
+      return (await this.run('kwsRsLogTo', ...args, ...uuids)) as string[];
+    }
+    const groups = new Map<string, string[]>();
+    for (const uuid of uuids) {
+      const shard = this.directoryPrefix(uuid);
+      const group = groups.get(shard);
+      if (group) group.push(uuid);
+      else groups.set(shard, [uuid]);
+    }
+    const lookup = Promise.all(
+      Array.from(groups, ([shard, own]) => this.run('kwsRsUnknown', `${shard}:dir`, shard, ...own)),
+    ).then((answers) => new Set((answers as string[][]).flat()));
+    const unknown = await this.inOrder(lookup, async (unknown) => {
+      const known = uuids.filter((uuid) => !unknown.has(uuid));
+      if (known.length > 0) await this.append(message, 'k', 't', 'u', JSON.stringify(known));
+      return unknown;
+    });
+    return uuids.filter((uuid) => unknown.has(uuid));
+  }
+
+  /** One XADD of a message to the log, with the fields that say who it is for. */
+  private append(message: KwsOutbound, ...fields: string[]): Promise<unknown> {
+    return this.commands().xadd(
       this.log,
       'MAXLEN',
       '~',
       this.maxLength,
       '*',
-      'k',
-      'b',
-      'r',
-      room ?? '',
-      'x',
-      except ?? '',
+      ...fields,
       'd',
       message.data,
       'bin',
-      message.binary ? '1' : '',
-    );
-    return [];
-  }
-
-  /** Messages to uuids: one script; resolves with the uuids no live node holds. */
-  async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
-    const run = (
-      this.commands() as unknown as Record<string, (...a: unknown[]) => Promise<string[]>>
-    ).kwsRsLogTo;
-    return run.call(
-      this.commands(),
-      this.prefix,
-      this.maxLength,
-      message.data,
-      message.binary ? '1' : '',
-      ...uuids,
+      binaryFlag(message),
     );
   }
 
-  async emitTo(uuid: string, message: KwsOutbound): Promise<void> {
-    const unknown = await this.emitToList([uuid], message);
-    if (unknown.length > 0) throw new KwsInvalidConnectionError(uuid);
+  /**
+   * Runs `append` (which issues one XADD at once) once `prepared` settled and every earlier send's
+   * XADD was issued: on Redis Cluster an emitTo asks the directory first, and a broadcast called
+   * after it must not overtake it in the log (one connection runs commands in the order they are
+   * issued). With no lookup in flight this waits for no round trip. A standalone Redis needs none
+   * of it: each send is one command.
+   */
+  private inOrder<P, T>(prepared: Promise<P> | undefined, append: (value: P) => Promise<T>) {
+    if (!this.split) return prepared ? prepared.then(append) : append(undefined as P);
+    const previous = this.lastIssued;
+    let issued!: () => void;
+    this.lastIssued = new Promise((resolve) => (issued = resolve));
+    return Promise.all([prepared, previous]).then(
+      ([value]) => {
+        try {
+          return append(value as P);
+        } finally {
+          issued();
+        }
+      },
+      (error: unknown) => {
+        issued();
+        throw error;
+      },
+    );
   }
 
   saved(kws: Kws, previous?: string): void {
@@ -157,14 +219,20 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   }
 
   /**
-   * Takes a session by token (one script: the snapshot, the directory entry, a "moved" entry in
-   * the log), then reads what the client missed from the log. Live delivery on this node waits
-   * meanwhile, so the replay and the live entries meet without a gap or a repeat.
+   * Takes a session by token (one script: the snapshot, a "moved" entry in the log and, on a
+   * standalone Redis, the directory entry), then reads what the client missed from the log. Live
+   * delivery on this node waits meanwhile, so the replay and the live entries meet without a gap
+   * or a repeat.
+   *
+   * On Redis Cluster the directory entry moves in a second step, in the uuid's shard (`MOVE`).
+   * Between the two steps the entry still names the old node (it does not release a session it
+   * lets go), so the uuid never reads as unknown. If the second step fails (Redis away, this node
+   * dies), the old node's own `MOVE` when it reads the "moved" entry does it; if that node is
+   * dead too, the entry names a dead node and this node's re-sync (`register`) claims it. If
+   * another connection claimed the uuid meanwhile (its holder had died), the session is not
+   * adopted: the client gets a fresh one.
    */
   async take(token: string, offset: string): Promise<KwsMovedSession | undefined> {
-    const run = (
-      this.commands() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
-    ).kwsRsTake;
     this.holds++;
     let released = false;
     const release = (): void => {
@@ -177,19 +245,28 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       }
     };
     try {
-      const taken = await run.call(
-        this.commands(),
-        this.prefix,
+      const taken = await this.run(
+        'kwsRsTake',
+        this.tokenKey(token),
+        this.log,
+        this.keys,
         token,
         this.nodeId,
         this.maxLength,
         offset,
+        this.split ? '' : this.prefix,
       );
       if (!Array.isArray(taken)) {
         release();
         return undefined;
       }
-      const [uuid, attributes, rooms, started] = taken as string[];
+      const [uuid, attributes, rooms, started, , from] = taken as string[];
+      // Another connection of this node holds the uuid (it claimed it after the holder died):
+      // the directory cannot tell it from this session, the pool can.
+      if (this.pool.has(uuid) || (this.split && !(await this.moveHere(uuid, from)))) {
+        release();
+        return undefined;
+      }
       const entries = await this.range(offset || `${started}-0`);
       const joined = new Set(JSON.parse(rooms) as string[]);
       const replay: KwsOutbound[] = [];
@@ -209,10 +286,25 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
           if (last) kws.session!.skipUpTo = last;
           release();
         },
+        abandoned: release,
       };
     } catch (error) {
       release();
       throw error;
+    }
+  }
+
+  /**
+   * Redis Cluster: the taken session's uuid moves to this node in its directory shard. False when
+   * another connection holds it; a failed call is not fatal (see `take`).
+   */
+  private async moveHere(uuid: string, from: string): Promise<boolean> {
+    const shard = this.directoryPrefix(uuid);
+    try {
+      return (await this.run('kwsRsMove', `${shard}:dir`, shard, uuid, this.nodeId, from)) === 1;
+    } catch (error) {
+      this.logger.warn(`Moving ${uuid} in the directory failed (the old node will): ${error}`);
+      return true;
     }
   }
 
@@ -257,9 +349,22 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     const kind = fields.get('k')?.toString();
     if (kind === 'x') {
       // The session moved to another node: its connection here (if any) leaves quietly.
-      if (fields.get('n')?.toString() === this.nodeId) return;
-      const kws = this.pool.get(fields.get('u')!.toString());
-      if (kws?.session) this.recovery.moved(kws);
+      const node = fields.get('n')!.toString();
+      if (node === this.nodeId) return;
+      // Only the node that held the session: elsewhere the uuid may be another connection's now.
+      const from = fields.get('f')?.toString();
+      if (from && from !== this.nodeId) return;
+      const uuid = fields.get('u')!.toString();
+      const kws = this.pool.get(uuid);
+      if (!kws?.session) return;
+      this.recovery.moved(kws);
+      if (this.split) {
+        // The directory entry follows, in case the taker's own move did not happen (see `take`).
+        const shard = this.directoryPrefix(uuid);
+        this.run('kwsRsMove', `${shard}:dir`, shard, uuid, node, this.nodeId).catch(
+          () => undefined,
+        );
+      }
       return;
     }
     const message = this.frame(id, fields);
@@ -299,21 +404,18 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   private save(kws: Kws, previous: string, ttl: number): void {
     const session = kws.session;
     if (!session || !this.connections) return;
-    const run = (
-      this.commands() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
-    ).kwsRsSave;
-    run
-      .call(
-        this.commands(),
-        this.prefix,
-        session.token,
-        previous,
-        kws.uuid,
-        JSON.stringify(snapshotAttributes(kws.attributesSnapshot())),
-        JSON.stringify(kws.rooms()),
-        ttl,
-      )
-      .catch(() => undefined);
+    this.run(
+      'kwsRsSave',
+      this.tokenKey(session.token),
+      this.keys,
+      session.token,
+      previous,
+      kws.uuid,
+      JSON.stringify(snapshotAttributes(kws.attributesSnapshot())),
+      JSON.stringify(kws.rooms()),
+      ttl,
+      this.nodeId,
+    ).catch(() => undefined);
   }
 
   /** Keeps the snapshots of this node's live sessions from expiring (a dead node stops this). */
@@ -331,12 +433,33 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   }
 
   private tokenKey(token: string): string {
-    return `${this.prefix}:rs:tok:${token}`;
+    return `${this.keys}:tok:${token}`;
+  }
+
+  /**
+   * The prefix of a uuid's directory shard: `{p:<shard>}` on Redis Cluster, as ConnectionDirectory
+   * names it, the plain prefix otherwise.
+   */
+  private directoryPrefix(uuid: string): string {
+    if (!this.split) return this.prefix;
+    const directory = this.directory();
+    if (!directory) throw new Error('The cluster directory is not started');
+    return `{${this.prefix}:${directory.shardOf(uuid)}}`;
+  }
+
+  /** One of the scripts defined in `start`: KEYS first, then ARGV. */
+  private run(script: string, ...args: unknown[]): Promise<unknown> {
+    const commands = this.commands();
+    return (commands as unknown as Record<string, Run>)[script].call(commands, ...args);
   }
 
   private commands(): Redis {
     return this.connections!.commands;
   }
+}
+
+function binaryFlag(message: KwsOutbound): string {
+  return message.binary ? '1' : '';
 }
 
 function toEntry([id, flat]: [Buffer, Buffer[]]): Entry {
