@@ -41,8 +41,7 @@ async function until<T>(
 }
 
 /**
- * Waits until `server` finds `uuid` in the directory (a registration takes a round trip; on Redis
- * Cluster a known directory defect, docs/cluster.md, can delay it further).
+ * Waits until `server` finds `uuid` in the directory (a registration takes a round trip).
  */
 async function known(server: KwsServer, uuid: string): Promise<void> {
   await until(

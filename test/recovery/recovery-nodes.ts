@@ -12,9 +12,9 @@ export async function startRecoveryNode(cluster: KwsClusterOptions, maxDisconnec
     recoveryApp({ cluster, recovery: { maxDisconnection }, allowUpgrade: undefined }),
   );
   const server = running.app.get(KwsServer);
-  // The node may finish starting before its first join reached every directory shard; a uuid
-  // registered before that join lands would be dropped by it (a directory defect, see
-  // docs/cluster.md), so the tests use a node once it is registered.
+  // A node may finish starting before it joined the cluster (a Redis Cluster connect slower than
+  // requestTimeout counts as Redis away at boot); the tests use a node once it is registered, as
+  // a readiness check (/health) would.
   await eventually(
     () => server.stats().cluster?.registered,
     (registered) => registered === true,

@@ -77,11 +77,10 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   }
 
   async start(requestTimeout: number): Promise<void> {
-    // Redis Cluster: a command whose connection closed (its master died) fails at once instead of
-    // being sent again after the failover, where it would land after sends made since (and after
-    // its caller was told it failed): the log's order is the delivery order.
+    // Redis Cluster: a command refused with CLUSTERDOWN (its master died) fails at once instead
+    // of being sent again after the failover, where it would land after sends made since: the
+    // log's order is the delivery order. (One whose connection closed is never re-sent anyway.)
     const connections = await createRedisConnections(this.cluster, requestTimeout, {
-      retryDelayOnFailover: 0,
       retryDelayOnClusterDown: 0,
     });
     this.connections = connections;
