@@ -101,6 +101,11 @@ export class ConnectionDirectory {
     return directoryShard(key, this.shards);
   }
 
+  /** The key prefix of the shard of a uuid or a room name: `{p:<shard>}`, or `p` standalone. */
+  shardPrefix(key: string): string {
+    return this.prefixes[this.shardOf(key)];
+  }
+
   /** Channel every node listens to (in shard 0). */
   get broadcastChannel(): string {
     return `${this.prefixes[0]}:broadcast`;

@@ -435,15 +435,12 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     return `${this.keys}:tok:${token}`;
   }
 
-  /**
-   * The prefix of a uuid's directory shard: `{p:<shard>}` on Redis Cluster, as ConnectionDirectory
-   * names it, the plain prefix otherwise.
-   */
+  /** The prefix of a uuid's directory shard: `{p:<shard>}` on Redis Cluster, `p` otherwise. */
   private directoryPrefix(uuid: string): string {
     if (!this.split) return this.prefix;
     const directory = this.directory();
     if (!directory) throw new Error('The cluster directory is not started');
-    return `{${this.prefix}:${directory.shardOf(uuid)}}`;
+    return directory.shardPrefix(uuid);
   }
 
   /** One of the scripts defined in `start`: KEYS first, then ARGV. */
