@@ -261,9 +261,9 @@ function renderNoise(passes: ServerResult[][]): string[] {
   return [
     '## How noisy the run was',
     '',
-    `Each nestjs-kws ratio in each of the ${passes.length} pass(es), lowest to highest. Other helpers'`,
-    'test suites shared the two cores during the run; per-CPU figures are the stable ones, wall',
-    'figures and latency move most.',
+    `Each nestjs-kws ratio in each of the ${passes.length} pass(es), lowest to highest. The load`,
+    'client shares the two cores with the server under test; per-CPU figures are the stable ones,',
+    'wall figures and latency move most.',
     '',
     '| ratio | range over passes |',
     '| --- | --- |',
