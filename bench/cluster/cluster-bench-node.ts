@@ -37,7 +37,7 @@ serveIpc({
     const named = recovery === undefined ? {} : { parser: 'json' as const };
     app = await NestFactory.create(
       KwsModule.forRoot({ path: '/ws', cluster, ...named, recovery: recovery ? {} : undefined }),
-      { logger: false },
+      { logger: ['error', 'warn'] },
     );
     const kws = app.get(KwsServer);
     server = kws;
@@ -50,7 +50,10 @@ serveIpc({
     kws.on(KwsEvent.Message, ({ data, isBinary }) => {
       if (isBinary || data[0] !== 0x3e) return;
       const space = data.indexOf(0x20);
-      void kws.emitTo(data.toString('utf8', 1, space), data.subarray(space + 1).toString());
+      const uuid = data.toString('utf8', 1, space);
+      kws.emitTo(uuid, data.subarray(space + 1).toString()).catch((error: unknown) => {
+        process.stderr.write(`bench node: emitTo ${uuid} failed: ${String(error)}\n`);
+      });
     });
     await app.listen(0, '127.0.0.1');
     return (app.getHttpServer().address() as AddressInfo).port;

@@ -19,11 +19,21 @@ export async function measureEmitLatency(
     const arrived = receiver.next();
     const sentAt = performance.now();
     sender.send(`>${receiver.uuid} ${i}`);
-    await arrived;
+    // A lost message fails the run (the sending node logs why) rather than hanging it.
+    await Promise.race([arrived, lost(i)]);
     if (i >= warmup) micros.push((performance.now() - sentAt) * 1000);
   }
   micros.sort((a, b) => a - b);
   const at = (q: number): number =>
     micros[Math.min(micros.length - 1, Math.floor(q * micros.length))];
   return { p50: at(0.5), p99: at(0.99) };
+}
+
+function lost(message: number): Promise<never> {
+  return new Promise((_, reject) => {
+    setTimeout(
+      () => reject(new Error(`emitTo message ${message} did not arrive within 10 s`)),
+      10_000,
+    ).unref();
+  });
 }

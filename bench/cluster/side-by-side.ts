@@ -60,7 +60,7 @@ export async function measureSideBySide(
   return rows;
 }
 
-async function measureSetup(
+export async function measureSetup(
   setup: Setup,
   redisUrl: string,
   clusterNodes: Array<{ host: string; port: number }> | undefined,

@@ -18,7 +18,11 @@ import {
   DEFAULT_NODE_TTL,
   type KwsClusterOptions,
 } from './kws-cluster-options.interface.js';
-import { createRedisConnections, type RedisConnections } from './redis.connections.js';
+import {
+  createRedisConnections,
+  openEveryMaster,
+  type RedisConnections,
+} from './redis.connections.js';
 import { KwsClusterStatsRecorder } from '../metrics/cluster.stats.js';
 
 /** Counters of what went wrong on this node, for logs, metrics and tests. */
@@ -107,7 +111,9 @@ export class ClusterMembership {
     commands.on('ready', () => void this.join());
     subscriber.on('error', (error: Error) => (this.lastError = error));
     subscriber.on('close', () => this.subscriptionLost('connection closed'));
-    subscriber.on('ready', () => this.resubscribe());
+    subscriber.on('ready', () => {
+      if (!this.subscribed) void this.resubscribe();
+    });
     const event = sharded ? 'smessageBuffer' : 'messageBuffer';
     subscriber.on(event, (_channel: Buffer, message: Buffer) => this.onMessage(message));
     this.timer = setInterval(() => void this.beat(), this.heartbeatInterval);
@@ -116,8 +122,10 @@ export class ClusterMembership {
       // Redis away at boot: the app still starts (local traffic works) and joins when it can.
       const connected = Promise.all([subscriber.connect(), commands.connect()]);
       await withTimeout(connected, this.requestTimeout);
-      await this.subscribing;
-      await this.join();
+      // Not left to the 'ready' event, which may come after this point. Subscribing ends with a
+      // join; one more only when it did not (Redis was away meanwhile).
+      if (!this.subscribed) await this.resubscribe();
+      if (!this.recorder.registered) await this.join();
     } catch (error) {
       this.failOnAuth(error);
       this.onLost(error);
@@ -222,14 +230,15 @@ export class ClusterMembership {
     left?.catch(() => undefined);
   }
 
-  /** (Re)subscribes to every channel of the node, then rejoins; one run at a time. */
-  private resubscribe(): void {
+  /** (Re)subscribes to every channel of the node, then rejoins; concurrent calls share one run. */
+  private resubscribe(): Promise<void> {
     const subscriber = this.connections?.subscriber;
     const directory = this.directory;
-    if (!subscriber || !directory || this.subscribing) return;
-    this.subscribing = this.subscribe(subscriber, directory).finally(
+    if (!subscriber || !directory) return Promise.resolve();
+    this.subscribing ??= this.subscribe(subscriber, directory).finally(
       () => (this.subscribing = undefined),
     );
+    return this.subscribing;
   }
 
   private async subscribe(subscriber: Redis, directory: ConnectionDirectory): Promise<void> {
@@ -277,6 +286,7 @@ export class ClusterMembership {
     // A rename sent before this join but applied to the pool after its snapshot would leave the
     // directory with the old uuid and without the new one: take the snapshot once none is pending.
     while (this.renames.size > 0) await Promise.allSettled(this.renames);
+    if (this.connections) await openEveryMaster(this.connections);
     const uuids = Array.from(this.pool.values(), (kws) => kws.uuid);
     const members = this.pool
       .roomNames()
@@ -310,7 +320,7 @@ export class ClusterMembership {
     if (!this.subscribed) {
       // On Redis Cluster each master has its own subscriber connection, which the cluster client
       // replaces when slots move; re-subscribing routes each channel to its master's.
-      if (directory.sharded) this.resubscribe();
+      if (directory.sharded) void this.resubscribe();
       return;
     }
     try {

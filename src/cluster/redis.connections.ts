@@ -98,3 +98,15 @@ export function isCluster(redis: KwsClusterOptions['redis']): boolean {
 function isClient(redis: KwsClusterOptions['redis']): redis is KwsRedisClientLike {
   return typeof redis === 'object' && typeof (redis as KwsRedisClientLike).duplicate === 'function';
 }
+
+/**
+ * Redis Cluster: opens the commands client's connection to every master and waits until each is
+ * ready. The cluster client opens them lazily, and without an offline queue it refuses a command
+ * for a master whose connection is still opening ("Connection is closed."): a node's first join
+ * failed so in the shards of every master but one. Standalone: nothing to do.
+ */
+export async function openEveryMaster(connections: RedisConnections): Promise<void> {
+  if (!connections.sharded) return;
+  const cluster = connections.commands as unknown as Cluster;
+  await Promise.all(cluster.nodes('master').map((master) => master.ping()));
+}

@@ -44,6 +44,27 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
     );
   }
 
+  it('a node has joined every shard when its bootstrap ends (its first join is not refused)', async () => {
+    // A template of its own: its cluster client opens every master's connection from scratch.
+    const fresh = new Cluster(redis.nodes, { lazyConnect: true });
+    const node = await startInProcessNode({
+      redis: fresh,
+      keyPrefix,
+      heartbeatInterval: 30_000,
+      nodeTtl: 60_000,
+      // A loaded machine may take seconds to connect: that must not count as Redis away at boot.
+      requestTimeout: 20_000,
+    });
+    try {
+      // No heartbeat runs before this (30 s): only the bootstrap's join can have registered it.
+      expect(node.server.stats().cluster?.registered).toBe(true);
+      expect(node.broker.stats.rejoins).toBe(1);
+    } finally {
+      await node.stop();
+      fresh.disconnect();
+    }
+  });
+
   it('broadcasts once, routes emitTo and setUUID, keeps rooms, and spreads the directory over the masters', async () => {
     const [a1, a2, b1, b2, c1, c2] = await Promise.all(
       [0, 0, 1, 1, 2, 2].map((i) => ClusterClient.open(nodes[i].url)),
