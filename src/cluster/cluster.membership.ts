@@ -66,7 +66,7 @@ export class ClusterMembership {
   private readonly renames = new Set<Promise<unknown>>();
   /** Live-node counts seen by recent heartbeats: see `expectedNodes`. */
   private liveSeen: Array<{ at: number; live: number }> = [];
-  /** Redis was away (a connection closed, a heartbeat failed) since the last heartbeat. */
+  /** Redis was away (a connection closed, a heartbeat failed) since the last good heartbeat. */
   private redisAway = false;
   /** Until then, nodes seen before Redis was away may not have rejoined yet (see `recovering`). */
   private recoveringUntil = 0;
