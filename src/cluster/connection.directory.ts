@@ -73,9 +73,10 @@ export class ConnectionDirectory {
   private readonly prefixes: string[];
   /**
    * Settles once the join in flight has run in every shard. A join retires what the node held
-   * before, so a change must not run before it: the order commands are sent in is not always the
-   * order they run in (ioredis Cluster re-sends a command after MOVED, ASK, TRYAGAIN or
-   * CLUSTERDOWN, and queues it while a master's connection opens).
+   * before, so a change must not run before it, and the order commands are sent in is not always
+   * the order they run in (ioredis Cluster re-sends a command after MOVED, ASK, TRYAGAIN or
+   * CLUSTERDOWN, and queues it while a master's connection opens): a register, release, rename or
+   * room change awaits it first, and those issued meanwhile then go out in their order.
    */
   private joinBarrier: Promise<void> | undefined;
 
@@ -272,12 +273,12 @@ export class ConnectionDirectory {
   }
 
   async register(uuid: string): Promise<void> {
-    await this.afterJoin();
+    await this.joinBarrier;
     await this.run(this.shardOf(uuid), 'kwsClaimAll', this.node, uuid);
   }
 
   async release(uuid: string): Promise<void> {
-    await this.afterJoin();
+    await this.joinBarrier;
     await this.run(this.shardOf(uuid), 'kwsRelease', this.node, uuid);
   }
 
@@ -287,7 +288,7 @@ export class ConnectionDirectory {
    * entry the next re-sync removes).
    */
   async rename(from: string, to: string): Promise<boolean> {
-    await this.afterJoin();
+    await this.joinBarrier;
     const [shardFrom, shardTo] = [this.shardOf(from), this.shardOf(to)];
     if (shardFrom === shardTo) {
       return (await this.run(shardTo, 'kwsRename', this.node, from, to)) === 1;
@@ -357,7 +358,7 @@ export class ConnectionDirectory {
     uuid: string,
     rooms: readonly string[],
   ): Promise<string[]> {
-    await this.afterJoin();
+    await this.joinBarrier;
     const changes = await Promise.all(
       Array.from(
         this.byShard(rooms, (room) => room),
@@ -365,11 +366,6 @@ export class ConnectionDirectory {
       ),
     );
     return (changes as string[][]).flat();
-  }
-
-  /** Waits for the join in flight, if any; changes issued meanwhile then go out in their order. */
-  private afterJoin(): Promise<void> | undefined {
-    return this.joinBarrier;
   }
 
   private liftBarrier(barrier: Promise<void>): void {
