@@ -24,7 +24,13 @@ export type {
 } from './events/kws-packet.interface.js';
 export { KwsEvent, KwsMessageType, CloseCode } from './kws.constants.js';
 export type { KwsBuiltInEvent } from './kws.constants.js';
-export { Kws, type KwsData, type KwsMessage, type KwsRequestOptions } from './connection/kws.js';
+export {
+  Kws,
+  KwsState,
+  type KwsData,
+  type KwsMessage,
+  type KwsRequestOptions,
+} from './connection/kws.js';
 export { KwsServer, type KwsBroadcastOptions } from './server/kws.server.js';
 export { LocalKwsBroker } from './broker/local.broker.js';
 export { KwsRedisBroker } from './cluster/redis.broker.js';
@@ -40,6 +46,7 @@ export * from './errors/index.js';
 export type {
   KwsModuleOptions,
   KwsAllowUpgrade,
+  KwsUpgradeInfo,
   KwsAttributes,
   KwsSlowConsumerPolicy,
 } from './kws-module-options.interface.js';

@@ -10,14 +10,25 @@ import type { KwsRateLimitOptions } from './transport/rate-limit-options.interfa
 /** Attributes handed to a connection before `connect` fires. */
 export type KwsAttributes = Record<string, unknown>;
 
+/** What the library knows of an upgrade request beside its headers (the second argument of `allowUpgrade`). */
+export interface KwsUpgradeInfo {
+  /**
+   * Recovery on, the request presents a resume token: the uuid of the session it names, or
+   * `undefined` when the token names none (unknown, spent or expired: a fresh session follows).
+   * The `connect` guards and the `resume` listeners still decide before anything is replayed.
+   */
+  readonly resume?: { readonly uuid: string | undefined };
+}
+
 /**
  * Decides whether an upgrade request may become a WebSocket (the Go package's upgrade middleware).
  * Return `true` to accept, an object to accept and seed the connection's attributes, `false` to
  * refuse with 403. Throw a Nest `HttpException` (e.g. `UnauthorizedException`) to refuse with its
- * status.
+ * status. `info` says which session the request resumes, if any.
  */
 export type KwsAllowUpgrade = (
   request: IncomingMessage,
+  info: KwsUpgradeInfo,
 ) => boolean | KwsAttributes | void | Promise<boolean | KwsAttributes | void>;
 
 /** What to do with a connection whose unsent data exceeds `sendBufferLimit`. */

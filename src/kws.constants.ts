@@ -17,6 +17,12 @@ export const KwsEvent = {
   Drain: 'drain',
 } as const;
 
+/**
+ * Internal registry name of the `connect` listeners' guards alone, which a resume runs again
+ * (registered `fromClient: false`: no packet reaches it).
+ */
+export const CONNECT_GUARDS = '\u0000connect:guards';
+
 /** Built-in names a client may never fire with a named-event packet. */
 export const RESERVED_EVENTS: ReadonlySet<string> = new Set(Object.values(KwsEvent));
 /** Longest event name a client may send. */
@@ -46,6 +52,11 @@ export const DEFAULT_PARTIAL_MESSAGE_TIMEOUT = 30_000;
 export const DEFAULT_MAX_PARTIAL_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT = 5_000;
 export const DEFAULT_CONNECT_TIMEOUT = 10_000;
+/**
+ * Milliseconds a resume waits for the session's current socket to answer a ping: a session whose
+ * socket still answers cannot be taken by another one.
+ */
+export const RESUME_LIVENESS_PROBE = 2_000;
 export const DEFAULT_MAX_PENDING_REQUESTS = 256;
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 export const DEFAULT_MAX_PARAM_LENGTH = 256;
@@ -60,6 +71,7 @@ export const CloseCode = {
   InvalidPayload: 1007,
   PolicyViolation: 1008,
   MessageTooBig: 1009,
+  InternalError: 1011,
   TryAgainLater: 1013,
 } as const;
 

@@ -43,7 +43,15 @@ export const UNKNOWN_EVENT = 'No such event';
 export const INTERNAL_ERROR = 'Internal error';
 export const MALFORMED_PACKET = (why: string) => `Malformed packet: ${why}.`;
 export const CONNECT_TIMED_OUT = (uuid: string, ms: number) =>
-  `"connect" listeners of ${uuid} did not settle within ${ms} ms; the connection is resumed anyway.`;
+  `"connect" of ${uuid} (its guards and listeners) did not decide within connectTimeout (${ms} ms): the connection is refused (1013). Raise connectTimeout if a slow auth backend is expected.`;
+export const CONNECT_FAILED = (uuid: string) =>
+  `A "connect" listener of ${uuid} failed: the connection is refused (1011).`;
+export const RESUME_TIMED_OUT = (uuid: string, ms: number) =>
+  `The resume of session ${uuid} (its "connect" guards and "resume" listeners) did not decide within connectTimeout (${ms} ms): it is refused (1013).`;
+export const RESUME_REFUSED = (reason: string) => `The resume was refused: ${reason}`;
+export const SESSION_IN_USE = 'Session in use';
+export const CONNECT_TIMEOUT_REASON = 'Connect timed out';
+export const INTERNAL_ERROR_REASON = 'Internal server error';
 export const UNKNOWN_ACK = (id: number) =>
   `An acknowledgement for unknown request ${id} was ignored.`;
 export const PATH_TAKEN = (path: string, owner: string, otherPath: string, otherOwner: string) =>

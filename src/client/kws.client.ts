@@ -167,16 +167,19 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
 
   private open(): void {
     clearTimeout(this.timer);
-    let url = this.url;
+    let protocols = this.options.protocols;
     if (this.token) {
-      // Resume handshake (PROTOCOL.md): the last token and offset let the server replay what we missed.
-      const resume = new URL(url, (globalThis as any).location?.href);
-      resume.searchParams.set('kws_resume', this.token);
-      resume.searchParams.set('kws_offset', this.offset);
-      url = resume.href;
+      // Resume handshake (docs/protocol.md): the last token and offset let the server replay what
+      // we missed. They travel as subprotocols, never in the URL (access logs keep URLs).
+      const own = protocols === undefined ? [] : ([] as string[]).concat(protocols);
+      protocols = [
+        ...(own.length ? own : ['kws']),
+        `kws-resume.${this.token}`,
+        `kws-offset.${this.offset}`,
+      ];
     }
     const WebSocketClass = this.options.WebSocket ?? (globalThis as any).WebSocket;
-    const socket: KwsSocketLike = new WebSocketClass(url, this.options.protocols);
+    const socket: KwsSocketLike = new WebSocketClass(this.url, protocols);
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {

@@ -46,6 +46,36 @@ const NO_ATTRIBUTES: Readonly<Record<string, unknown>> = Object.freeze({});
 const OPEN = 1;
 
 /**
+ * Where a connection is in its life. One field, changed only by the transition methods of `Kws`
+ * (`accept`, `refuse`, `close`, `cut`, `suspend`, `reattach`, `markEnded`): every route that
+ * delivers a frame to listeners asks it first. See docs/security.md.
+ *
+ *     opening ──accept──▶ connected ──close()──▶ closing ──▶ ended (disconnect)
+ *        │                   │  └──cut (heartbeat, slow consumer, protocol)──▶ cutting ──▶ ended
+ *        └─refuse─▶ refused ──▶ ended (no disconnect: connect never completed)
+ *                 connected/cutting ──drop (recovery on)──▶ suspended ──resume──▶ opening
+ */
+export const KwsState = {
+  /** Accepted by the upgrade gate; `connect` (or a resume's checks) is deciding. Frames wait. */
+  Opening: 0,
+  /** `connect` completed: frames reach listeners; `disconnect` will fire once. */
+  Connected: 1,
+  /** A guard, a `connect` listener or `connectTimeout` refused it: closing, nothing more runs. */
+  Refused: 2,
+  /** The server closes it on purpose (`close()`, shutdown): a clean `disconnect` follows. */
+  Closing: 3,
+  /** The server cut it for a fault (heartbeat, slow consumer, protocol error). */
+  Cutting: 4,
+  /** Recovery on: its socket dropped; messages are kept until a resume or the end. */
+  Suspended: 5,
+  /** Gone: out of the pool, its requests failed. */
+  Ended: 6,
+} as const;
+
+/** One of {@link KwsState}. */
+export type KwsState = (typeof KwsState)[keyof typeof KwsState];
+
+/**
  * One WebSocket connection: the Go package's `*socketio.Websocket`. `Emit` is the event map of
  * what the server sends (the client's `ServerEvents`): with it, a wrong event name or payload in
  * `emit`/`request`/`broadcast` does not compile.
@@ -54,15 +84,16 @@ export class Kws<Emit extends object = object> {
   private currentUuid: string;
   private attributes: Map<string, unknown> | undefined;
   private pending: KwsPendingRequests | undefined;
-  /** Set once `close()` ran or the socket ended; later calls are no-ops. */
-  private closing = false;
-  private ended = false;
+  private current: KwsState = KwsState.Opening;
+  /**
+   * @internal Whether `connect` completed for this session (it stays true across a resume):
+   * `disconnect` fires if and only if it did.
+   */
+  private accepted = false;
   /** @internal When the last unanswered ping went out (0: none outstanding). */
   pingSentAt = 0;
   /** @internal Why the server ended the socket, when it knows better than the close code. */
   endError: KwsDisconnectError | undefined;
-  /** @internal Whether the server ended it on purpose (close(), closeAll, shutdown). */
-  closedByServer = false;
   /** @internal Recovery on: the session (token, kept messages, suspended or not). */
   session: KwsRecoverySession | undefined;
   /** @internal Set while the send queue is past the high-water mark (see `drained()`). */
@@ -101,7 +132,7 @@ export class Kws<Emit extends object = object> {
   async setUUID(uuid: string): Promise<void> {
     if (typeof uuid !== 'string' || uuid === '') throw new KwsError(INVALID_UUID(uuid));
     if (uuid === this.currentUuid) return;
-    if (this.ended) throw new KwsInvalidConnectionError(this.currentUuid);
+    if (this.current === KwsState.Ended) throw new KwsInvalidConnectionError(this.currentUuid);
     await this.context.broker.rename(this.currentUuid, uuid);
   }
 
@@ -320,7 +351,7 @@ export class Kws<Emit extends object = object> {
    * room broadcast reaches the members on every node.
    */
   join(...rooms: string[]): void {
-    if (this.ended) return;
+    if (this.current === KwsState.Ended || this.current === KwsState.Refused) return;
     for (const room of rooms) this.context.pool.join(this.untyped(), room);
     if (this.session) this.context.recovery!.touched(this.untyped());
   }
@@ -378,25 +409,90 @@ export class Kws<Emit extends object = object> {
   /**
    * Closes the connection from the server: fires `close` once, then sends an RFC 6455 close frame
    * (1000 "Connection closed" by default; the reason is cut to 123 bytes). Later calls do nothing.
+   * Called while `connect` is still deciding (from a `connect` listener, say), it refuses the
+   * connection instead: no `close`, no `disconnect`, no frame of the client's runs.
    */
   close(code: number = CloseCode.Normal, reason: string = DEFAULT_CLOSE_REASON): void {
-    if (this.session?.suspended && !this.ended) {
-      // A suspended session has no socket left to close: it just ends, as a clean close.
-      this.closedByServer = true;
-      this.context.dispatcher.dispatch(this.untyped(), KwsEvent.Close);
-      this.context.recovery!.end(this.untyped(), null);
-      return;
+    switch (this.current) {
+      case KwsState.Opening:
+        this.refuse(code, reason);
+        return;
+      case KwsState.Suspended:
+        // A suspended session has no socket left to close: it just ends, as a clean close.
+        this.current = KwsState.Closing;
+        this.context.dispatcher.dispatch(this.untyped(), KwsEvent.Close);
+        this.context.recovery!.end(this.untyped(), null);
+        return;
+      case KwsState.Connected:
+        this.current = KwsState.Closing;
+        this.context.dispatcher.dispatch(this.untyped(), KwsEvent.Close);
+        closeSocket(this.conn, code, reason);
+        return;
+      default:
+      // Refused, closing, cutting or ended: already on its way out.
     }
-    if (this.closing || this.ended) return;
-    this.closing = true;
-    this.closedByServer = true;
-    this.context.dispatcher.dispatch(this.untyped(), KwsEvent.Close);
-    try {
-      this.conn.close(code, capReason(reason));
-    } catch {
-      // An invalid code from the caller: end the socket anyway rather than leave it half-closed.
-      this.conn.close(CloseCode.Normal, capReason(reason));
-    }
+  }
+
+  /** Where the connection is in its life (see {@link KwsState}). */
+  get state(): KwsState {
+    return this.current;
+  }
+
+  /** @internal Whether `connect` completed for this session: `disconnect` fires iff it did. */
+  get hasConnected(): boolean {
+    return this.accepted;
+  }
+
+  /**
+   * @internal A session moved here from another node (accepted there): it opens as a resume,
+   * so a refusal of its checks ends it with a `disconnect`.
+   */
+  movedHere(): void {
+    if (this.current === KwsState.Opening) this.accepted = true;
+  }
+
+  /**
+   * @internal The server shuts down: what is open or suspended is closing on purpose (a clean
+   * `disconnect`); a connection still opening is refused.
+   */
+  shuttingDown(): void {
+    const from = this.current;
+    if (from === KwsState.Ended || from === KwsState.Refused) return;
+    this.current =
+      from === KwsState.Opening && !this.accepted ? KwsState.Refused : KwsState.Closing;
+  }
+
+  /** @internal opening → connected: `connect` (or a resume's checks) passed. */
+  accept(): boolean {
+    if (this.current !== KwsState.Opening) return false;
+    this.current = KwsState.Connected;
+    this.accepted = true;
+    return true;
+  }
+
+  /**
+   * @internal opening → refused: closes the socket with `code`; nothing the client sent runs,
+   * and no `close`/`disconnect` fires for it (unless a resumed session ends, see the endpoint).
+   */
+  refuse(code: number, reason: string): boolean {
+    if (this.current !== KwsState.Opening) return false;
+    this.current = KwsState.Refused;
+    this.pending?.failAll(new KwsInvalidConnectionError(this.currentUuid));
+    closeSocket(this.conn, code, reason);
+    return true;
+  }
+
+  /** @internal Whether frames of the client's may reach listeners now. */
+  get receives(): boolean {
+    return this.current === KwsState.Connected;
+  }
+
+  /**
+   * @internal Whether a broadcast includes it: not while `connect` is deciding (a connection a
+   * guard will refuse must not see room or global traffic) nor once refused.
+   */
+  get inFanOut(): boolean {
+    return this.current !== KwsState.Opening && this.current !== KwsState.Refused;
   }
 
   /**
@@ -404,44 +500,71 @@ export class Kws<Emit extends object = object> {
    * socket dropped or is dropping, which keeps its messages for the resume.
    */
   isReachable(): boolean {
-    return this.isAlive() || (this.session !== undefined && !this.ended && !this.closedByServer);
+    switch (this.current) {
+      case KwsState.Opening:
+      case KwsState.Connected:
+        return this.session !== undefined || this.conn.readyState === OPEN;
+      case KwsState.Suspended:
+      case KwsState.Cutting:
+        return this.session !== undefined;
+      default:
+        return false;
+    }
   }
 
   /** True while the connection is open and not being closed. */
   isAlive(): boolean {
-    return !this.closing && !this.ended && this.conn.readyState === OPEN;
+    return (
+      (this.current === KwsState.Connected || this.current === KwsState.Opening) &&
+      this.conn.readyState === OPEN
+    );
   }
 
   /** @internal Marks the connection as gone (its requests fail); true the first time only. */
   markEnded(): boolean {
-    if (this.ended) return false;
-    this.ended = true;
-    this.closing = true;
+    if (this.current === KwsState.Ended) return false;
+    this.current = KwsState.Ended;
     this.pending?.failAll(new KwsInvalidConnectionError(this.currentUuid));
     this.context.writer.release(this.untyped());
     return true;
   }
 
-  /** @internal Recovery: the connection is suspended; requests are not kept, they fail. */
-  suspendRequests(): void {
+  /**
+   * @internal Recovery: connected (or cut, or a resume whose new socket dropped while its checks
+   * ran) → suspended. Requests are not kept, they fail.
+   */
+  suspend(): boolean {
+    const from = this.current;
+    if (from !== KwsState.Connected && from !== KwsState.Cutting && from !== KwsState.Opening) {
+      return false;
+    }
+    if (!this.accepted) return false;
+    this.current = KwsState.Suspended;
     this.pingSentAt = 0;
     this.pending?.failAll(new KwsInvalidConnectionError(this.currentUuid));
+    return true;
   }
 
-  /** @internal Recovery: the session goes on over a new socket (a resume). */
-  reattach(conn: WebSocket, upgrade: KwsRequest): void {
-    this.suspendRequests();
+  /**
+   * @internal Recovery: suspended → opening on a new socket (a resume). The resume's checks
+   * decide next (`accept` or `refuse`); until then messages are kept, not written.
+   */
+  reattach(conn: WebSocket, upgrade: KwsRequest): boolean {
+    if (this.current !== KwsState.Suspended) return false;
+    this.current = KwsState.Opening;
     this.conn = conn;
     this.upgrade = upgrade;
-    this.closing = false;
     this.endError = undefined;
+    return true;
   }
 
   /** @internal Ends the socket at once (heartbeat timeout, slow consumer), with the reason. */
   terminate(error: KwsDisconnectError): void {
-    if (this.ended || this.session?.suspended) return;
+    const from = this.current;
+    if (from === KwsState.Ended || from === KwsState.Suspended) return;
     this.endError ??= error;
-    this.closing = true;
+    if (from === KwsState.Connected) this.current = KwsState.Cutting;
+    else if (from === KwsState.Opening) this.current = KwsState.Refused;
     this.conn.terminate();
   }
 
@@ -500,6 +623,15 @@ function capReason(reason: string): string {
     text = text.slice(0, -1);
   }
   return text;
+}
+
+/** Sends a close frame; an invalid code from the caller still ends the socket (1000). */
+function closeSocket(conn: WebSocket, code: number, reason: string): void {
+  try {
+    conn.close(code, capReason(reason));
+  } catch {
+    conn.close(CloseCode.Normal, capReason(reason));
+  }
 }
 
 function noop(): void {}

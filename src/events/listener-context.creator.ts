@@ -15,6 +15,8 @@ import { KwsParamsFactory } from './kws-params.factory.js';
 /** Where a method without param decorators gets its default: the payload object as argument 0. */
 const DEFAULT_PARAMS_METADATA = 'kws:default-params';
 const NEST_PIPELINE = Symbol('kws:nest-pipeline');
+/** A metadata key nothing defines: a guard check takes no parameters (no pipes run). */
+const NO_PARAMS_METADATA = 'kws:no-params';
 const ENHANCER_KEYS = [
   GUARDS_METADATA,
   INTERCEPTORS_METADATA,
@@ -70,6 +72,40 @@ export class KwsListenerContextCreator {
     );
     const listener = (payload: KwsEventPayload) => pipeline(...listenerArgs(payload));
     return Object.defineProperty(listener, NEST_PIPELINE, { value: true });
+  }
+
+  /**
+   * The guards of a `connect` listener alone (method, class and global), without the method: what
+   * a resume runs again before anything is replayed. Undefined when it has none.
+   */
+  createGuardCheck(instance: object, methodName: string): KwsListener | undefined {
+    const method = (instance as Record<string, object>)[methodName];
+    const own = Reflect.getMetadata(GUARDS_METADATA, method) as unknown[] | undefined;
+    const global = this.globalEnhancers();
+    const guarded =
+      hasItems(own) ||
+      hasItems(Reflect.getMetadata(GUARDS_METADATA, instance.constructor)) ||
+      global === undefined ||
+      global.getGlobalGuards().length > 0 ||
+      global.getGlobalRequestGuards().length > 0;
+    if (!guarded) return undefined;
+    // Nest reads a handler's guards from the function it wraps: a stand-in carries the method's.
+    const standIn = function guardsOnly(): undefined {
+      return undefined;
+    };
+    Reflect.defineMetadata(GUARDS_METADATA, own ?? [], standIn);
+    const check = this.externalContextCreator.create(
+      instance as never,
+      standIn,
+      methodName,
+      NO_PARAMS_METADATA,
+      this.paramsFactory,
+      undefined,
+      undefined,
+      { guards: true, interceptors: false, filters: false },
+      'ws',
+    );
+    return (payload: KwsEventPayload) => check(...listenerArgs(payload));
   }
 
   private hasParamDecorators(instance: object, methodName: string): boolean {

@@ -2,7 +2,9 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ContextIdFactory, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
+  CONNECT_GUARDS,
   DEFAULT_ENDPOINT,
+  KwsEvent,
   KWS_ENDPOINT_METADATA,
   KWS_LISTENER_METADATA,
 } from '../kws.constants.js';
@@ -66,8 +68,22 @@ export class KwsListenerExplorer implements OnModuleInit {
       : (wrapper.instance as object);
     for (const [method, metas] of listeners) {
       const listener = this.contextCreator.create(instance, method);
-      for (const meta of metas) register(meta, listener);
+      for (const meta of metas) {
+        register(meta, listener);
+        if (meta.event === KwsEvent.Connect) this.registerGuardCheck(instance, method, meta);
+      }
     }
+  }
+
+  /** A `connect` listener's guards, run again by a resume (see CONNECT_GUARDS). */
+  private registerGuardCheck(instance: object, method: string, meta: KwsListenerMetadata): void {
+    const check = this.contextCreator.createGuardCheck(instance, method);
+    if (!check) return;
+    const endpoint =
+      meta.endpoint ??
+      (Reflect.getMetadata(KWS_ENDPOINT_METADATA, instance.constructor) as string | undefined) ??
+      DEFAULT_ENDPOINT;
+    this.registry.add(CONNECT_GUARDS, check, endpoint, false);
   }
 
   /** A listener that resolves its own instance (and pipeline) for every event. */

@@ -27,6 +27,11 @@ export interface KwsRecoveryStore {
   suspended(kws: Kws): void;
   /** The session ended for good: its token is void everywhere. */
   ended(kws: Kws): void;
-  /** Takes a session of another node (or of a dead one) by its token; undefined when refused. */
-  take(token: string, offset: string): Promise<KwsMovedSession | undefined>;
+  /** The uuid of the session a token names, without taking it (undefined: none, or unreachable). */
+  uuidOf(token: string): Promise<string | undefined>;
+  /**
+   * Takes a session of another node (or of a dead one) by its token; undefined when refused,
+   * 'in-use' when a live node still holds it on a socket it has not seen drop.
+   */
+  take(token: string, offset: string): Promise<KwsMovedSession | 'in-use' | undefined>;
 }

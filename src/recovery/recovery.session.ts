@@ -1,4 +1,4 @@
-import type { Kws } from '../connection/kws.js';
+import { KwsState, type Kws } from '../connection/kws.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
 import { KeptMessages } from './kept.messages.js';
@@ -11,13 +11,11 @@ export interface KwsSessionOwner {
 
 /**
  * The recovery state of one connection (recovery on): its resume token, the messages its client
- * may not have received, and whether the connection is suspended (dropped, waiting for a resume).
+ * may not have received. Whether it is suspended is the connection's state (`kws.state`).
  */
 export class KwsRecoverySession {
   token = '';
   readonly kept = new KeptMessages();
-  /** Dropped without a clean close; messages are kept, not written, until a resume or the end. */
-  suspended = false;
   /** Why the connection dropped (the `cause` of the `disconnect` if it is never resumed). */
   dropError: KwsDisconnectError | null = null;
   timer: NodeJS.Timeout | undefined;
@@ -33,7 +31,9 @@ export class KwsRecoverySession {
 
   /**
    * Keeps a numbered message and writes it when connected. True when the session has it: once
-   * kept, a message the socket could not take (it is dying) is replayed on a resume.
+   * kept, a message the socket could not take (it is dying) is replayed on a resume. While
+   * suspended, and while `connect` or a resume's checks decide (opening), it is kept only: the
+   * `session` packet and the replay go out first, once the connection is accepted.
    */
   send(kws: Kws, message: KwsOutbound, fanOut: boolean): boolean {
     if (this.skipUpTo !== undefined) {
@@ -41,7 +41,8 @@ export class KwsRecoverySession {
       this.skipUpTo = undefined;
     }
     const max = this.owner.maxMessages;
-    if (this.suspended) {
+    const state = kws.state;
+    if (state === KwsState.Suspended || state === KwsState.Opening) {
       if (this.missed >= max) {
         if (this.missed++ === max) this.owner.overflow(kws);
         return false;
@@ -52,20 +53,18 @@ export class KwsRecoverySession {
     }
     this.kept.push(message);
     this.kept.trimToSize(max);
-    return kws.context.writer.write(kws, message, fanOut) || !kws.closedByServer;
+    return kws.context.writer.write(kws, message, fanOut) || state !== KwsState.Closing;
   }
 
   /** The connection dropped: keep everything from now on, until a resume or the end. */
   suspend(error: KwsDisconnectError | null): void {
-    this.suspended = true;
     this.dropError = error;
     this.missed = 0;
   }
 
-  /** Back on a new socket. */
+  /** Accepted on a new socket: what was kept meanwhile is written from now on. */
   restore(): void {
     clearTimeout(this.timer);
-    this.suspended = false;
     this.dropError = null;
     this.missed = 0;
   }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { WebSocket } from 'ws';
-import type { Kws } from '../connection/kws.js';
-import type { KwsOutbound } from '../connection/outbound.message.js';
-import type { KwsRequest } from '../connection/request.data.js';
+import type { IncomingMessage } from 'node:http';
+import { KwsState, type Kws } from '../connection/kws.js';
+import { OFFSET_PROTOCOL, RESUME_PROTOCOL } from '../transport/subprotocols.js';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
-import type { KwsAttributes } from '../kws-module-options.interface.js';
+import type { KwsUpgradeInfo } from '../kws-module-options.interface.js';
 import { CloseCode } from '../kws.constants.js';
 import { SESSION_EXPIRED, SESSION_GAP, SESSION_OVERFLOW } from '../kws.messages.js';
 import { endConnection } from '../server/connection.end.js';
@@ -17,20 +16,49 @@ import type { KwsMovedSession, KwsRecoveryStore } from './recovery-store.interfa
 import { KwsRecoverySession, type KwsSessionOwner } from './recovery.session.js';
 import { newSessionToken } from './session.token.js';
 
-/** Query parameters of the resume handshake (PROTOCOL.md). */
+/** Query parameters of the resume handshake (docs/protocol.md), for clients that send them. */
 const RESUME_PARAM = 'kws_resume';
 const OFFSET_PARAM = 'kws_offset';
 
-/** A resume the endpoint may complete: the session and what its client missed. */
+/** What a resume handshake presents: the token and the last offset its client received. */
+export interface KwsResumeRequest {
+  token: string;
+  offset: string;
+}
+
+const NOTHING_RESUMED: KwsUpgradeInfo = Object.freeze({});
+
+/** A resume the endpoint may go on with: the session (still suspended, or live) and the offset. */
 export interface KwsResumable {
   kws: Kws;
-  replay: KwsOutbound[];
+  offset: string;
+}
+
+/** Reads the resume handshake of an upgrade request (subprotocols first, then the query). */
+export function resumeRequestOf(request: IncomingMessage): KwsResumeRequest | undefined {
+  const protocols = request.headers['sec-websocket-protocol'];
+  if (protocols !== undefined && protocols.includes(RESUME_PROTOCOL)) {
+    let token = '';
+    let offset = '';
+    for (const entry of protocols.split(',')) {
+      const value = entry.trim();
+      if (value.startsWith(RESUME_PROTOCOL)) token = value.slice(RESUME_PROTOCOL.length);
+      else if (value.startsWith(OFFSET_PROTOCOL)) offset = value.slice(OFFSET_PROTOCOL.length);
+    }
+    return token ? { token, offset } : undefined;
+  }
+  const url = request.url ?? '';
+  if (!url.includes(`${RESUME_PARAM}=`)) return undefined;
+  const query = new URLSearchParams(url.slice(url.indexOf('?') + 1));
+  const token = query.get(RESUME_PARAM);
+  return token ? { token, offset: query.get(OFFSET_PARAM) ?? '' } : undefined;
 }
 
 /**
  * Connection-state recovery of one endpoint on one node: numbers recoverable packets, gives each
  * connection a session and a single-use token, suspends a connection that drops without a clean
- * close, and restores it when its client presents the token in time.
+ * close, and hands a suspended session to a resume handshake that presents its token in time.
+ * A resume is a connect: the endpoint runs the same checks before anything is replayed.
  */
 export class KwsSessionRecovery implements KwsSessionOwner {
   readonly maxDisconnection: number;
@@ -55,24 +83,40 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     return this.offsetPrefix + (++this.sequence).toString(36);
   }
 
-  /** A new connection: a fresh session, announced by its first packet. */
+  /** A new connection: a fresh session. Its token is sent once `connect` accepts it. */
   open(kws: Kws): void {
     kws.session = new KwsRecoverySession(this);
-    this.announce(kws, false);
+  }
+
+  /**
+   * The connection was accepted (by `connect`, or by a resume's checks): the `session` packet
+   * (with a new single-use token), then what was kept for it after `offset`, in order. False
+   * when that cannot be done exactly (the session then ends).
+   */
+  accepted(kws: Kws, offset: string, recovered: boolean): boolean {
+    const session = kws.session!;
+    const pending = session.kept.after(offset);
+    if (!pending) {
+      this.end(kws, new KwsDisconnectError(CloseCode.Abnormal, '', SESSION_GAP, 'overflow'));
+      return false;
+    }
+    session.restore();
+    this.announce(kws, recovered);
+    for (const message of pending) kws.context.writer.write(kws, message);
+    return true;
   }
 
   /**
    * A connection ended. True when it became a suspended session instead: it dropped without a
-   * clean close (1006: network loss, heartbeat timeout) and the server did not end it on purpose.
+   * clean close (1006: network loss, heartbeat timeout) after `connect` accepted it.
    */
   suspend(kws: Kws, code: number, error: KwsDisconnectError | null): boolean {
     const session = kws.session;
-    if (!session || session.suspended || kws.closedByServer || code !== CloseCode.Abnormal) {
-      return false;
-    }
+    if (!session || code !== CloseCode.Abnormal) return false;
     if (error && error.kind !== 'network' && error.kind !== 'timeout') return false;
+    if (!kws.suspend()) return false;
     session.suspend(error);
-    kws.suspendRequests();
+    clearTimeout(session.timer);
     this.store?.suspended(kws);
     const expired = new KwsDisconnectError(
       code,
@@ -87,63 +131,49 @@ export class KwsSessionRecovery implements KwsSessionOwner {
   }
 
   /**
-   * The session a resume handshake names (upgrade URL with `kws_resume`), taken: its token is
-   * spent. Undefined for a plain connection and for a token that is unknown, used or expired (a
-   * fresh session follows). A session that cannot be restored exactly ends here.
+   * The session a resume handshake names, taken: its token is spent. Undefined for a token that
+   * is unknown, used or expired (a fresh session follows). In cluster mode the session may come
+   * from another node (one Redis round trip). A session that cannot be restored exactly ends here.
    */
-  take(url: string): KwsResumable | Promise<KwsMovedSession | undefined> | undefined {
-    if (!url.includes(`${RESUME_PARAM}=`)) return undefined;
-    const query = new URLSearchParams(url.slice(url.indexOf('?') + 1));
-    const token = query.get(RESUME_PARAM);
-    const offset = query.get(OFFSET_PARAM) ?? '';
-    const kws = token ? this.sessions.get(token) : undefined;
+  take({
+    token,
+    offset,
+  }: KwsResumeRequest): KwsResumable | Promise<KwsMovedSession | 'in-use' | undefined> | undefined {
+    const kws = this.sessions.get(token);
     if (!kws || !kws.session) {
       // Cluster mode: the session may live on another node, or have outlived a dead one.
-      return token && this.store
-        ? this.store.take(token, offset).catch(() => undefined)
-        : undefined;
+      return this.store ? this.store.take(token, offset).catch(() => undefined) : undefined;
     }
-    this.sessions.delete(token!);
-    const replay = kws.session.kept.after(offset);
-    if (!replay) {
+    this.sessions.delete(token);
+    if (!kws.session.kept.after(offset)) {
       this.end(kws, new KwsDisconnectError(CloseCode.Abnormal, '', SESSION_GAP, 'overflow'));
       return undefined;
     }
-    return { kws, replay };
+    return { kws, offset };
   }
 
-  /**
-   * Puts a taken session on its new socket: the `session` packet (recovered), then what the client
-   * missed, in order, before anything else. A connection the server still thought alive (the drop
-   * not noticed yet) is taken over: its old socket is cut without a `disconnect`.
-   */
-  restore(
-    { kws, replay }: KwsResumable,
-    socket: WebSocket,
-    upgrade: KwsRequest,
-    attributes: KwsAttributes | undefined,
-  ): void {
-    const session = kws.session!;
-    const previous = kws.conn;
-    const wasLive = !session.suspended;
-    session.restore();
-    kws.reattach(socket, upgrade);
-    if (wasLive) previous.terminate();
-    if (attributes) {
-      for (const key of Object.keys(attributes)) kws.setAttribute(key, attributes[key]);
-    }
-    this.announce(kws, true);
-    for (const message of replay) kws.context.writer.write(kws, message);
+  /** A taken session was not resumed (its owner is alive): its token is valid again. */
+  untake(kws: Kws): void {
+    const session = kws.session;
+    if (session?.token && kws.state !== KwsState.Ended) this.sessions.set(session.token, kws);
+  }
+
+  /** What `allowUpgrade` is told of a request: the uuid of the session its token names. */
+  describe(request: IncomingMessage): KwsUpgradeInfo | Promise<KwsUpgradeInfo> {
+    const resume = resumeRequestOf(request);
+    if (!resume) return NOTHING_RESUMED;
+    const local = this.sessions.get(resume.token)?.uuid;
+    if (local !== undefined || !this.store) return { resume: { uuid: local } };
+    return this.store.uuidOf(resume.token).then((uuid) => ({ resume: { uuid } }));
   }
 
   /**
    * Starts a session moved from another node on this node's new connection (already in the pool,
-   * with its uuid, attributes and rooms): `session` packet, then the replay, then live traffic.
+   * with its uuid, attributes and rooms, opening): the replay is kept, then live traffic, until
+   * the resume's checks accept it (`accepted` writes them) or refuse it.
    */
   adopt(kws: Kws, moved: KwsMovedSession): void {
     kws.session = new KwsRecoverySession(this);
-    this.announce(kws, true);
-    for (const message of moved.replay) kws.context.writer.write(kws, message);
     for (const message of moved.replay) kws.session.kept.push(message);
     moved.adopted(kws);
   }
@@ -154,7 +184,6 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     if (!session) return;
     this.forget(kws);
     kws.session = undefined;
-    kws.closedByServer = true;
     kws.markEnded();
     kws.context.pool.delete(kws);
     if (kws.conn.readyState === 1) kws.conn.terminate();
@@ -162,7 +191,7 @@ export class KwsSessionRecovery implements KwsSessionOwner {
 
   /** The session's attributes or rooms changed (cluster mode keeps a snapshot). */
   touched(kws: Kws): void {
-    if (this.store && kws.session && !kws.session.suspended) this.store.saved(kws);
+    if (this.store && kws.session && kws.state !== KwsState.Suspended) this.store.saved(kws);
   }
 
   /** A suspended session got more messages than `maxMessages`: it ends (after the current send). */

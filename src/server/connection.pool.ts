@@ -161,6 +161,7 @@ export class KwsConnectionPool {
     if (!targets) return [];
     for (const kws of targets) {
       if (kws.uuid === except) continue;
+      if (!kws.inFanOut) continue;
       if (!kws.send(message, true)) (failed ??= []).push(kws.uuid);
     }
     return failed ?? [];

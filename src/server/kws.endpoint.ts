@@ -9,10 +9,9 @@ import {
 import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { Kws } from '../connection/kws.js';
+import { KwsState, type Kws } from '../connection/kws.js';
 import type { KwsContext } from '../connection/kws.context.js';
 import { KwsRequest } from '../connection/request.data.js';
-import { newUuid } from '../connection/uuid.js';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
 import { KwsError } from '../errors/kws.error.js';
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
@@ -30,20 +29,15 @@ import {
 } from '../kws.constants.js';
 import { KWS_MODULE_OPTIONS } from '../kws.module-definition.js';
 import { KWS_BROKER, KWS_CONTEXT, KWS_ENDPOINT_NAME } from '../kws.tokens.js';
-import { isExpectedRejection, toAckError } from '../events/ack-error.mapper.js';
 import {
-  CONNECT_TIMED_OUT,
   ENDPOINT_READY,
   NO_ENDPOINT,
   NO_HTTP_SERVER,
   PARTIAL_BYTES_UNAVAILABLE,
   PEER_CLOSED,
+  SESSION_IN_USE,
 } from '../kws.messages.js';
-import {
-  isPromiseLike,
-  KwsEventDispatcher,
-  type KwsDispatchOutcome,
-} from '../events/event.dispatcher.js';
+import { KwsEventDispatcher } from '../events/event.dispatcher.js';
 import { LocalKwsBroker } from '../broker/local.broker.js';
 import { closeCodeOf } from '../transport/ws-internals.js';
 import { KwsHeartbeat } from '../transport/heartbeat.js';
@@ -57,7 +51,8 @@ import { refuseOverlap } from '../transport/path.registry.js';
 import { KwsConnectionPool } from './connection.pool.js';
 import { endConnection } from './connection.end.js';
 import { KwsStats } from '../metrics/kws.stats.js';
-import type { KwsMovedSession } from '../recovery/recovery-store.interface.js';
+import { resumeRequestOf } from '../recovery/session.recovery.js';
+import { KwsAdmission } from './connection.admission.js';
 
 /** Lets the shared socket handlers below find their connection without a closure per socket. */
 interface BoundSocket extends KwsSocket {
@@ -83,7 +78,7 @@ export class KwsEndpoint
   private readonly partialMessages: KwsPartialMessageGuard | undefined;
   private transport: KwsTransport | undefined;
   private closing: Promise<void> | undefined;
-  private readonly localRegister: boolean;
+  private readonly admission: KwsAdmission;
 
   constructor(
     @Inject(KWS_MODULE_OPTIONS) private readonly options: KwsModuleOptions,
@@ -97,7 +92,12 @@ export class KwsEndpoint
     private readonly stats: KwsStats,
   ) {
     // The in-process broker's register does nothing (unless a subclass says otherwise).
-    this.localRegister = broker.register === LocalKwsBroker.prototype.register;
+    this.admission = new KwsAdmission(
+      context,
+      options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
+      bind,
+      broker.register === LocalKwsBroker.prototype.register,
+    );
     this.heartbeat = new KwsHeartbeat(
       pool,
       options.pingInterval ?? DEFAULT_PING_INTERVAL,
@@ -136,6 +136,8 @@ export class KwsEndpoint
       path,
       owner,
       onRefused: this.stats.refused,
+      describeUpgrade:
+        this.context.recovery && ((request) => this.context.recovery!.describe(request)),
     };
     if (httpServer) refuseOverlap(path, owner, gatewayPaths(this.modules));
     await this.broker.start();
@@ -212,7 +214,7 @@ export class KwsEndpoint
       },
     };
     for (const kws of this.pool.values()) {
-      kws.closedByServer = true;
+      kws.shuttingDown();
       (kws.conn as BoundSocket).routes = closing;
       sockets.push(kws.conn);
     }
@@ -230,122 +232,32 @@ export class KwsEndpoint
     attributes: KwsAttributes | undefined,
   ): void {
     const upgrade = KwsRequest.from(request, params, this.options.path ?? DEFAULT_PATH);
-    const resumable = this.context.recovery?.take(upgrade.url);
+    const resume = this.context.recovery && resumeRequestOf(request);
+    const resumable = resume ? this.context.recovery!.take(resume) : undefined;
     if (resumable instanceof Promise) {
       // Cluster mode: the session may come from another node (one Redis round trip).
       socket.pause();
       void resumable.then((moved) => {
-        // Read on in any case (`open` pauses again until `connect` ran, when it must wait).
+        // Read on in any case (admission pauses again while the checks run).
         socket.resume();
+        if (moved === 'in-use') {
+          // Another node holds it on a socket it has not seen drop: try again (that node's
+          // heartbeat notices a dead socket within pingInterval + pongTimeout).
+          socket.close(CloseCode.TryAgainLater, SESSION_IN_USE);
+          return;
+        }
         if (socket.readyState !== socket.OPEN) {
           // Taken, and the client left meanwhile: this node's live delivery must not wait for it.
           moved?.abandoned();
           return;
         }
-        if (moved) this.adopt(socket, upgrade, attributes, moved);
-        else this.open(socket, upgrade, attributes);
+        if (moved) this.admission.adopt(socket, upgrade, attributes, moved);
+        else this.admission.open(socket, upgrade, attributes);
       });
       return;
     }
-    if (resumable) {
-      // The same session on a new socket: no second `connect`, a `resume` instead.
-      bind(socket, resumable.kws);
-      this.context.recovery!.restore(resumable, socket, upgrade, attributes);
-      this.dispatcher.dispatch(resumable.kws, KwsEvent.Resume);
-      return;
-    }
-    this.open(socket, upgrade, attributes);
-  }
-
-  /** A session moved from another node goes on here: same uuid, attributes, rooms; `resume`. */
-  private adopt(
-    socket: WebSocket,
-    upgrade: KwsRequest,
-    attributes: KwsAttributes | undefined,
-    moved: KwsMovedSession,
-  ): void {
-    const kws = new Kws(socket, upgrade, this.context, moved.uuid, {
-      ...moved.attributes,
-      ...attributes,
-    });
-    try {
-      this.pool.add(kws);
-    } catch {
-      moved.abandoned();
-      this.open(socket, upgrade, attributes);
-      return;
-    }
-    bind(socket, kws);
-    void this.broker.register(kws.uuid).catch((error: unknown) => this.logger.warn(String(error)));
-    kws.join(...moved.rooms);
-    this.context.recovery!.adopt(kws, moved);
-    this.dispatcher.dispatch(kws, KwsEvent.Resume);
-  }
-
-  /** A fresh session: `connect` listeners run before the first message is read. */
-  private open(
-    socket: WebSocket,
-    upgrade: KwsRequest,
-    attributes: KwsAttributes | undefined,
-  ): void {
-    const kws = new Kws(socket, upgrade, this.context, newUuid(), attributes);
-    this.pool.add(kws);
-    this.context.recovery?.open(kws);
-    this.context.stats?.accepted();
-    bind(socket, kws);
-    if (this.localRegister) {
-      // Nothing to register: `connect` runs now, and when its listeners are all synchronous no
-      // frame can have been read yet (`ws` reads the socket from the next tick on): no pause.
-      const outcome = this.dispatcher.run(kws, KwsEvent.Connect, undefined, false);
-      if (!isPromiseLike(outcome)) this.connected(kws, outcome);
-      else this.holdUntilConnected(kws, socket, outcome);
-      return;
-    }
-    this.holdUntilConnected(
-      kws,
-      socket,
-      this.broker
-        .register(kws.uuid)
-        .catch((error: unknown) => this.logger.warn(String(error)))
-        .then(() =>
-          kws.isAlive() ? this.dispatcher.run(kws, KwsEvent.Connect, undefined, false) : undefined,
-        ),
-    );
-  }
-
-  /**
-   * Pauses the socket until `connect` has finished (bounded by `connectTimeout`), so no `message`
-   * reaches a listener before it; resumed either way, since a connection closed meanwhile must
-   * still read its peer's close frame.
-   */
-  private holdUntilConnected(
-    kws: Kws,
-    socket: WebSocket,
-    connect: PromiseLike<KwsDispatchOutcome | undefined>,
-  ): void {
-    socket.pause();
-    const limit = this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(resolve, limit, 'timeout');
-    });
-    void Promise.race([connect, timedOut])
-      .then((outcome) => {
-        clearTimeout(timer);
-        if (outcome === 'timeout') this.logger.warn(CONNECT_TIMED_OUT(kws.uuid, limit));
-        else if (outcome) this.connected(kws, outcome);
-      })
-      .finally(() => socket.resume());
-  }
-
-  /**
-   * A guard or a `connect` listener that throws a Nest exception refuses the connection: it is
-   * closed with 1008 and the exception's message.
-   */
-  private connected(kws: Kws, outcome: KwsDispatchOutcome): void {
-    if (isExpectedRejection(outcome.error)) {
-      kws.close(CloseCode.PolicyViolation, toAckError(outcome.error).message);
-    }
+    if (resumable) this.admission.resume(socket, upgrade, attributes, resumable);
+    else this.admission.open(socket, upgrade, attributes);
   }
 }
 
@@ -361,8 +273,9 @@ function bind(socket: WebSocket, kws: Kws): void {
 const ROUTES: KwsSocketRoutes = {
   message(socket, data, isBinary) {
     const kws = (socket as BoundSocket).owner;
-    // A socket replaced by a resume says nothing more for its session.
-    if (kws.conn !== socket) return;
+    // A socket replaced by a resume says nothing more for its session; and nothing a client
+    // sends runs before `connect` accepted it, or after it was refused or closed.
+    if (kws.conn !== socket || !kws.receives) return;
     kws.pingSentAt = 0;
     kws.context.stats?.received(data.length);
     if (kws.context.rateLimiter?.admitMessage(kws, data, isBinary) === false) return;
@@ -370,7 +283,7 @@ const ROUTES: KwsSocketRoutes = {
   },
   ping(socket, data) {
     const kws = (socket as BoundSocket).owner;
-    if (kws.conn !== socket) return;
+    if (kws.conn !== socket || !kws.receives) return;
     kws.pingSentAt = 0;
     if (kws.context.rateLimiter?.admitControl(kws) === false) return;
     kws.context.dispatcher.dispatch(kws, KwsEvent.Ping, Buffer.from(data));
@@ -386,7 +299,9 @@ const ROUTES: KwsSocketRoutes = {
 function onPong(socket: BoundSocket, data: Buffer): void {
   const kws = socket.owner;
   if (kws.conn !== socket) return;
+  // A pong proves the socket alive (the heartbeat, a resume's liveness probe) in any state.
   kws.pingSentAt = 0;
+  if (!kws.receives) return;
   kws.session?.confirm(data);
   if (kws.context.rateLimiter?.admitControl(kws) === false) return;
   kws.context.dispatcher.dispatch(kws, KwsEvent.Pong, Buffer.from(data));
@@ -406,6 +321,11 @@ function onError(socket: BoundSocket, error: Error): void {
 /** Ends a connection once, or suspends it (recovery); returns its `disconnect` listeners' settling. */
 function onEnd(kws: Kws, code: number, reason: string): Promise<unknown> | undefined {
   const error = disconnectError(kws, code, reason);
+  if (kws.state === KwsState.Opening && !kws.hasConnected) {
+    // `connect` is still deciding: the connection ends once it has (KwsAdmission.decided).
+    if (error) kws.endError ??= error;
+    return undefined;
+  }
   // Recovery on: a dropped connection becomes a suspended session, not a disconnect (yet).
   if (kws.context.recovery?.suspend(kws, code, error)) return undefined;
   return endConnection(kws, error);
@@ -413,7 +333,7 @@ function onEnd(kws: Kws, code: number, reason: string): Promise<unknown> | undef
 
 function disconnectError(kws: Kws, code: number, reason: string): KwsDisconnectError | null {
   if (kws.endError) return kws.endError;
-  if (kws.closedByServer) return null;
+  if (kws.state === KwsState.Closing) return null;
   if (code === CloseCode.Normal || code === CloseCode.GoingAway || code === CloseCode.NoStatus) {
     return null;
   }

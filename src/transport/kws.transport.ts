@@ -3,7 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws';
 import { KwsError } from '../errors/kws.error.js';
-import type { KwsAllowUpgrade, KwsAttributes } from '../kws-module-options.interface.js';
+import type {
+  KwsAllowUpgrade,
+  KwsAttributes,
+  KwsUpgradeInfo,
+} from '../kws-module-options.interface.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_PARAM_LENGTH,
@@ -26,6 +30,7 @@ import {
   type UpgradeVerdict,
 } from './upgrade.gate.js';
 import { UpgradeRouter } from './upgrade.router.js';
+import { selectSubprotocol } from './subprotocols.js';
 
 /** What a transport needs to know about its endpoint. */
 export interface KwsTransportOptions {
@@ -36,6 +41,8 @@ export interface KwsTransportOptions {
   compression?: boolean | PerMessageDeflateOptions;
   origins?: unknown;
   allowUpgrade?: KwsAllowUpgrade;
+  /** What `allowUpgrade` is told about the request beside it (which session it resumes). */
+  describeUpgrade?: (request: IncomingMessage) => KwsUpgradeInfo | Promise<KwsUpgradeInfo>;
   handshakeTimeout?: number;
   maxParamLength?: number;
   /** Told the HTTP status of each refused upgrade (the endpoint's metrics count them). */
@@ -94,6 +101,7 @@ export class KwsTransport {
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
       perMessageDeflate: options.compression ?? false,
       WebSocket: KwsSocket,
+      handleProtocols: selectSubprotocol,
       // `ws` validates the handshake first (method, key, version, protocols, extensions) and
       // only then asks this: origin, params and the user's gate never see a malformed request.
       verifyClient: (info, done) => this.verify(info.req as JudgedRequest, done as VerifyDone),
@@ -231,7 +239,9 @@ export class KwsTransport {
     socket.on('data', onEarlyData);
     socket.on('end', onLeave);
     socket.on('close', onLeave);
-    void askGate(gate, request).then((verdict) => ref.handshake?.settle(verdict));
+    void askGate(gate, request, this.options.describeUpgrade).then((verdict) =>
+      ref.handshake?.settle(verdict),
+    );
   }
 
   private answer(request: IncomingMessage, done: VerifyDone, verdict: UpgradeVerdict): void {

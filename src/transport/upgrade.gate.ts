@@ -1,7 +1,11 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { KwsAllowUpgrade, KwsAttributes } from '../kws-module-options.interface.js';
+import type {
+  KwsAllowUpgrade,
+  KwsAttributes,
+  KwsUpgradeInfo,
+} from '../kws-module-options.interface.js';
 import { BAD_PARAM, UPGRADE_REFUSAL_FAILED } from '../kws.messages.js';
 import type { OriginCheck } from './origin.check.js';
 import type { KwsRouteParams } from './path.matcher.js';
@@ -15,6 +19,8 @@ export interface UpgradeGateOptions {
   origins: OriginCheck;
   maxParamLength: number;
 }
+
+const NO_INFO: KwsUpgradeInfo = Object.freeze({});
 
 /** A refused socket is destroyed once its answer is flushed, or after this long at the latest. */
 export const REFUSAL_GRACE_MS = 1_000;
@@ -51,9 +57,11 @@ export function precheckUpgrade(
 export async function askGate(
   gate: KwsAllowUpgrade,
   request: IncomingMessage,
+  describe?: (request: IncomingMessage) => KwsUpgradeInfo | Promise<KwsUpgradeInfo>,
 ): Promise<UpgradeVerdict> {
   try {
-    const answer = await gate(request);
+    const info = describe ? await describe(request) : NO_INFO;
+    const answer = await gate(request, info);
     if (answer === false) return refuse(403);
     if (answer && typeof answer === 'object') return { accepted: true, attributes: answer };
     return { accepted: true };

@@ -5,6 +5,7 @@ import {
   KwsModule,
   OnKwsEvent,
   type KwsEventPayload,
+  type KwsUpgradeInfo,
   type KwsModuleOptions,
 } from '../../src/index.js';
 import { EventLog } from './event-log.js';
@@ -13,6 +14,10 @@ import { EventLog } from './event-log.js';
 @Injectable()
 export class UpgradeLog {
   readonly urls: string[] = [];
+  /** The `Sec-WebSocket-Protocol` header of each upgrade. */
+  readonly protocols: Array<string | undefined> = [];
+  /** What `allowUpgrade` was told of each upgrade (which session it resumes). */
+  readonly infos: KwsUpgradeInfo[] = [];
 }
 
 /** Records connect/disconnect/resume; lets the client join rooms, set attributes, ask who it is. */
@@ -53,8 +58,10 @@ export function recoveryApp(options: KwsModuleOptions = {}): DynamicModule {
         path: '/ws',
         parser: 'json',
         recovery: { maxDisconnection: 5_000, maxMessages: 1_000 },
-        allowUpgrade: (request: IncomingMessage) => {
+        allowUpgrade: (request: IncomingMessage, info: KwsUpgradeInfo) => {
           upgrades.urls.push(request.url ?? '');
+          upgrades.protocols.push(request.headers['sec-websocket-protocol']);
+          upgrades.infos.push(info);
           return { seeded: 'by allowUpgrade' };
         },
         ...options,

@@ -40,10 +40,10 @@ describe('KwsClient session recovery handshake (PROTOCOL.md)', () => {
     server!.emit('news', 'c'); // missed, kept by the server
 
     await waitUntil(() => sessions.length === 2, 'the resumed session');
-    const resume = new URL(server!.upgrades[1], 'http://x').searchParams;
-    expect(resume.get('room')).toBe('a');
-    expect(resume.get('kws_resume')).toMatch(/^token-/);
-    expect(resume.get('kws_offset')).toBe('1');
+    // The same URL: the token and offset travel as subprotocols, never in the URL (access logs).
+    expect(server!.upgrades[1]).toBe('/ws?room=a');
+    expect(server!.resumes[1]?.token).toMatch(/^token-/);
+    expect(server!.resumes[1]?.offset).toBe('1');
     expect(sessions[1]).toEqual({ uuid: sessions[0].uuid, recovered: true });
     expect(client!.recovered).toBe(true);
 
@@ -65,15 +65,15 @@ describe('KwsClient session recovery handshake (PROTOCOL.md)', () => {
     expect(sessions[1].recovered).toBe(false);
     expect(sessions[1].uuid).not.toBe(sessions[0].uuid);
     expect(client!.recovered).toBe(false);
-    const first = new URL(server.upgrades[0], 'http://x').searchParams;
-    expect(first.get('kws_offset')).toBe('0');
+    const first = server.resumes[0]!;
+    expect(first.offset).toBe('0');
 
     server.drop();
     await waitUntil(() => sessions.length === 3, 'the next session');
-    const second = new URL(server.upgrades[1], 'http://x').searchParams;
+    const second = server.resumes[1]!;
     // The token of the fresh session, and no offset: nothing arrived in it yet.
-    expect(second.get('kws_resume')).not.toBe(first.get('kws_resume'));
-    expect(second.get('kws_offset')).toBe('');
+    expect(second.token).not.toBe(first.token);
+    expect(second.offset).toBe('');
     expect(sessions[2]).toEqual({ uuid: sessions[1].uuid, recovered: true });
     await waitForState(client!, 'open');
   });

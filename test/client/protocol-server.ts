@@ -21,6 +21,8 @@ export class ProtocolServer {
   readonly received: Received[] = [];
   /** The URL of every upgrade, in order (to read the resume query parameters). */
   readonly upgrades: string[] = [];
+  /** The resume handshake each upgrade carried in its subprotocols (undefined: none). */
+  readonly resumes: Array<{ token: string; offset: string } | undefined> = [];
   readonly sockets = new Set<WebSocket>();
   /** Sends a `session` packet first on every connection, and an `offset` on every event. */
   recovery = false;
@@ -49,7 +51,9 @@ export class ProtocolServer {
   async listen(): Promise<void> {
     const http = createServer();
     const wss = new WebSocketServer({ server: http });
-    wss.on('connection', (socket, request) => this.accept(socket, request.url ?? '/'));
+    wss.on('connection', (socket, request) =>
+      this.accept(socket, request.url ?? '/', request.headers['sec-websocket-protocol']),
+    );
     http.listen(this.port, '127.0.0.1');
     await once(http, 'listening');
     this.port = (http.address() as AddressInfo).port;
@@ -97,18 +101,27 @@ export class ProtocolServer {
     return [...this.sockets];
   }
 
-  private accept(socket: WebSocket, url: string): void {
+  private accept(socket: WebSocket, url: string, protocols: string | undefined): void {
     this.upgrades.push(url);
+    const entries = (protocols ?? '').split(',').map((entry) => entry.trim());
+    const token = entries.find((entry) => entry.startsWith('kws-resume.'));
+    const offset = entries.find((entry) => entry.startsWith('kws-offset.'));
+    const resume = token
+      ? { token: token.slice('kws-resume.'.length), offset: (offset ?? 'kws-offset.').slice(11) }
+      : undefined;
+    this.resumes.push(resume);
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    if (this.recovery) this.startSession(socket, url);
+    if (this.recovery) this.startSession(socket, resume);
     socket.on('message', (data, isBinary) => this.onFrame(socket, data.toString(), isBinary));
   }
 
-  private startSession(socket: WebSocket, url: string): void {
-    const query = new URL(url, 'http://x').searchParams;
-    const previous = this.tokens.get(query.get('kws_resume') ?? '');
-    this.tokens.delete(query.get('kws_resume') ?? ''); // single use
+  private startSession(
+    socket: WebSocket,
+    resume: { token: string; offset: string } | undefined,
+  ): void {
+    const previous = this.tokens.get(resume?.token ?? '');
+    this.tokens.delete(resume?.token ?? ''); // single use
     const uuid = previous?.uuid ?? `uuid-${this.tokens.size}-${Math.random()}`;
     const token = `token-${Math.random()}`;
     this.tokens.set(token, { uuid });
@@ -116,7 +129,7 @@ export class ProtocolServer {
     this.kept.set(uuid, []);
     socket.send(JSON.stringify({ session: { token, recovered: !!previous, uuid } }));
     if (previous) {
-      const after = query.get('kws_offset') ? Number(query.get('kws_offset')) : -1;
+      const after = resume?.offset ? Number(resume.offset) : -1;
       for (const entry of kept) if (entry.offset > after) socket.send(entry.text);
     }
   }

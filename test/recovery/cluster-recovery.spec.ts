@@ -8,7 +8,8 @@ import { waitForState } from '../../src/testing/index.js';
 import { startTopology, TOPOLOGIES, type TestTopology } from '../cluster/topologies.js';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
 import { redisCli } from '../helpers/redis-processes.js';
-import { connect, eventually } from '../helpers/ws-client.js';
+import { WebSocket } from 'ws';
+import { connect, eventually, TestClient } from '../helpers/ws-client.js';
 import { openCuttable } from './cuttable-client.js';
 import { startRecoveryNode, startRecoveryProcess } from './recovery-nodes.js';
 
@@ -255,6 +256,29 @@ describe.each(TOPOLOGIES)('connection-state recovery across nodes, on %s', (topo
     const forged = await sessionOf(second.port, `?kws_resume=${'A'.repeat(32)}&kws_offset=`);
     expect(forged.recovered).toBe(false);
     for (const client of [moved, reused, forged]) client.client.socket.terminate();
+  });
+
+  it('a token presented on another node while its owner is connected takes nothing (1013), and the owner keeps its session', async () => {
+    const first = await node();
+    const second = await node();
+    const owner = await connect(`ws://127.0.0.1:${first.port}/ws`);
+    const { session } = JSON.parse((await owner.next()).text) as {
+      session: { token: string; uuid: string };
+    };
+    const thief = new TestClient(
+      new WebSocket(`ws://127.0.0.1:${second.port}/ws`, [
+        'kws',
+        `kws-resume.${session.token}`,
+        'kws-offset.',
+      ]),
+    );
+    expect(await thief.closed).toEqual({ code: 1013, reason: 'Session in use' });
+    expect(thief.received).toHaveLength(0);
+    // The owner is still there, on its node, with its uuid.
+    await second.server.emitTo(session.uuid, { event: 'still-yours' });
+    expect(JSON.parse((await owner.next()).text)).toMatchObject({ event: 'still-yours' });
+    expect(first.server.get(session.uuid)?.isAlive()).toBe(true);
+    owner.socket.terminate();
   });
 
   it('a broadcast costs one Redis command (one XADD, no publish script), however many nodes and clients', async () => {

@@ -103,10 +103,13 @@ describe('connection-state recovery on one node, with the shipped client', () =>
     expect(log().of(before.uuid, KwsEvent.Connect)).toHaveLength(1);
     expect(log().of(before.uuid, KwsEvent.Disconnect)).toHaveLength(0);
     expect(log().of(before.uuid, KwsEvent.Resume)).toHaveLength(1);
-    // allowUpgrade ran on the resume, which carried the token and the last offset.
-    const resume = new URL(running!.app.get(UpgradeLog).urls.at(-1)!, 'http://x').searchParams;
-    expect(resume.get('kws_resume')).toMatch(/^[\w-]{32}$/);
-    expect(resume.get('kws_offset')).not.toBe('');
+    // allowUpgrade ran on the resume, was told which session it resumes, and the token and the
+    // last offset travelled as subprotocols, not in the URL.
+    const upgrades = running!.app.get(UpgradeLog);
+    expect(upgrades.infos.at(-1)).toEqual({ resume: { uuid: before.uuid } });
+    expect(upgrades.infos[0]).toEqual({});
+    expect(upgrades.urls.at(-1)).not.toMatch(/kws_resume|kws_offset/);
+    expect(upgrades.protocols.at(-1)).toMatch(/^kws, ?kws-resume\.[\w-]{32}, ?kws-offset\.\S+$/);
   });
 
   it('a session not resumed within maxDisconnection ends with exactly one disconnect (kind expired); its token is then refused', async () => {

@@ -12,7 +12,8 @@ import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { recoveryApp } from '../apps/recovery.app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { connect, eventually, type TestClient } from '../helpers/ws-client.js';
+import { WebSocket } from 'ws';
+import { connect, eventually, TestClient } from '../helpers/ws-client.js';
 
 interface Session {
   token: string;
@@ -189,21 +190,46 @@ describe('recovery: the resume handshake, tokens and the end of a session', () =
     expect(log().of(uuid, KwsEvent.Disconnect)).toHaveLength(1);
   });
 
-  it('a resume while the server still thinks the old socket alive takes it over: no disconnect, the old socket is cut', async () => {
+  it('a resume while the server still thinks a dead socket alive takes it over after a ping goes unanswered: no disconnect, the old socket is cut', async () => {
     await start();
     const peer = await open();
     const { uuid } = peer.session;
     await server().emitTo(uuid, { event: 'one', data: 1 });
     await peer.packets(1);
-    await server().emitTo(uuid, { event: 'unread', data: 2 }); // written, but this peer never reads it
+    // The old path is dead (a laptop lid): it reads nothing, so it answers no ping either.
+    (peer.client.socket as unknown as { _socket: Socket })._socket.pause();
+    await server().emitTo(uuid, { event: 'unread', data: 2 }); // written, never read
     const back = await open(resumeOf(peer));
     expect(back.session).toMatchObject({ recovered: true, uuid });
     expect((await back.packets(1))[0]).toMatchObject({ event: 'unread', data: 2 });
-    expect((await peer.client.closed).code).toBe(1006);
     await server().emitTo(uuid, { event: 'three', data: 3 });
     expect((await back.packets(1))[0]).toMatchObject({ data: 3 });
     expect(log().of(uuid, KwsEvent.Disconnect)).toHaveLength(0);
     expect(log().of(uuid, KwsEvent.Connect)).toHaveLength(1);
+  });
+
+  it('a token alone does not take a session whose socket still answers pings: 1008, the owner keeps it', async () => {
+    await start();
+    const owner = await open();
+    const { uuid } = owner.session;
+    // Presented as the shipped client does: in the subprotocol list.
+    const thief = new TestClient(
+      new WebSocket(running!.wsUrl('/ws'), [
+        'kws',
+        `kws-resume.${owner.session.token}`,
+        'kws-offset.',
+      ]),
+    );
+    expect(await thief.closed).toEqual({ code: 1008, reason: 'Session in use' });
+    expect(thief.received).toHaveLength(0);
+    // The owner never noticed: same socket, same uuid, no disconnect, and it still receives.
+    await server().emitTo(uuid, { event: 'still-yours', data: 1 });
+    expect((await owner.packets(1))[0]).toMatchObject({ event: 'still-yours' });
+    expect(log().of(uuid, KwsEvent.Disconnect)).toHaveLength(0);
+    // Its token still resumes it once the owner really drops.
+    owner.cut();
+    const back = await open(resumeOf(owner));
+    expect(back.session).toMatchObject({ recovered: true, uuid });
   });
 
   it('a heartbeat timeout suspends the session instead of ending it', async () => {

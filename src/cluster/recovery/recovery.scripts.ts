@@ -49,7 +49,10 @@ local function unknownOf(d, first)
 end
 `;
 
-/** KEYS: r:tok:<token>. ARGV: r, token, previous token or '', uuid, attributes, rooms, ttl ms, node. */
+/**
+ * KEYS: r:tok:<token>. ARGV: r, token, previous token or '', uuid, attributes, rooms, ttl ms, node,
+ * suspended ('1' once its socket dropped: only then may another node take it while its node lives).
+ */
 export const SAVE = `
 local r = ARGV[1]
 local key = KEYS[1]
@@ -63,7 +66,7 @@ if not started then
   local now = redis.call('TIME')
   started = now[1] .. string.format('%03d', math.floor(now[2] / 1000))
 end
-redis.call('HSET', key, 'u', ARGV[4], 'a', ARGV[5], 'r', ARGV[6], 's', started, 'n', ARGV[8])
+redis.call('HSET', key, 'u', ARGV[4], 'a', ARGV[5], 'r', ARGV[6], 's', started, 'n', ARGV[8], 'z', ARGV[9])
 redis.call('PEXPIRE', key, ARGV[7])
 return 1`;
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { Kws } from '../../connection/kws.js';
+import { KwsState, type Kws } from '../../connection/kws.js';
 import { KwsOutbound } from '../../connection/outbound.message.js';
 import type { KwsParser } from '../../events/kws-packet.interface.js';
 import type { KwsMovedSession, KwsRecoveryStore } from '../../recovery/recovery-store.interface.js';
@@ -204,7 +204,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
 
   suspended(kws: Kws): void {
     this.dirty.delete(kws);
-    this.save(kws, '', this.recovery.maxDisconnection);
+    this.save(kws, '', this.recovery.maxDisconnection, true);
   }
 
   ended(kws: Kws): void {
@@ -214,6 +214,15 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       this.commands()
         .del(this.tokenKey(token))
         .catch(() => undefined);
+    }
+  }
+
+  async uuidOf(token: string): Promise<string | undefined> {
+    if (!this.connections) return undefined;
+    try {
+      return (await this.commands().hget(this.tokenKey(token), 'u')) ?? undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -231,7 +240,9 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
    * another connection claimed the uuid meanwhile (its holder had died), the session is not
    * adopted: the client gets a fresh one.
    */
-  async take(token: string, offset: string): Promise<KwsMovedSession | undefined> {
+  async take(token: string, offset: string): Promise<KwsMovedSession | 'in-use' | undefined> {
+    // A token alone does not take a session another live node still holds on an open socket.
+    if (await this.heldLive(token)) return 'in-use';
     this.holds++;
     let released = false;
     const release = (): void => {
@@ -291,6 +302,23 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       release();
       throw error;
     }
+  }
+
+  /**
+   * Whether the session of a token is held by another node that is alive, on a socket it has not
+   * seen drop (its snapshot is not marked suspended). Read before TAKE, one round trip apart: a
+   * drop in between makes the client's retry succeed.
+   */
+  private async heldLive(token: string): Promise<boolean> {
+    const [uuid, suspended, node] = await this.commands().hmget(
+      this.tokenKey(token),
+      'u',
+      'z',
+      'n',
+    );
+    if (!uuid || suspended === '1' || !node || node === this.nodeId) return false;
+    const alive = await this.commands().exists(`${this.directoryPrefix(uuid)}:alive:${node}`);
+    return alive === 1;
   }
 
   /**
@@ -397,10 +425,11 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     const dirty = Array.from(this.dirty);
     this.dirty.clear();
     const ttl = this.recovery.maxDisconnection + this.refreshEvery;
-    for (const kws of dirty) if (kws.session && !kws.session.suspended) this.save(kws, '', ttl);
+    for (const kws of dirty)
+      if (kws.session && kws.state !== KwsState.Suspended) this.save(kws, '', ttl);
   }
 
-  private save(kws: Kws, previous: string, ttl: number): void {
+  private save(kws: Kws, previous: string, ttl: number, suspended = false): void {
     const session = kws.session;
     if (!session || !this.connections) return;
     this.run(
@@ -414,6 +443,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       JSON.stringify(kws.rooms()),
       ttl,
       this.nodeId,
+      suspended ? '1' : '',
     ).catch(() => undefined);
   }
 
@@ -424,7 +454,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     let count = 0;
     for (const kws of this.pool.values()) {
       const session = kws.session;
-      if (!session || session.suspended) continue;
+      if (!session || kws.state === KwsState.Suspended) continue;
       pipeline.pexpire(this.tokenKey(session.token), ttl);
       count++;
     }
