@@ -312,10 +312,12 @@ function onError(socket: BoundSocket, error: Error): void {
   const kws = socket.owner;
   if (kws.conn !== socket) return;
   const code = closeCodeOf(error);
+  // A connection `connect` has not accepted has no listeners to tell (it ends with the close).
   kws.endError ??= new KwsDisconnectError(code, error.message, error.message, 'protocol', {
     cause: error,
   });
-  kws.context.dispatcher.dispatch(kws, KwsEvent.Error, undefined, false, error);
+  if (kws.hasConnected)
+    kws.context.dispatcher.dispatch(kws, KwsEvent.Error, undefined, false, error);
 }
 
 /** Ends a connection once, or suspends it (recovery); returns its `disconnect` listeners' settling. */

@@ -1,11 +1,4 @@
-import {
-  ForbiddenException,
-  Injectable,
-  Logger,
-  Module,
-  UseGuards,
-  type CanActivate,
-} from '@nestjs/common';
+import { Injectable, Logger, Module, UseGuards, type CanActivate } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   KwsEvent,
