@@ -297,9 +297,12 @@ export class Kws<Emit extends object = object> {
    * `fanOut` when it is one of many recipients, so the write may wait for the end of the turn.
    */
   send(message: KwsOutbound, fanOut = false): boolean {
-    // Recovery on: a numbered packet is kept for the session as well as written.
-    if (this.session !== undefined && message.offset !== undefined) {
-      return this.session.send(this.untyped(), message, fanOut);
+    const session = this.session;
+    if (session !== undefined) {
+      // Recovery on: a numbered packet is kept for the session as well as written; anything
+      // sent while `connect` decides follows the session packet (see KwsRecoverySession.held).
+      if (message.offset !== undefined) return session.send(this.untyped(), message, fanOut);
+      if (this.current === KwsState.Opening) return session.hold(message);
     }
     return this.context.writer.write(this.untyped(), message, fanOut);
   }

@@ -16,6 +16,11 @@ export interface KwsSessionOwner {
 export class KwsRecoverySession {
   token = '';
   readonly kept = new KeptMessages();
+  /**
+   * What was sent while `connect` (or a resume's checks) decided, in order, numbered or not: it
+   * follows the `session` packet once accepted, which stays the first packet of a connection.
+   */
+  held: KwsOutbound[] | undefined;
   /** Why the connection dropped (the `cause` of the `disconnect` if it is never resumed). */
   dropError: KwsDisconnectError | null = null;
   timer: NodeJS.Timeout | undefined;
@@ -42,6 +47,7 @@ export class KwsRecoverySession {
     }
     const max = this.owner.maxMessages;
     const state = kws.state;
+    if (state === KwsState.Opening) (this.held ??= []).push(message);
     if (state === KwsState.Suspended || state === KwsState.Opening) {
       if (this.missed >= max) {
         if (this.missed++ === max) this.owner.overflow(kws);
@@ -54,6 +60,19 @@ export class KwsRecoverySession {
     this.kept.push(message);
     this.kept.trimToSize(max);
     return kws.context.writer.write(kws, message, fanOut) || state !== KwsState.Closing;
+  }
+
+  /** A message without an offset sent while opening: written once accepted, after the session. */
+  hold(message: KwsOutbound): boolean {
+    (this.held ??= []).push(message);
+    return true;
+  }
+
+  /** Takes what was held while opening. */
+  takeHeld(): KwsOutbound[] {
+    const held = this.held ?? [];
+    this.held = undefined;
+    return held;
   }
 
   /** The connection dropped: keep everything from now on, until a resume or the end. */

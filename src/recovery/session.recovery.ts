@@ -102,7 +102,18 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     }
     session.restore();
     this.announce(kws, recovered);
-    for (const message of pending) kws.context.writer.write(kws, message);
+    const held = session.takeHeld();
+    if (recovered) {
+      // The replay (what was kept after the client's offset, with what came meanwhile), then
+      // the unnumbered frames sent while the resume's checks ran.
+      for (const message of pending) kws.context.writer.write(kws, message);
+      for (const message of held) {
+        if (message.offset === undefined) kws.context.writer.write(kws, message);
+      }
+    } else {
+      // A fresh connection: what its `connect` listeners sent, in order.
+      for (const message of held) kws.context.writer.write(kws, message);
+    }
     return true;
   }
 
