@@ -42,6 +42,13 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
   if (maxParamLength !== undefined && !(Number.isInteger(maxParamLength) && maxParamLength > 0)) {
     throw new KwsError(INVALID_OPTION('maxParamLength', maxParamLength, 'an integer > 0'));
   }
+  const { maxInFlight } = options;
+  if (
+    maxInFlight !== undefined &&
+    !((Number.isInteger(maxInFlight) && maxInFlight > 0) || maxInFlight === Infinity)
+  ) {
+    throw new KwsError(INVALID_OPTION('maxInFlight', maxInFlight, 'an integer > 0, or Infinity'));
+  }
   if (options.slowConsumer !== undefined && !['close', 'drop'].includes(options.slowConsumer)) {
     throw new KwsError(INVALID_OPTION('slowConsumer', options.slowConsumer, "'close' or 'drop'"));
   }
