@@ -1,12 +1,14 @@
 import type { Kws } from '../connection/kws.js';
 import { KwsRateLimitError } from '../errors/kws-rate-limit.error.js';
-import { isEventPacket, type KwsPacket, type KwsParser } from '../events/kws-packet.interface.js';
+import { JsonKwsParser } from '../events/json.parser.js';
+import type { KwsParser } from '../events/kws-packet.interface.js';
 import { CloseCode, KwsEvent } from '../kws.constants.js';
 import { RATE_LIMIT_ACK, RATE_LIMIT_CLOSE_REASON } from '../kws.messages.js';
+import { scanDroppedEventId } from './dropped-frame.id.js';
 import type { KwsRateLimitOptions } from './rate-limit-options.interface.js';
 
 export const DEFAULT_RATE_LIMIT_PER = 1_000;
-const MAX_ID = 2 ** 31 - 1;
+const TOO_MANY = { message: RATE_LIMIT_ACK, status: 429 } as const;
 
 type Limit = KwsRateLimitError['limit'];
 
@@ -38,12 +40,16 @@ export class KwsRateLimiter {
   private readonly pings: number;
   private readonly per: number;
   private readonly closeOnLimit: boolean;
+  /** The built-in JSON codec is on: a dropped event whose `id` comes first or last gets a 429. */
+  private readonly answerDropped: boolean;
 
   constructor(
     options: KwsRateLimitOptions,
-    /** The endpoint's parser when named events are on: dropped events with an `id` get a 429 ack. */
-    private readonly parser: KwsParser | undefined,
+    /** The endpoint's parser when named events are on. */
+    parser: KwsParser | undefined,
   ) {
+    // Another codec's frames cannot be read without decoding them: they get no answer.
+    this.answerDropped = parser !== undefined && parser.decode === JsonKwsParser.prototype.decode;
     this.messages = options.messages ?? Infinity;
     this.bytes = options.bytes ?? Infinity;
     this.pings = options.pings ?? options.messages ?? Infinity;
@@ -119,21 +125,12 @@ export class KwsRateLimiter {
       buckets.reportedAt = buckets.at;
       report();
     }
-    if (data && this.parser) this.answerTooMany(kws, data, isBinary);
-  }
-
-  /** A dropped event that asked for an acknowledgement gets a 429 error ack, not silence. */
-  private answerTooMany(kws: Kws, data: Buffer, isBinary: boolean): void {
-    let packet: KwsPacket | undefined;
-    try {
-      packet = this.parser!.decode(data, isBinary);
-    } catch {
-      return; // not a packet: nothing to answer
+    // A dropped event that asked for an acknowledgement gets a 429, not silence; found without a
+    // parse (a flood must cost a counter check per frame), so only where a bounded scan finds it.
+    if (data && !isBinary && this.answerDropped) {
+      const id = scanDroppedEventId(data);
+      if (id !== undefined) kws.sendPacket({ ack: id, error: TOO_MANY });
     }
-    if (!packet || !isEventPacket(packet)) return;
-    const { id } = packet;
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_ID) return;
-    kws.sendPacket({ ack: id, error: { message: RATE_LIMIT_ACK, status: 429 } });
   }
 }
 
