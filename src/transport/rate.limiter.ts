@@ -1,3 +1,4 @@
+import type { WebSocket } from 'ws';
 import type { Kws } from '../connection/kws.js';
 import { KwsRateLimitError } from '../errors/kws-rate-limit.error.js';
 import { JsonKwsParser } from '../events/json.parser.js';
@@ -82,6 +83,14 @@ export class KwsRateLimiter {
     return false;
   }
 
+  /**
+   * Answers a ping `admitControl` let through: with a rate limit the transport turns `ws`'s
+   * automatic pong off, so this is the only pong. Like `ws`'s own, only on an open socket.
+   */
+  pong(socket: WebSocket, data: Buffer): void {
+    if (socket.readyState === socket.OPEN) socket.pong(data, false, ignoreWriteError);
+  }
+
   private refill(kws: Kws): Buckets {
     const now = performance.now();
     let buckets = this.buckets.get(kws);
@@ -133,6 +142,9 @@ export class KwsRateLimiter {
     }
   }
 }
+
+/** A write that fails is `ws`'s to report (the socket's `error` and `close`), not the pong's. */
+function ignoreWriteError(): void {}
 
 /** `ws` may hand out a view into a larger read buffer: the `error` listener gets bytes of its own. */
 function copy(data: Buffer | undefined): Buffer | undefined {
