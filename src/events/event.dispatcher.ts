@@ -14,7 +14,7 @@ import { KwsEventPayloadImpl } from './event.payload.js';
 import { FailureLogLimiter } from './failure.log-limiter.js';
 import { KwsInFlightLimit } from './in-flight.limit.js';
 import type { KwsListener } from './kws-event-payload.interface.js';
-import { isNestPipeline } from './listener-context.creator.js';
+import { nestLogsFailures } from './listener-context.creator.js';
 import type { KwsListenerEntry, KwsListenerRegistry } from './listener.registry.js';
 
 /** How running the listeners of one event ended (see `run`). */
@@ -169,8 +169,9 @@ export class KwsEventDispatcher {
       this.logLimited(listener, payload.name, error, ERROR_LISTENER_FAILED(payload.socketUUID));
       return;
     }
-    // Nest's exceptions are answers, and Nest's own handler already logged a pipeline's errors.
-    if (!isExpectedRejection(failure) && !isNestPipeline(listener)) {
+    // Nest's exceptions are answers, not failures; a pipeline's other errors are logged here,
+    // through the same limiter as a plain listener's (unless this Nest logs them itself).
+    if (!isExpectedRejection(failure) && !nestLogsFailures(listener)) {
       this.logLimited(
         listener,
         payload.name,
