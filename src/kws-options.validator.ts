@@ -79,4 +79,10 @@ function validateRecovery({ recovery, parser }: KwsModuleOptions): void {
   if (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) {
     throw new KwsError(INVALID_OPTION('recovery.maxMessages', maxMessages, 'an integer > 0'));
   }
+  for (const key of ['maxSuspendedPerAddress', 'maxSuspended'] as const) {
+    const value = recovery[key];
+    if (value !== undefined && !((Number.isInteger(value) && value > 0) || value === Infinity)) {
+      throw new KwsError(INVALID_OPTION(`recovery.${key}`, value, 'an integer > 0, or Infinity'));
+    }
+  }
 }
