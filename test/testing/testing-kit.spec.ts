@@ -75,19 +75,17 @@ describe('nestjs-kws/testing', () => {
     });
   });
 
-  it('drop() cuts the TCP connection without a close frame; the client resumes its session', async () => {
+  it('drop() cuts the TCP connection without a close frame; the client resumes its session (README example)', async () => {
     kws = await KwsTestingApp.start(recoveryApp());
-    const client: KwsClient = await kws.connect('/ws');
-    const sessions: KwsSession[] = [];
-    client.onSession((session) => void sessions.push(session));
-    await client.request('join', 'lobby');
-    const { uuid } = (await client.request('whoami')) as { uuid: string };
+    const alice: KwsClient = await kws.connect('/ws');
+    await alice.request('join', 'lobby');
+    const { uuid } = (await alice.request('whoami')) as { uuid: string };
+    const resumed = new Promise<KwsSession>((resolve) => alice.onSession(resolve));
 
-    await kws.drop(client);
-    expect(client.state).toBe('reconnecting');
-    await waitForState(client, 'open');
-    await expect(client.request('whoami')).resolves.toMatchObject({ uuid, rooms: ['lobby'] });
-    expect(sessions.at(-1)).toMatchObject({ uuid, recovered: true });
+    await kws.drop(alice);
+    expect(alice.state).toBe('reconnecting');
+    expect(await resumed).toMatchObject({ uuid, recovered: true });
+    await expect(alice.request('whoami')).resolves.toMatchObject({ uuid, rooms: ['lobby'] });
     // The server saw a network failure (1006): a suspended session, no disconnect, one resume.
     const log = kws.app.get(EventLog);
     expect(log.named(KwsEvent.Disconnect)).toHaveLength(0);
