@@ -9,7 +9,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { KwsEvent, KwsModule, OnKwsEvent, type Kws } from '../../src/index.js';
 import type { KwsClient, KwsSession } from '../../src/client/index.js';
-import { KwsTestingApp, KwsTestingConnectError, waitForState } from '../../src/testing/index.js';
+import { KwsTestingApp, KwsTestingConnectError } from '../../src/testing/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { recoveryApp } from '../apps/recovery.app.js';
 
