@@ -51,6 +51,13 @@ export interface KwsModuleOptions {
   /** Requests one connection may have waiting for an acknowledgement. Default 256. */
   maxPendingRequests?: number;
   /**
+   * Client messages (named events and raw `message`s) one connection may have in async listeners
+   * at once. Past it a message is dropped: an event with an `id` gets a 429 error ack, and the
+   * connection one `error` event (`KwsInFlightLimitError`) until its listeners catch up.
+   * `Infinity` turns the bound off. Default 128.
+   */
+  maxInFlight?: number;
+  /**
    * Milliseconds the endpoint waits for async `connect` listeners before it reads the
    * connection's first message. Default 10 000.
    */

@@ -42,6 +42,13 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
   if (maxParamLength !== undefined && !(Number.isInteger(maxParamLength) && maxParamLength > 0)) {
     throw new KwsError(INVALID_OPTION('maxParamLength', maxParamLength, 'an integer > 0'));
   }
+  const { maxInFlight } = options;
+  if (
+    maxInFlight !== undefined &&
+    !((Number.isInteger(maxInFlight) && maxInFlight > 0) || maxInFlight === Infinity)
+  ) {
+    throw new KwsError(INVALID_OPTION('maxInFlight', maxInFlight, 'an integer > 0, or Infinity'));
+  }
   if (options.slowConsumer !== undefined && !['close', 'drop'].includes(options.slowConsumer)) {
     throw new KwsError(INVALID_OPTION('slowConsumer', options.slowConsumer, "'close' or 'drop'"));
   }
@@ -71,5 +78,11 @@ function validateRecovery({ recovery, parser }: KwsModuleOptions): void {
   }
   if (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) {
     throw new KwsError(INVALID_OPTION('recovery.maxMessages', maxMessages, 'an integer > 0'));
+  }
+  for (const key of ['maxSuspendedPerAddress', 'maxSuspended'] as const) {
+    const value = recovery[key];
+    if (value !== undefined && !((Number.isInteger(value) && value > 0) || value === Infinity)) {
+      throw new KwsError(INVALID_OPTION(`recovery.${key}`, value, 'an integer > 0, or Infinity'));
+    }
   }
 }

@@ -58,6 +58,13 @@ export const DEFAULT_CONNECT_TIMEOUT = 10_000;
  */
 export const RESUME_LIVENESS_PROBE = 2_000;
 export const DEFAULT_MAX_PENDING_REQUESTS = 256;
+/**
+ * Client messages one connection may have in async listeners at once: as many concurrent streams
+ * as an HTTP/2 server grants one connection (nginx's default `http2_max_concurrent_streams`),
+ * far above what a UI pipelines, and small enough that a client cannot make the server hold
+ * thousands of listener calls (and their payloads) for it.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 128;
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 export const DEFAULT_MAX_PARAM_LENGTH = 256;
 

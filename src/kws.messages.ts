@@ -109,3 +109,8 @@ export const PARTIAL_MESSAGES_OVER_LIMIT = (bytes: number) =>
   `Messages in progress on all connections announced more than ${bytes} bytes (maxPartialBytes); the oldest are cut.`;
 export const PARTIAL_BYTES_UNAVAILABLE =
   'This version of ws no longer exposes the length of a message in progress: partialMessageTimeout and maxPartialBytes are off.';
+export const IN_FLIGHT_LIMITED = (max: number) =>
+  `The connection sent a message while ${max} of its messages were still in async listeners (maxInFlight); messages are dropped until one settles.`;
+export const IN_FLIGHT_ACK = 'Too many events in flight';
+export const SUSPEND_REFUSED = (option: string, max: number, address: string) =>
+  `A dropped connection from ${address} was not suspended: recovery.${option} (${max}) sessions are suspended already; it ended instead.`;

@@ -38,9 +38,9 @@ export class KwsCoreModule {}
   providers: [
     {
       provide: KwsEventDispatcher,
-      useFactory: (registry: KwsListenerRegistry, name: string) =>
-        new KwsEventDispatcher(registry, name),
-      inject: [KwsListenerRegistry, KWS_ENDPOINT_NAME],
+      useFactory: (registry: KwsListenerRegistry, name: string, options: KwsModuleOptions) =>
+        new KwsEventDispatcher(registry, name, options.maxInFlight),
+      inject: [KwsListenerRegistry, KWS_ENDPOINT_NAME, KWS_MODULE_OPTIONS],
     },
     KwsConnectionPool,
     {

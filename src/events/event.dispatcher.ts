@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Kws } from '../connection/kws.js';
-import { KwsEvent } from '../kws.constants.js';
+import { KwsInFlightLimitError } from '../errors/kws-in-flight-limit.error.js';
+import { DEFAULT_MAX_IN_FLIGHT, KwsEvent } from '../kws.constants.js';
 import {
   ERROR_LISTENER_FAILED,
   LISTENER_FAILED,
@@ -11,8 +12,9 @@ import { callListener } from '../metrics/stats.hooks.js';
 import { isExpectedRejection } from './ack-error.mapper.js';
 import { KwsEventPayloadImpl } from './event.payload.js';
 import { FailureLogLimiter } from './failure.log-limiter.js';
+import { KwsInFlightLimit } from './in-flight.limit.js';
 import type { KwsListener } from './kws-event-payload.interface.js';
-import { isNestPipeline } from './listener-context.creator.js';
+import { nestLogsFailures } from './listener-context.creator.js';
 import type { KwsListenerEntry, KwsListenerRegistry } from './listener.registry.js';
 
 /** How running the listeners of one event ended (see `run`). */
@@ -41,10 +43,41 @@ export class KwsEventDispatcher {
   /** One stack per failing listener and error per window, not one per message. */
   private readonly failureLogs = new FailureLogLimiter();
 
+  /** The `maxInFlight` bound on client messages; undefined when it is `Infinity`. */
+  readonly inFlight: KwsInFlightLimit | undefined;
+
   constructor(
     private readonly registry: KwsListenerRegistry,
     readonly endpoint: string,
-  ) {}
+    maxInFlight = DEFAULT_MAX_IN_FLIGHT,
+  ) {
+    this.inFlight = maxInFlight === Infinity ? undefined : new KwsInFlightLimit(maxInFlight);
+  }
+
+  /** A client's raw `message`: its listeners run unless the connection is past `maxInFlight`. */
+  receiveMessage(kws: Kws, data: Buffer, isBinary: boolean): void {
+    const inFlight = this.inFlight;
+    if (inFlight !== undefined && !inFlight.admit(kws)) {
+      this.refuseInFlight(kws, data, isBinary);
+      return;
+    }
+    // `ws` may hand out a view into a larger read buffer: the listener gets bytes of its own.
+    const settled = this.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary);
+    if (settled !== undefined) inFlight?.track(kws, settled);
+  }
+
+  /**
+   * A client message that came while `maxInFlight` of its connection's were still running: counted,
+   * and one `error` event per episode (until the connection has nothing in flight again).
+   */
+  refuseInFlight(kws: Kws, data: Buffer, isBinary: boolean): void {
+    const stats = kws.context.stats;
+    if (stats) stats.inFlightDrops++;
+    if (this.inFlight!.firstRefusal(kws)) {
+      const error = new KwsInFlightLimitError(this.inFlight!.max);
+      this.dispatch(kws, KwsEvent.Error, Buffer.from(data), isBinary, error);
+    }
+  }
 
   /**
    * Fire and forget: built-in events and server-side `fire`. Returns a promise only when a
@@ -136,8 +169,9 @@ export class KwsEventDispatcher {
       this.logLimited(listener, payload.name, error, ERROR_LISTENER_FAILED(payload.socketUUID));
       return;
     }
-    // Nest's exceptions are answers, and Nest's own handler already logged a pipeline's errors.
-    if (!isExpectedRejection(failure) && !isNestPipeline(listener)) {
+    // Nest's exceptions are answers, not failures; a pipeline's other errors are logged here,
+    // through the same limiter as a plain listener's (unless this Nest logs them itself).
+    if (!isExpectedRejection(failure) && !nestLogsFailures(listener)) {
       this.logLimited(
         listener,
         payload.name,

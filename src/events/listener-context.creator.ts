@@ -8,13 +8,16 @@ import {
   ROUTE_ARGS_METADATA,
 } from '@nestjs/common/constants.js';
 import { ExternalContextCreator, type ContextId } from '@nestjs/core';
+import { ExternalExceptionFilterContext } from '@nestjs/core/exceptions/external-exception-filter-context.js';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import type { KwsEventPayload, KwsListener } from './kws-event-payload.interface.js';
 import { listenerArgs, PAYLOAD_ARG_INDEX } from './listener-args.js';
 import { KwsParamsFactory } from './kws-params.factory.js';
 
 /** Where a method without param decorators gets its default: the payload object as argument 0. */
 const DEFAULT_PARAMS_METADATA = 'kws:default-params';
-const NEST_PIPELINE = Symbol('kws:nest-pipeline');
+/** Marks a listener whose errors Nest's own exception handler logs (the fallback below). */
+const NEST_LOGS = Symbol('kws:nest-logs');
 /** A metadata key nothing defines: a guard check takes no parameters (no pipes run). */
 const NO_PARAMS_METADATA = 'kws:no-params';
 const ENHANCER_KEYS = [
@@ -23,6 +26,11 @@ const ENHANCER_KEYS = [
   PIPES_METADATA,
   EXCEPTION_FILTERS_METADATA,
 ];
+
+/** The part of Nest's `ExternalExceptionsHandler` used here: the filters, without its logging. */
+interface FilterHandler {
+  invokeCustomFilters(exception: unknown, host: ExecutionContextHost): unknown;
+}
 
 interface GlobalEnhancers {
   getGlobalGuards(): unknown[];
@@ -59,6 +67,7 @@ export class KwsListenerContextCreator {
       return method.bind(instance) as KwsListener;
     }
     const metadataKey = hasParams ? ROUTE_ARGS_METADATA : this.defaultParams(instance, methodName);
+    const filters = this.exceptionFilters(instance, method, contextId, inquirerId);
     const pipeline = this.externalContextCreator.create(
       instance as never,
       method,
@@ -67,11 +76,61 @@ export class KwsListenerContextCreator {
       this.paramsFactory,
       contextId,
       inquirerId,
-      { guards: true, interceptors: true, filters: true },
+      { guards: true, interceptors: true, filters: filters === undefined },
       'ws',
     );
-    const listener = (payload: KwsEventPayload) => pipeline(...listenerArgs(payload));
-    return Object.defineProperty(listener, NEST_PIPELINE, { value: true });
+    if (filters === undefined) {
+      const listener = (payload: KwsEventPayload) => pipeline(...listenerArgs(payload));
+      return Object.defineProperty(listener, NEST_LOGS, { value: true });
+    }
+    const filtered = async (...args: unknown[]): Promise<unknown> => {
+      try {
+        return await pipeline(...args);
+      } catch (error) {
+        const host = new ExecutionContextHost(args, instance.constructor as never, method);
+        host.setType('ws');
+        const handled = filters.invokeCustomFilters(error, host);
+        if (handled !== undefined) return handled;
+        throw error;
+      }
+    };
+    return (payload: KwsEventPayload) => filtered(...listenerArgs(payload));
+  }
+
+  /**
+   * The method's exception filters (its own, its class's, the app's), without Nest's fallback:
+   * Nest's `ExternalExceptionFilter` logs every error no filter handled, a `WsException` included,
+   * one stack per message a client sends. Those errors go back to the dispatcher instead, which
+   * logs them through its limiter, and Nest's exceptions (answers) not at all. Undefined when this
+   * Nest no longer has what is read here: Nest's own handling (and logging) then applies.
+   */
+  private exceptionFilters(
+    instance: object,
+    method: (...args: unknown[]) => unknown,
+    contextId: ContextId | undefined,
+    inquirerId: string | undefined,
+  ): FilterHandler | undefined {
+    const container = this.nestContainer();
+    if (!container) return undefined;
+    try {
+      const context = new ExternalExceptionFilterContext(
+        container as never,
+        container.applicationConfig as never,
+      );
+      const moduleKey = this.externalContextCreator.getContextModuleKey(instance.constructor);
+      const handler = context.create(
+        instance as never,
+        method as never,
+        moduleKey,
+        contextId,
+        inquirerId,
+      ) as unknown as Partial<FilterHandler>;
+      return typeof handler.invokeCustomFilters === 'function'
+        ? (handler as FilterHandler)
+        : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -138,13 +197,17 @@ export class KwsListenerContextCreator {
 
   /** The app's global enhancers, read from Nest's container (checked, since it is not public API). */
   private globalEnhancers(): GlobalEnhancers | undefined {
-    const container = (
+    const config = this.nestContainer()?.applicationConfig;
+    return config && typeof config.getGlobalRequestFilters === 'function' ? config : undefined;
+  }
+
+  /** Nest's container, which the context creator holds (not public API: checked where used). */
+  private nestContainer(): { applicationConfig?: GlobalEnhancers } | undefined {
+    return (
       this.externalContextCreator as unknown as {
         container?: { applicationConfig?: GlobalEnhancers };
       }
     ).container;
-    const config = container?.applicationConfig;
-    return config && typeof config.getGlobalRequestFilters === 'function' ? config : undefined;
   }
 
   /** Declares "argument 0 is the payload object" (what `@KwsPayload()` declares) for a method. */
@@ -167,9 +230,9 @@ export class KwsListenerContextCreator {
   }
 }
 
-/** Whether a listener runs through Nest's pipeline (whose exception handler logs its errors). */
-export function isNestPipeline(listener: KwsListener): boolean {
-  return (listener as unknown as Record<symbol, unknown>)[NEST_PIPELINE] === true;
+/** Whether Nest's own exception handler logs a listener's errors (the fallback of `create`). */
+export function nestLogsFailures(listener: KwsListener): boolean {
+  return (listener as unknown as Record<symbol, unknown>)[NEST_LOGS] === true;
 }
 
 function hasItems(value: unknown): boolean {

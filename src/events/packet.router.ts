@@ -1,7 +1,7 @@
 import type { Kws } from '../connection/kws.js';
 import { KwsProtocolError } from '../errors/kws-protocol.error.js';
 import { KwsEvent, MAX_EVENT_NAME_LENGTH, RESERVED_EVENTS } from '../kws.constants.js';
-import { MALFORMED_PACKET, UNKNOWN_EVENT } from '../kws.messages.js';
+import { IN_FLIGHT_ACK, MALFORMED_PACKET, UNKNOWN_EVENT } from '../kws.messages.js';
 import { timeAck } from '../metrics/stats.hooks.js';
 import { toAckError } from './ack-error.mapper.js';
 import type { KwsDispatchOutcome, KwsEventDispatcher } from './event.dispatcher.js';
@@ -15,6 +15,7 @@ import {
 
 const MAX_ID = 2 ** 31 - 1;
 const NOT_FOUND = { message: UNKNOWN_EVENT, status: 404 } as const;
+const TOO_MANY_IN_FLIGHT = { message: IN_FLIGHT_ACK, status: 429 } as const;
 
 /**
  * With a parser: turns each incoming data frame into a named event (and its acknowledgement),
@@ -39,8 +40,7 @@ export class KwsPacketRouter {
       return;
     }
     if (packet === undefined) {
-      // `ws` may hand out a view into a larger read buffer: the listener gets bytes of its own.
-      this.dispatcher.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary);
+      this.dispatcher.receiveMessage(kws, data, isBinary);
     } else if (isEventPacket(packet)) {
       this.onEvent(kws, packet.event, packet.data, packet.id, data);
     } else if (isAckPacket(packet)) {
@@ -70,13 +70,21 @@ export class KwsPacketRouter {
       if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: NOT_FOUND });
       return;
     }
+    const inFlight = this.dispatcher.inFlight;
+    if (inFlight !== undefined && !inFlight.admit(kws)) {
+      this.dispatcher.refuseInFlight(kws, raw, false);
+      if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: TOO_MANY_IN_FLIGHT });
+      return;
+    }
     // No closure per message unless Prometheus times the acknowledgement.
     const outcome =
       ackId === undefined || kws.context.stats?.timers === undefined
         ? this.dispatcher.run(kws, event, data, true, ackId)
         : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId));
-    if (isPromiseLike(outcome)) outcome.then((settled) => answer(kws, ackId, settled));
-    else answer(kws, ackId, outcome);
+    if (isPromiseLike(outcome)) {
+      inFlight?.track(kws, outcome);
+      outcome.then((settled) => answer(kws, ackId, settled));
+    } else answer(kws, ackId, outcome);
   }
 
   private reject(kws: Kws, raw: Buffer, why: string): void {

@@ -21,6 +21,8 @@ export interface KwsStatsSnapshot {
   listenerErrors: number;
   /** Messages dropped and connections closed by the `rateLimit` option. */
   rateLimit: { drops: number; closes: number };
+  /** Client messages dropped because `maxInFlight` of their connection's were still in listeners. */
+  inFlightDrops: number;
   /** Server requests waiting for a client's acknowledgement, plus (cluster) for another node. */
   pendingRequests: number;
   /** Cluster mode only. */

@@ -37,6 +37,8 @@ export class KwsStats {
   rateLimitDrops = 0;
   /** Connections closed with 1008 by the `rateLimit` option (`'close'`). */
   rateLimitCloses = 0;
+  /** Client messages dropped by `maxInFlight`. */
+  inFlightDrops = 0;
   /** Set while Prometheus export is on (see `KwsPrometheus`). */
   timers: KwsTimers | undefined;
   private transport: WatchedTransport | undefined;

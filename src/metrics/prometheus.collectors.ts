@@ -67,6 +67,11 @@ const DEFINITIONS: Definition[] = [
     'Connections closed (1008) by rateLimit',
     (s) => s.rateLimit.closes,
   ),
+  counter(
+    'in_flight_drops_total',
+    'Client messages dropped by maxInFlight',
+    (s) => s.inFlightDrops,
+  ),
   gauge('cluster_nodes', 'Live nodes as of the last heartbeat', (s) => s.cluster?.nodes),
   gauge('cluster_registered', 'This node is registered in the cluster (1) or not (0)', (s) =>
     s.cluster ? ready(s.cluster.registered) : undefined,

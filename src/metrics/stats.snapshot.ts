@@ -22,6 +22,7 @@ export function snapshotStats(
     heartbeatTimeouts: stats.heartbeatTimeouts,
     listenerErrors: stats.listenerErrors,
     rateLimit: { drops: stats.rateLimitDrops, closes: stats.rateLimitCloses },
+    inFlightDrops: stats.inFlightDrops,
     pendingRequests,
     ...(cluster && { cluster }),
   };

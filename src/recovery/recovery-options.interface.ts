@@ -11,7 +11,22 @@ export interface KwsRecoveryOptions {
    * suspended ends the session (`disconnect` with kind 'overflow'). Default 1 000.
    */
   maxMessages?: number;
+  /**
+   * Suspended sessions this node keeps for one client address (`kws.ip`, after `trustProxy`);
+   * past it a dropped connection from that address ends at once instead. `Infinity`: no bound.
+   * Default 100.
+   */
+  maxSuspendedPerAddress?: number;
+  /**
+   * Suspended sessions this node keeps in all; past it a dropped connection ends at once instead.
+   * `Infinity`: no bound. Default 10 000.
+   */
+  maxSuspended?: number;
 }
 
 export const DEFAULT_MAX_DISCONNECTION = 120_000;
 export const DEFAULT_MAX_MESSAGES = 1_000;
+/** Far more than one address drops uncleanly within `maxDisconnection`, even behind a NAT. */
+export const DEFAULT_MAX_SUSPENDED_PER_ADDRESS = 100;
+/** About 50 MB of sessions at ~5 KB each (without kept messages). */
+export const DEFAULT_MAX_SUSPENDED = 10_000;

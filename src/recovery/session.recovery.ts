@@ -14,6 +14,7 @@ import {
 } from './recovery-options.interface.js';
 import type { KwsMovedSession, KwsRecoveryStore } from './recovery-store.interface.js';
 import { KwsRecoverySession, type KwsSessionOwner } from './recovery.session.js';
+import { KwsSuspendedSessionsLimit } from './suspended-sessions.limit.js';
 import { newSessionToken } from './session.token.js';
 
 /** Query parameters of the resume handshake (docs/protocol.md), for clients that send them. */
@@ -69,12 +70,19 @@ export class KwsSessionRecovery implements KwsSessionOwner {
   private readonly offsetPrefix = `${randomBytes(4).toString('base64url')}.`;
   private sequence = 0;
 
+  /** How many suspended sessions this node keeps, per client address and in all. */
+  private readonly suspendedLimit: KwsSuspendedSessionsLimit;
+
   /** Cluster mode: sessions and messages also live in Redis (see KwsRecoveryStore). */
   store: KwsRecoveryStore | undefined;
 
   constructor(options: KwsRecoveryOptions) {
     this.maxDisconnection = options.maxDisconnection ?? DEFAULT_MAX_DISCONNECTION;
     this.maxMessages = options.maxMessages ?? DEFAULT_MAX_MESSAGES;
+    this.suspendedLimit = new KwsSuspendedSessionsLimit(
+      options.maxSuspendedPerAddress,
+      options.maxSuspended,
+    );
   }
 
   /** The offset of a new recoverable message; '' in cluster mode, where the log assigns it. */
@@ -86,6 +94,8 @@ export class KwsSessionRecovery implements KwsSessionOwner {
   /** A new connection: a fresh session. Its token is sent once `connect` accepts it. */
   open(kws: Kws): void {
     kws.session = new KwsRecoverySession(this);
+    // Read while the socket is there: a dropped session is counted under its client's address.
+    void kws.ip;
   }
 
   /**
@@ -100,6 +110,7 @@ export class KwsSessionRecovery implements KwsSessionOwner {
       this.end(kws, new KwsDisconnectError(CloseCode.Abnormal, '', SESSION_GAP, 'overflow'));
       return false;
     }
+    this.suspendedLimit.release(session);
     session.restore();
     this.announce(kws, recovered);
     const held = session.takeHeld();
@@ -125,7 +136,12 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     const session = kws.session;
     if (!session || code !== CloseCode.Abnormal) return false;
     if (error && error.kind !== 'network' && error.kind !== 'timeout') return false;
-    if (!kws.suspend()) return false;
+    // Past the bounds (a client connecting and dropping in a loop) it ends at once instead.
+    if (this.suspendedLimit.admit(session, kws.ip) !== undefined) return false;
+    if (!kws.suspend()) {
+      this.suspendedLimit.release(session);
+      return false;
+    }
     session.suspend(error);
     clearTimeout(session.timer);
     this.store?.suspended(kws);
@@ -230,6 +246,7 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     const session = kws.session;
     if (!session) return;
     clearTimeout(session.timer);
+    this.suspendedLimit.release(session);
     if (this.sessions.get(session.token) === kws) this.sessions.delete(session.token);
     this.store?.ended(kws);
   }

@@ -10,7 +10,6 @@ import {
   DEFAULT_MAX_PENDING_REQUESTS,
   DEFAULT_REQUEST_TIMEOUT,
   DEFAULT_SEND_BUFFER_LIMIT,
-  KwsEvent,
 } from '../kws.constants.js';
 import { KwsFrameWriter } from '../transport/frame.writer.js';
 import { probeSendFrame, type SendFrame } from '../transport/ws-internals.js';
@@ -48,9 +47,7 @@ export function createKwsContext(
     // Without a parser every frame is a `message`, exactly as in the Go package.
     receive: router
       ? (kws, data, isBinary) => router.receive(kws, data, isBinary)
-      : (kws, data, isBinary) =>
-          // `ws` may hand out a view into a larger read buffer: the listener gets bytes of its own.
-          dispatcher.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary),
+      : (kws, data, isBinary) => dispatcher.receiveMessage(kws, data, isBinary),
     requestTimeout: options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
     maxPendingRequests: options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
     recovery: createRecovery(options, broker, parser),

@@ -285,7 +285,12 @@ const ROUTES: KwsSocketRoutes = {
     const kws = (socket as BoundSocket).owner;
     if (kws.conn !== socket || !kws.receives) return;
     kws.pingSentAt = 0;
-    if (kws.context.rateLimiter?.admitControl(kws) === false) return;
+    const limiter = kws.context.rateLimiter;
+    if (limiter !== undefined) {
+      // With a rate limit `ws` does not pong by itself: a ping past the limit gets no pong.
+      if (!limiter.admitControl(kws)) return;
+      limiter.pong(socket, data);
+    }
     kws.context.dispatcher.dispatch(kws, KwsEvent.Ping, Buffer.from(data));
   },
   pong: (socket, data) => onPong(socket as BoundSocket, data),

@@ -7,3 +7,4 @@ export {
 export { KwsTestingSocket } from './testing-socket.js';
 export { waitForState } from './client-state.js';
 export { nextEvent } from './client-events.js';
+export { KwsTestingConnectError } from './connect.error.js';

@@ -12,9 +12,52 @@ import {
   type KwsAnyEvents,
   type KwsClientOptions,
   type KwsEventMap,
+  type KwsSocketConstructor,
+  type KwsSocketLike,
 } from '../client/index.js';
 import { waitForState } from './client-state.js';
+import { KwsTestingConnectError } from './connect.error.js';
 import { KwsTestingSocket } from './testing-socket.js';
+
+/** The sockets a kit client opened: its first (what `connect` checks) and its current one. */
+interface ClientSockets {
+  first?: KwsSocketLike;
+  latest?: KwsSocketLike;
+}
+
+/** The parts of `ws`'s WebSocket the kit uses beyond what the client needs. */
+interface WsLike extends KwsSocketLike {
+  lastError?: string;
+  ping(data?: unknown): void;
+  terminate(): void;
+  once(event: 'pong', listener: () => void): unknown;
+  off(event: 'pong', listener: () => void): unknown;
+}
+
+/**
+ * Resolves once `socket` answered a ping: the server reads a connection's frames only after its
+ * `connect` listeners and guards, and a refused one is closed before the ping is read. A socket
+ * class without `ping` (one of the app's own) is taken as accepted once open.
+ */
+function accepted(socket: KwsSocketLike | undefined, timeoutMs: number): Promise<void> {
+  const ws = socket as WsLike | undefined;
+  if (!ws || typeof ws.ping !== 'function' || typeof ws.once !== 'function') {
+    return Promise.resolve();
+  }
+  return new Promise((resolve, reject) => {
+    const answered = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      ws.off('pong', answered);
+      reject(new Error(`the server did not accept the connection within ${timeoutMs} ms`));
+    }, timeoutMs);
+    timer.unref?.();
+    ws.once('pong', answered);
+    ws.ping();
+  });
+}
 
 /** A compiled `@nestjs/testing` module (only the method this kit calls). */
 export interface KwsTestingModuleLike {
@@ -46,6 +89,7 @@ export interface KwsTestingAppOptions {
  */
 export class KwsTestingApp {
   private readonly clients = new Set<KwsClient<any, any>>();
+  private readonly sockets = new WeakMap<KwsClient<any, any>, ClientSockets>();
 
   private constructor(
     /** The running application (`app.get(...)` for providers). */
@@ -86,50 +130,64 @@ export class KwsTestingApp {
     path = '/ws',
     options: KwsClientOptions = {},
   ): KwsClient<S, C> {
+    const sockets: ClientSockets = {};
+    const Base: KwsSocketConstructor =
+      options.WebSocket ?? this.options.client?.WebSocket ?? KwsTestingSocket;
+    // Remembers each socket the client opens, for `connect` and `drop`.
+    const Tracked = class extends (Base as new (
+      url: string,
+      protocols?: string | string[],
+    ) => KwsSocketLike) {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        sockets.first ??= this;
+        sockets.latest = this;
+      }
+    };
     const client = new KwsClient<S, C>(this.url(path), {
-      WebSocket: KwsTestingSocket,
       minDelay: 10,
       maxDelay: 100,
       ...this.options.client,
       ...options,
+      WebSocket: Tracked,
     });
     this.clients.add(client);
+    this.sockets.set(client, sockets);
     return client;
   }
 
   /**
-   * A client of `path`, once open. Rejects (and closes it) when the first attempt fails, e.g.
-   * "Unexpected server response: 403" from `allowUpgrade`.
+   * A client of `path`, once the server accepted it: open, and `connect` listeners and guards done
+   * (a ping answered after them). Rejects (and closes it) with a `KwsTestingConnectError` when the
+   * first attempt fails: the upgrade refused (`"Unexpected server response: 403"`, code 1006), or
+   * the connection closed before it was accepted (a `connect` guard's refusal: code 1008 and the
+   * exception's message as `reason`).
    */
   async connect<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventMap = KwsAnyEvents>(
     path = '/ws',
     options: KwsClientOptions = {},
   ): Promise<KwsClient<S, C>> {
-    // The first socket the client opens: its error says why the connection failed.
-    let socket: KwsTestingSocket | undefined;
-    const record = (created: KwsTestingSocket): void => {
-      socket ??= created;
-    };
-    class Recorded extends KwsTestingSocket {
-      constructor(url: string, protocols?: string | string[]) {
-        super(url, protocols);
-        record(this);
-      }
-    }
-    const client = this.client<S, C>(path, { WebSocket: Recorded, ...options });
+    const client = this.client<S, C>(path, options);
+    const sockets = this.sockets.get(client)!;
+    const timeout = this.options.connectTimeout ?? 5_000;
     let stop = (): void => undefined;
     const failed = new Promise<never>((_, reject) => {
-      stop = client.onState(({ state, code }) => {
+      stop = client.onState(({ state, code = 1006, reason = '' }) => {
         if (state === 'open') return;
-        const why = socket?.lastError ?? `closed with code ${code}`;
-        reject(new Error(`Could not connect to ${this.url(path)}: ${why}`));
+        const socket = sockets.first as WsLike | undefined;
+        const why = socket?.lastError ?? `closed with code ${code}${reason ? ` (${reason})` : ''}`;
+        reject(
+          new KwsTestingConnectError(
+            `Could not connect to ${this.url(path)}: ${why}`,
+            code,
+            reason,
+          ),
+        );
       });
     });
     try {
-      await Promise.race([
-        waitForState(client, 'open', this.options.connectTimeout ?? 5_000),
-        failed,
-      ]);
+      await Promise.race([waitForState(client, 'open', timeout), failed]);
+      await Promise.race([accepted(sockets.first, timeout), failed]);
       return client;
     } catch (error) {
       client.close();
@@ -138,6 +196,22 @@ export class KwsTestingApp {
       stop();
       failed.catch(() => undefined);
     }
+  }
+
+  /**
+   * Simulates a network drop under `client`: its TCP connection is destroyed without a close frame
+   * (the server sees code 1006, as when a phone loses its signal), and the client reconnects on
+   * its own, resuming its session when the server has `recovery` on. Resolves once the client has
+   * noticed (`reconnecting`). Throws when the client has no open connection.
+   */
+  async drop(client: KwsClient<any, any>): Promise<void> {
+    const socket = this.sockets.get(client)?.latest as WsLike | undefined;
+    if (client.state !== 'open' || !socket || typeof socket.terminate !== 'function') {
+      throw new Error(`drop() needs an open client of this kit (it is ${client.state})`);
+    }
+    const lost = waitForState(client, 'reconnecting', this.options.connectTimeout ?? 5_000);
+    socket.terminate();
+    await lost;
   }
 
   /** Closes every client this kit handed out (clients first, so the app sees clean closes). */

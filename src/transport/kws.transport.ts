@@ -47,6 +47,11 @@ export interface KwsTransportOptions {
   maxParamLength?: number;
   /** Told the HTTP status of each refused upgrade (the endpoint's metrics count them). */
   onRefused?: (status: number) => void;
+  /**
+   * The endpoint's `rateLimit`: when set, `ws` does not answer pings by itself (it would pong
+   * before anyone could count the ping); the endpoint answers the pings the limiter admits.
+   */
+  rateLimit?: object;
 }
 
 /** Called for each accepted socket, with its request, route params and seeded attributes. */
@@ -100,6 +105,7 @@ export class KwsTransport {
       clientTracking: false,
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
       perMessageDeflate: options.compression ?? false,
+      autoPong: options.rateLimit === undefined,
       WebSocket: KwsSocket,
       handleProtocols: selectSubprotocol,
       // `ws` validates the handshake first (method, key, version, protocols, extensions) and

@@ -1,12 +1,15 @@
+import type { WebSocket } from 'ws';
 import type { Kws } from '../connection/kws.js';
 import { KwsRateLimitError } from '../errors/kws-rate-limit.error.js';
-import { isEventPacket, type KwsPacket, type KwsParser } from '../events/kws-packet.interface.js';
+import { JsonKwsParser } from '../events/json.parser.js';
+import type { KwsParser } from '../events/kws-packet.interface.js';
 import { CloseCode, KwsEvent } from '../kws.constants.js';
 import { RATE_LIMIT_ACK, RATE_LIMIT_CLOSE_REASON } from '../kws.messages.js';
+import { scanDroppedEventId } from './dropped-frame.id.js';
 import type { KwsRateLimitOptions } from './rate-limit-options.interface.js';
 
 export const DEFAULT_RATE_LIMIT_PER = 1_000;
-const MAX_ID = 2 ** 31 - 1;
+const TOO_MANY = { message: RATE_LIMIT_ACK, status: 429 } as const;
 
 type Limit = KwsRateLimitError['limit'];
 
@@ -38,12 +41,16 @@ export class KwsRateLimiter {
   private readonly pings: number;
   private readonly per: number;
   private readonly closeOnLimit: boolean;
+  /** The built-in JSON codec is on: a dropped event whose `id` comes first or last gets a 429. */
+  private readonly answerDropped: boolean;
 
   constructor(
     options: KwsRateLimitOptions,
-    /** The endpoint's parser when named events are on: dropped events with an `id` get a 429 ack. */
-    private readonly parser: KwsParser | undefined,
+    /** The endpoint's parser when named events are on. */
+    parser: KwsParser | undefined,
   ) {
+    // Another codec's frames cannot be read without decoding them: they get no answer.
+    this.answerDropped = parser !== undefined && parser.decode === JsonKwsParser.prototype.decode;
     this.messages = options.messages ?? Infinity;
     this.bytes = options.bytes ?? Infinity;
     this.pings = options.pings ?? options.messages ?? Infinity;
@@ -74,6 +81,14 @@ export class KwsRateLimiter {
     }
     this.refuse(kws, buckets, 'pings');
     return false;
+  }
+
+  /**
+   * Answers a ping `admitControl` let through: with a rate limit the transport turns `ws`'s
+   * automatic pong off, so this is the only pong. Like `ws`'s own, only on an open socket.
+   */
+  pong(socket: WebSocket, data: Buffer): void {
+    if (socket.readyState === socket.OPEN) socket.pong(data, false, ignoreWriteError);
   }
 
   private refill(kws: Kws): Buckets {
@@ -119,23 +134,17 @@ export class KwsRateLimiter {
       buckets.reportedAt = buckets.at;
       report();
     }
-    if (data && this.parser) this.answerTooMany(kws, data, isBinary);
-  }
-
-  /** A dropped event that asked for an acknowledgement gets a 429 error ack, not silence. */
-  private answerTooMany(kws: Kws, data: Buffer, isBinary: boolean): void {
-    let packet: KwsPacket | undefined;
-    try {
-      packet = this.parser!.decode(data, isBinary);
-    } catch {
-      return; // not a packet: nothing to answer
+    // A dropped event that asked for an acknowledgement gets a 429, not silence; found without a
+    // parse (a flood must cost a counter check per frame), so only where a bounded scan finds it.
+    if (data && !isBinary && this.answerDropped) {
+      const id = scanDroppedEventId(data);
+      if (id !== undefined) kws.sendPacket({ ack: id, error: TOO_MANY });
     }
-    if (!packet || !isEventPacket(packet)) return;
-    const { id } = packet;
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_ID) return;
-    kws.sendPacket({ ack: id, error: { message: RATE_LIMIT_ACK, status: 429 } });
   }
 }
+
+/** A write that fails is `ws`'s to report (the socket's `error` and `close`), not the pong's. */
+function ignoreWriteError(): void {}
 
 /** `ws` may hand out a view into a larger read buffer: the `error` listener gets bytes of its own. */
 function copy(data: Buffer | undefined): Buffer | undefined {
