@@ -26,14 +26,10 @@ import {
 import { KwsClusterStatsRecorder } from '../metrics/cluster.stats.js';
 
 /** Counters of what went wrong on this node, for logs, metrics and tests. */
-export interface KwsClusterStats {
-  /** Times the subscription was lost (connection dropped, or Redis dropped it). */
-  subscriptionLosses: number;
-  /** Cluster messages refused as unreadable (another protocol version). */
-  unreadableMessages: number;
-  /** Rejoins: after a reconnect, an expired liveness, or a re-sync. */
-  rejoins: number;
-}
+// Its own file, so the public typings never reach this one (which imports ioredis' types).
+export type { KwsClusterStats } from './cluster-stats.interface.js';
+
+import type { KwsClusterStats } from './cluster-stats.interface.js';
 
 /** Redis' answers to a bad or missing password. */
 const AUTH_ERROR = /^(NOAUTH|WRONGPASS)|invalid password|AUTH.*(failed|required)/i;

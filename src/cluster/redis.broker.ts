@@ -14,7 +14,8 @@ import type { KwsBroker, KwsBrokerFactory } from '../broker/kws-broker.interface
 import type { KwsConnectionPool, KwsMembershipChange } from '../server/connection.pool.js';
 import { PresenceListeners, type KwsPresenceListener } from '../broker/presence.js';
 import { ClusterInbox } from './cluster.inbox.js';
-import { ClusterMembership, type KwsClusterStats } from './cluster.membership.js';
+import { ClusterMembership } from './cluster.membership.js';
+import type { KwsClusterStats } from './cluster-stats.interface.js';
 import { validateClusterOptions } from './cluster-options.validator.js';
 import type { ConnectionDirectory } from './connection.directory.js';
 import { CommandOutcomeUnknown } from './in-flight.commands.js';
