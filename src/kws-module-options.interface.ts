@@ -40,6 +40,11 @@ export interface KwsModuleOptions {
   /** Requests one connection may have waiting for an acknowledgement. Default 256. */
   maxPendingRequests?: number;
   /**
+   * Rooms one connection may be in at once; a `join` past it throws a `KwsError` (`KwsServer.join`
+   * rejects) and joins none of its rooms. Default 1 000.
+   */
+  maxRoomsPerConnection?: number;
+  /**
    * Milliseconds the endpoint waits for async `connect` listeners before it reads the
    * connection's first message. Default 10 000.
    */

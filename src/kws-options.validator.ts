@@ -42,6 +42,10 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
   if (maxParamLength !== undefined && !(Number.isInteger(maxParamLength) && maxParamLength > 0)) {
     throw new KwsError(INVALID_OPTION('maxParamLength', maxParamLength, 'an integer > 0'));
   }
+  const { maxRoomsPerConnection: maxRooms } = options;
+  if (maxRooms !== undefined && !(Number.isInteger(maxRooms) && maxRooms > 0)) {
+    throw new KwsError(INVALID_OPTION('maxRoomsPerConnection', maxRooms, 'an integer > 0'));
+  }
   if (options.slowConsumer !== undefined && !['close', 'drop'].includes(options.slowConsumer)) {
     throw new KwsError(INVALID_OPTION('slowConsumer', options.slowConsumer, "'close' or 'drop'"));
   }

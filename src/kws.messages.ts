@@ -101,3 +101,18 @@ export const PARTIAL_MESSAGES_OVER_LIMIT = (bytes: number) =>
   `Messages in progress on all connections announced more than ${bytes} bytes (maxPartialBytes); the oldest are cut.`;
 export const PARTIAL_BYTES_UNAVAILABLE =
   'This version of ws no longer exposes the length of a message in progress: partialMessageTimeout and maxPartialBytes are off.';
+export const ENCODE_FAILED = (what: string, reason: string) =>
+  `Could not encode ${what}: ${reason}. Send data the parser can encode (JSON: no BigInt, no cycle, not nested thousands deep).`;
+export const INVALID_EVENT_NAME = (name: unknown, max: number) =>
+  `An event name must be a string of 1 to ${max} characters, got ${describeName(name)}.`;
+export const INVALID_ROOM_NAME = (room: unknown, max: number) =>
+  `A room name must be a string of 1 to ${max} characters, got ${describeName(room)}.`;
+export const TOO_MANY_ROOMS = (uuid: string, limit: number) =>
+  `Connection ${uuid} cannot join more than ${limit} rooms (maxRoomsPerConnection); it joined none of these.`;
+
+function describeName(name: unknown): string {
+  if (typeof name !== 'string') return name === null ? 'null' : typeof name;
+  return name.length > 40
+    ? `${name.length} characters ("${name.slice(0, 20)}...")`
+    : JSON.stringify(name);
+}

@@ -11,3 +11,4 @@ export * from './kws-outcome-unknown.error.js';
 export * from './kws-broadcast-incomplete.error.js';
 export * from './kws-unreached.error.js';
 export * from './kws-rate-limit.error.js';
+export * from './kws-encode.error.js';
