@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  KwsAckError,
-  KwsEncodeError,
-  KwsEvent,
-  KwsServer,
-  type Kws,
-} from '../../src/index.js';
+import { KwsAckError, KwsEncodeError, KwsEvent, KwsServer, type Kws } from '../../src/index.js';
 import { MAX_ACK_ERROR_MESSAGE_LENGTH } from '../../src/kws.constants.js';
 import { EventLog } from '../apps/event-log.js';
 import { useRunningApp } from '../helpers/app-session.js';
@@ -65,13 +59,18 @@ describe('values from the wire are read as hostile where they are read (server)'
     ['an empty message, a fractional status', { message: '', status: 403.5 }, 'Error', 500],
     ['a status under 100', { message: 'no', status: 99 }, 'no', 500],
     ['a status over 599', { message: 'no', status: 600 }, 'no', 500],
-  ])('an error ack with %s reads as a KwsAckError with sane fields', async (_, body, message, status) => {
-    const { client, kws } = await start();
-    const error = await answerRequest(client, kws, (id) => JSON.stringify({ ack: id, error: body }));
-    expect(error).toBeInstanceOf(KwsAckError);
-    expect(error).toMatchObject({ message, status });
-    expect(await watch.settled()).toEqual([]);
-  });
+  ])(
+    'an error ack with %s reads as a KwsAckError with sane fields',
+    async (_, body, message, status) => {
+      const { client, kws } = await start();
+      const error = await answerRequest(client, kws, (id) =>
+        JSON.stringify({ ack: id, error: body }),
+      );
+      expect(error).toBeInstanceOf(KwsAckError);
+      expect(error).toMatchObject({ message, status });
+      expect(await watch.settled()).toEqual([]);
+    },
+  );
 
   it(`an error ack's message is cut to ${MAX_ACK_ERROR_MESSAGE_LENGTH} characters`, async () => {
     const { client, kws } = await start();

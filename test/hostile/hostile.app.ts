@@ -32,7 +32,9 @@ export class EchoBackListeners {
   }
 
   @OnKwsEvent('echo-response-later')
-  async echoResponseLater({ data }: KwsEventPayload<unknown>): Promise<{ event: string; data: unknown }> {
+  async echoResponseLater({
+    data,
+  }: KwsEventPayload<unknown>): Promise<{ event: string; data: unknown }> {
     await new Promise((resolve) => setImmediate(resolve));
     return { event: 'echoed', data };
   }
