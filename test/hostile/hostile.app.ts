@@ -26,6 +26,13 @@ export class EchoBackListeners {
     return data;
   }
 
+  /** Joins the rooms the client names; answers with how many rooms it is in. */
+  @OnKwsEvent('join')
+  join({ kws, data }: KwsEventPayload<string[]>): number {
+    kws.join(...data);
+    return kws.rooms().length;
+  }
+
   @OnKwsEvent('echo-response')
   echoResponse({ data }: KwsEventPayload<unknown>): { event: string; data: unknown } {
     return { event: 'echoed', data };
