@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { KwsAckError, KwsEncodeError, KwsEvent, KwsServer, type Kws } from '../../src/index.js';
+import {
+  KwsAckError,
+  KwsEncodeError,
+  KwsEvent,
+  KwsProtocolError,
+  KwsServer,
+  type Kws,
+  type KwsModuleOptions,
+  type KwsPacket,
+} from '../../src/index.js';
 import { MAX_ACK_ERROR_MESSAGE_LENGTH } from '../../src/kws.constants.js';
 import { EventLog } from '../apps/event-log.js';
 import { useRunningApp } from '../helpers/app-session.js';
@@ -18,8 +27,10 @@ describe('values from the wire are read as hostile where they are read (server)'
   const session = useRunningApp();
   const watch = watchCrashes();
 
-  async function start(): Promise<{ client: PacketClient; kws: Kws; log: EventLog }> {
-    session.running = await startApp(hostileApp());
+  async function start(
+    options: KwsModuleOptions = {},
+  ): Promise<{ client: PacketClient; kws: Kws; log: EventLog }> {
+    session.running = await startApp(hostileApp(options));
     const log = session.running.app.get(EventLog);
     const client = await PacketClient.open(session.running.wsUrl('/ws'));
     session.clients.push(client.raw);
@@ -115,4 +126,30 @@ describe('values from the wire are read as hostile where they are read (server)'
       expect(await watch.settled()).toEqual([]);
     },
   );
+
+  it("a parser of the app's that decodes hostile bytes to null or a number is a protocol error, not a crash", async () => {
+    // As a MessagePack codec would: nil decodes to null, a fixint to a number.
+    const decoded: Record<string, unknown> = { nil: null, five: 5 };
+    const parser = {
+      decode: (data: Buffer): KwsPacket | undefined => {
+        const text = data.toString();
+        return (text in decoded ? decoded[text] : JSON.parse(text)) as KwsPacket;
+      },
+      encode: (packet: KwsPacket) => JSON.stringify(packet),
+    } as unknown as KwsModuleOptions['parser'];
+    const { client, kws, log } = await start({ parser });
+    client.raw.send('nil');
+    client.raw.send('five');
+    const errors = await eventually(
+      () => log.of(kws.uuid, KwsEvent.Error),
+      (events) => events.length === 2,
+    );
+    expect(errors.map((e) => e.error)).toEqual([
+      expect.any(KwsProtocolError),
+      expect.any(KwsProtocolError),
+    ]);
+    expect(errors[0].error!.message).toBe('Malformed packet: a packet must be an object.');
+    expect(await watch.settled()).toEqual([]);
+    expect(await client.ask('echo', 'still here')).toEqual({ ack: 1, data: 'still here' });
+  });
 });
