@@ -58,8 +58,13 @@ export interface KwsModuleOptions {
    */
   maxInFlight?: number;
   /**
-   * Milliseconds the endpoint waits for async `connect` listeners before it reads the
-   * connection's first message. Default 10 000.
+   * Rooms one connection may be in at once; a `join` past it throws a `KwsError` (`KwsServer.join`
+   * rejects) and joins none of its rooms. Default 1 000.
+   */
+  maxRoomsPerConnection?: number;
+  /**
+   * Milliseconds `connect` (its guards and listeners, or a resume's checks) may take to decide;
+   * past it the connection is refused with 1013 (fail closed). Default 10 000.
    */
   connectTimeout?: number;
   /** URL path of the endpoint, with `:name` params (e.g. `/ws/:id`). Default `/ws`. */

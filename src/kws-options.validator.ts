@@ -49,6 +49,10 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
   ) {
     throw new KwsError(INVALID_OPTION('maxInFlight', maxInFlight, 'an integer > 0, or Infinity'));
   }
+  const { maxRoomsPerConnection: maxRooms } = options;
+  if (maxRooms !== undefined && !(Number.isInteger(maxRooms) && maxRooms > 0)) {
+    throw new KwsError(INVALID_OPTION('maxRoomsPerConnection', maxRooms, 'an integer > 0'));
+  }
   if (options.slowConsumer !== undefined && !['close', 'drop'].includes(options.slowConsumer)) {
     throw new KwsError(INVALID_OPTION('slowConsumer', options.slowConsumer, "'close' or 'drop'"));
   }

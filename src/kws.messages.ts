@@ -114,3 +114,18 @@ export const IN_FLIGHT_LIMITED = (max: number) =>
 export const IN_FLIGHT_ACK = 'Too many events in flight';
 export const SUSPEND_REFUSED = (option: string, max: number, address: string) =>
   `A dropped connection from ${address} was not suspended: recovery.${option} (${max}) sessions are suspended already; it ended instead.`;
+export const ENCODE_FAILED = (what: string, reason: string) =>
+  `Could not encode ${what}: ${reason}. Send data the parser can encode (JSON: no BigInt, no cycle, not nested thousands deep).`;
+export const INVALID_EVENT_NAME = (name: unknown, max: number) =>
+  `An event name must be a string of 1 to ${max} characters, got ${describeName(name)}.`;
+export const INVALID_ROOM_NAME = (room: unknown, max: number) =>
+  `A room name must be a string of 1 to ${max} characters, got ${describeName(room)}.`;
+export const TOO_MANY_ROOMS = (uuid: string, limit: number) =>
+  `Connection ${uuid} cannot join more than ${limit} rooms (maxRoomsPerConnection); it joined none of these.`;
+
+function describeName(name: unknown): string {
+  if (typeof name !== 'string') return name === null ? 'null' : typeof name;
+  return name.length > 40
+    ? `${name.length} characters ("${name.slice(0, 20)}...")`
+    : JSON.stringify(name);
+}

@@ -114,8 +114,14 @@ export class ClusterInbox {
       case ClusterMessageType.RoomLeave: {
         const kws = this.pool.get(message.uuid);
         if (!kws?.isAlive()) return this.reply(message.replyTo, message.id, ReplyStatus.Unknown);
-        if (message.type === ClusterMessageType.RoomJoin) kws.join(...message.rooms);
-        else kws.leave(...message.rooms);
+        try {
+          if (message.type === ClusterMessageType.RoomJoin) kws.join(...message.rooms);
+          else kws.leave(...message.rooms);
+        } catch (error) {
+          // Past maxRoomsPerConnection (or a bad name): the asking node rejects with this text.
+          const text = error instanceof Error ? error.message : 'join failed';
+          return this.reply(message.replyTo, message.id, ReplyStatus.Failed, [], Buffer.from(text));
+        }
         this.reply(message.replyTo, message.id, ReplyStatus.Ok);
         return;
       }

@@ -35,6 +35,9 @@ import type { KwsClusterSnapshot } from '../metrics/kws-stats.interface.js';
 import { RedisRecoveryStore } from './recovery/redis-recovery.store.js';
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import type { KwsParser } from '../events/kws-packet.interface.js';
+import { readAckError } from '../events/ack-error.reader.js';
+import { KwsEncodeError } from '../errors/kws-encode.error.js';
+import { ENCODE_FAILED } from '../kws.messages.js';
 
 /**
  * The cluster twin of `LocalKwsBroker`: every node of the app shares one Redis. Local targets are
@@ -183,7 +186,7 @@ export class KwsRedisBroker implements KwsBroker {
   async emitWithAck(uuid: string, packet: KwsEventPacket, timeoutMs: number): Promise<unknown> {
     const kws = this.pool.get(uuid);
     if (kws) return kws.request(packet, { timeout: timeoutMs });
-    const json = Buffer.from(JSON.stringify({ event: packet.event, data: packet.data }));
+    const json = Buffer.from(encodeRequestJson(packet));
     const reply = await this.request(
       uuid,
       'request',
@@ -202,7 +205,7 @@ export class KwsRedisBroker implements KwsBroker {
       case ReplyStatus.Timeout:
         throw new KwsTimeoutError(packet.event, timeoutMs);
       case ReplyStatus.AckError: {
-        const { message, status } = JSON.parse(text) as { message: string; status: number };
+        const { message, status } = readAckError(JSON.parse(text));
         throw new KwsAckError(message, status);
       }
       case ReplyStatus.Failed:
@@ -349,13 +352,15 @@ export class KwsRedisBroker implements KwsBroker {
       else kws.leave(...rooms);
       return;
     }
-    await this.request(uuid, change, (id) => ({
+    const reply = await this.request(uuid, change, (id) => ({
       type: change === 'join' ? ClusterMessageType.RoomJoin : ClusterMessageType.RoomLeave,
       id,
       replyTo: this.nodeId,
       uuid,
       rooms: [...rooms],
     }));
+    // The holding node refused it (past its maxRoomsPerConnection): nothing was joined.
+    if (reply.status === ReplyStatus.Failed) throw new KwsError(reply.data.toString());
   }
 
   /**
@@ -485,5 +490,17 @@ export class KwsRedisBroker implements KwsBroker {
       }
       throw new KwsClusterUnavailableError(what, { cause: error });
     }
+  }
+}
+
+/** A request's packet as JSON for the holding node; unencodable data is a `KwsEncodeError`. */
+function encodeRequestJson(packet: KwsEventPacket): string {
+  try {
+    return JSON.stringify({ event: packet.event, data: packet.data });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : 'JSON.stringify threw';
+    throw new KwsEncodeError(ENCODE_FAILED(`the "${packet.event}" packet`, reason), {
+      cause: error,
+    });
   }
 }
