@@ -101,3 +101,11 @@ export const PARTIAL_MESSAGES_OVER_LIMIT = (bytes: number) =>
   `Messages in progress on all connections announced more than ${bytes} bytes (maxPartialBytes); the oldest are cut.`;
 export const PARTIAL_BYTES_UNAVAILABLE =
   'This version of ws no longer exposes the length of a message in progress: partialMessageTimeout and maxPartialBytes are off.';
+const quoteOrigin = (origin: string | undefined) =>
+  origin === undefined ? 'none' : JSON.stringify(origin.slice(0, 200));
+export const ORIGIN_NOT_SAME_HOST = (origin: string, host: string | undefined) =>
+  `Refused a WebSocket upgrade (403) from Origin ${quoteOrigin(origin)}: a page of another site sent it to host ${quoteOrigin(host)} (cross-site WebSocket hijacking is refused by default). If that site may connect, list it in the "origins" option: origins: [${quoteOrigin(origin)}] (or a function; origins: () => true accepts any origin). Behind a proxy that rewrites Host, set "trustProxy" so X-Forwarded-Host is read.`;
+export const ORIGIN_NOT_LISTED = (origin: string | undefined) =>
+  `Refused a WebSocket upgrade (403) from Origin ${quoteOrigin(origin)}: the "origins" option does not allow it. Add it to "origins" if that site may connect.`;
+export const ORIGIN_REFUSALS_SUPPRESSED = (count: number, seconds: number) =>
+  `${count} more WebSocket upgrade(s) were refused (403) for their Origin in the last ${seconds} s (logged once per origin).`;
