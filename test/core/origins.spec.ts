@@ -1,6 +1,9 @@
-import { Logger } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { WebSocketGateway } from '@nestjs/websockets';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KwsEvent, type KwsModuleOptions } from '../../src/index.js';
+import { KwsAdapter, KwsEvent, type KwsModuleOptions } from '../../src/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
 import { rawExchange, upgradeRequest } from '../helpers/raw-http.js';
@@ -137,5 +140,35 @@ describe.each<Platform>(['express', 'fastify'])('origins, secure by default (%s)
       expect(await statusOf({ Host: 'app.example', Origin: `https://evil${i}.example` })).toBe(403);
     }
     expect(warn.mock.calls.length).toBeLessThanOrEqual(16);
+  });
+});
+
+@WebSocketGateway({ path: '/gateway' })
+class PlainGateway {}
+
+@Module({ providers: [PlainGateway] })
+class GatewayModule {}
+
+describe('origins on KwsAdapter gateways', () => {
+  it('the same same-host default applies', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const app = await NestFactory.create(GatewayModule, { logger: ['error'] });
+    app.useWebSocketAdapter(new KwsAdapter(app));
+    await app.listen(0, '127.0.0.1');
+    try {
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      const statusOf = async (headers: Record<string, string>) => {
+        const exchange = await rawExchange(port, upgradeRequest('/gateway', headers));
+        const answer = await exchange.firstChunk;
+        exchange.socket.destroy();
+        return Number(/^HTTP\/1.1 (\d+)/.exec(answer)?.[1]);
+      };
+      expect(await statusOf({ Host: 'app.example', Origin: 'https://evil.example' })).toBe(403);
+      expect(await statusOf({ Host: 'app.example', Origin: 'https://app.example' })).toBe(101);
+      expect(await statusOf({ Host: 'app.example' })).toBe(101);
+    } finally {
+      await app.close();
+      vi.restoreAllMocks();
+    }
   });
 });
