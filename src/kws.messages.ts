@@ -109,3 +109,26 @@ export const ORIGIN_NOT_LISTED = (origin: string | undefined) =>
   `Refused a WebSocket upgrade (403) from Origin ${quoteOrigin(origin)}: the "origins" option does not allow it. Add it to "origins" if that site may connect.`;
 export const ORIGIN_REFUSALS_SUPPRESSED = (count: number, seconds: number) =>
   `${count} more WebSocket upgrade(s) were refused (403) for their Origin in the last ${seconds} s (logged once per origin).`;
+export const UNKNOWN_OPTION = (
+  name: string,
+  suggestion: string | undefined,
+  known: readonly string[],
+) =>
+  `KwsModule option "${name}" is unknown${suggestion ? ` (did you mean "${suggestion}"?)` : ''}: a misspelt option would otherwise be ignored. Known here: ${known.join(', ')}.`;
+export const EXTRA_IN_FACTORY = (name: string) =>
+  `KwsModule option "${name}" was returned by the forRootAsync factory, where it is ignored: give it to forRootAsync({ ${name}, useFactory }) itself.`;
+export const DUPLICATE_ENDPOINT = (name: string) =>
+  name
+    ? `Two KwsModule endpoints are named "${name}": give each forRoot/forRootAsync its own "name".`
+    : 'Two KwsModule endpoints have no "name": they would share one set of listeners and one KwsServer. Give every endpoint but one a "name" (forRoot({ name: \'admin\', path: \'/admin\' })).';
+export const UNDECLARED_ENDPOINT = (where: string, endpoint: string, declared: readonly string[]) =>
+  `${where} listens on ${endpoint ? `endpoint "${endpoint}"` : 'the unnamed endpoint'}, which no KwsModule.forRoot/forRootAsync declares (declared: ${declared.map((name) => (name ? `"${name}"` : 'the unnamed one')).join(', ') || 'none'}): it would never run. Fix the "endpoint" of @OnKwsEvent/@OnKwsEndpoint, or the "name" of the module.`;
+export const NAMED_EVENTS_WITHOUT_PARSER = (endpoint: string, events: readonly string[]) =>
+  `${endpoint ? `KwsModule endpoint "${endpoint}"` : 'The KwsModule endpoint'} has listeners of named events (${events
+    .slice(0, 10)
+    .map((e) => JSON.stringify(e))
+    .join(
+      ', ',
+    )}${events.length > 10 ? `, and ${events.length - 10} more` : ''}) but no "parser" option: without one every frame is a raw "message" event, so clients cannot reach them. Set parser: 'json' (or your own parser); server-side kws.fire()/KwsServer.fire() still reaches them.`;
+export const CLUSTER_REDIS_SCHEME = (scheme: string, url: string) =>
+  `cluster.redis ${JSON.stringify(url)} has the scheme "${scheme}": a Redis URL starts with redis:// or rediss:// (TLS), e.g. redis://:password@host:6379/0.`;
