@@ -151,3 +151,37 @@ describe('misconfiguration fails at bootstrap, naming the option', () => {
     }
   });
 });
+
+describe('named-event listeners without a parser', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  @Injectable()
+  class ChatListeners {
+    @OnKwsEvent('chat:send')
+    send(): void {}
+
+    @OnKwsEvent(['message', 'connect'])
+    raw(): void {}
+
+    @OnKwsEvent('server-only', { fromClient: false })
+    serverOnly(): void {}
+  }
+
+  async function warningsOf(options: KwsModuleOptions): Promise<string[]> {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    expect(await bootError([KwsModule.forRoot(options)], [ChatListeners])).toBeUndefined();
+    return warn.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('parser'));
+  }
+
+  it('warns at bootstrap, naming the option and the events', async () => {
+    const lines = await warningsOf({});
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('listeners of named events ("chat:send")');
+    expect(lines[0]).toContain(`no "parser" option`);
+    expect(lines[0]).toContain(`parser: 'json'`);
+  });
+
+  it('says nothing with a parser', async () => {
+    expect(await warningsOf({ parser: 'json' })).toEqual([]);
+  });
+});
