@@ -54,6 +54,7 @@ const CLUSTER = [
   'nodeTtl',
   'requestTimeout',
   'roomChannels',
+  'requireRedis',
 ] as const satisfies readonly (keyof KwsClusterOptions)[];
 const METRICS = ['prometheus'] as const satisfies readonly (keyof KwsMetricsOptions)[];
 const PROMETHEUS = [

@@ -132,3 +132,7 @@ export const NAMED_EVENTS_WITHOUT_PARSER = (endpoint: string, events: readonly s
     )}${events.length > 10 ? `, and ${events.length - 10} more` : ''}) but no "parser" option: without one every frame is a raw "message" event, so clients cannot reach them. Set parser: 'json' (or your own parser); server-side kws.fire()/KwsServer.fire() still reaches them.`;
 export const CLUSTER_REDIS_SCHEME = (scheme: string, url: string) =>
   `cluster.redis ${JSON.stringify(url)} has the scheme "${scheme}": a Redis URL starts with redis:// or rediss:// (TLS), e.g. redis://:password@host:6379/0.`;
+export const CLUSTER_REDIS_REQUIRED = (where: string, ms: number) =>
+  `Cluster mode could not reach Redis at ${where} within ${ms} ms (cluster.requestTimeout), and cluster.requireRedis is set: the app does not start without Redis. Check that Redis runs at that address, or leave requireRedis off to start anyway and join when Redis comes.`;
+export const CLUSTER_STARTS_WITHOUT_REDIS = (where: string) =>
+  `Redis at ${where} is unreachable at boot: the app starts and serves its local connections; cross-node operations (and recovery across nodes) fail fast until it joins the cluster, which it does by itself when Redis comes. Set cluster.requireRedis to refuse to start instead.`;

@@ -4,6 +4,7 @@ import {
   CLUSTER_REDIS_INVALID,
   CLUSTER_REDIS_MISSING,
   CLUSTER_REDIS_SCHEME,
+  INVALID_OPTION,
 } from '../kws.messages.js';
 import { assertKnownKeys } from '../kws-options.keys.js';
 import {
@@ -24,6 +25,9 @@ export function validateClusterOptions(options: KwsClusterOptions): void {
     throw new KwsError(CLUSTER_REDIS_INVALID(redis));
   }
   assertKnownKeys(options, 'cluster');
+  if (options.requireRedis !== undefined && typeof options.requireRedis !== 'boolean') {
+    throw new KwsError(INVALID_OPTION('cluster.requireRedis', options.requireRedis, 'a boolean'));
+  }
   // ioredis reads "http://h:6379" as host "http" and retries it forever, without a word.
   const scheme =
     typeof redis === 'string' ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(redis)?.[1] : undefined;
