@@ -129,7 +129,7 @@ export const NAMED_EVENTS_WITHOUT_PARSER = (endpoint: string, events: readonly s
     .map((e) => JSON.stringify(e))
     .join(
       ', ',
-    )}${events.length > 10 ? `, and ${events.length - 10} more` : ''}) but no "parser" option: without one every frame is a raw "message" event, so clients cannot reach them. Set parser: 'json' (or your own parser); server-side kws.fire()/KwsServer.fire() still reaches them.`;
+    )}${events.length > 10 ? `, and ${events.length - 10} more` : ''}) but no "parser" option: without one every frame is a raw "message" event, so clients cannot reach them. Set parser: 'json' (or your own parser), or mark listeners only fired server-side (kws.fire()) with { fromClient: false }.`;
 export const CLUSTER_REDIS_SCHEME = (scheme: string, url: string) =>
   `cluster.redis ${JSON.stringify(url)} has the scheme "${scheme}": a Redis URL starts with redis:// or rediss:// (TLS), e.g. redis://:password@host:6379/0.`;
 export const CLUSTER_REDIS_REQUIRED = (where: string, ms: number) =>
