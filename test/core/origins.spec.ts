@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KwsAdapter, KwsEvent, type KwsModuleOptions } from '../../src/index.js';
 import { EventLog } from '../apps/event-log.js';
 import { echoApp } from '../apps/echo.app.js';
+import { OriginRefusals } from '../../src/transport/origin.refusals.js';
 import { rawExchange, upgradeRequest } from '../helpers/raw-http.js';
 import { startApp, type Platform, type RunningApp } from '../helpers/start-app.js';
 import { connect, eventually } from '../helpers/ws-client.js';
@@ -169,6 +170,22 @@ describe('origins on KwsAdapter gateways', () => {
       expect(await statusOf({ Host: 'app.example' })).toBe(101);
     } finally {
       await app.close();
+      vi.restoreAllMocks();
+    }
+  });
+});
+
+describe('origin refusal log', () => {
+  it('counts what it does not log in one line when the window ends', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const refusals = new OriginRefusals(50);
+      for (let i = 0; i < 20; i++) refusals.report(`https://evil${i}.example`, `line ${i}`);
+      refusals.report('https://evil0.example', 'line 0 again');
+      expect(warn).toHaveBeenCalledTimes(16);
+      await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(17), { timeout: 2_000 });
+      expect(String(warn.mock.calls[16][0])).toContain('5 more WebSocket upgrade(s) were refused');
+    } finally {
       vi.restoreAllMocks();
     }
   });
