@@ -42,6 +42,7 @@ export type {
 } from './cluster/kws-cluster-options.interface.js';
 export { KwsAdapter, type KwsAdapterOptions } from './transport/kws.adapter.js';
 export type { KwsRouteParams } from './transport/path.matcher.js';
+export type { KwsOriginPredicate } from './transport/origin.check.js';
 export * from './errors/index.js';
 export type {
   KwsModuleOptions,

@@ -6,6 +6,7 @@ import type { KwsParser } from './events/kws-packet.interface.js';
 import type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
 import type { KwsMetricsOptions } from './metrics/kws-stats.interface.js';
 import type { KwsRateLimitOptions } from './transport/rate-limit-options.interface.js';
+import type { KwsOriginPredicate } from './transport/origin.check.js';
 
 /** Attributes handed to a connection before `connect` fires. */
 export type KwsAttributes = Record<string, unknown>;
@@ -82,8 +83,14 @@ export interface KwsModuleOptions {
    * the left-most entry, which a client can forge). Off by default.
    */
   trustProxy?: boolean | number | string | string[] | ((address: string, hop: number) => boolean);
-  /** Allowed `Origin` values (exact match), or a predicate. Default: any origin. */
-  origins?: string[] | ((origin: string | undefined) => boolean);
+  /**
+   * Which browser pages may open a WebSocket, by their `Origin` header. Default: same host only
+   * (an `Origin` whose host[:port] differs from the request's `Host` gets **403**, requests without
+   * `Origin` pass), as Phoenix's `check_origin`. A list is compared exactly by scheme, host and
+   * port (and then a request without `Origin` is refused); a function decides itself:
+   * `origins: () => true` accepts any origin.
+   */
+  origins?: string[] | KwsOriginPredicate;
   /** Milliseconds between server pings; 0 turns the heartbeat off. Default 25 000. */
   pingInterval?: number;
   /** Milliseconds to wait for a pong before the peer is terminated. Default 20 000. */

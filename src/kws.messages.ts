@@ -129,3 +129,38 @@ function describeName(name: unknown): string {
     ? `${name.length} characters ("${name.slice(0, 20)}...")`
     : JSON.stringify(name);
 }
+const quoteOrigin = (origin: string | undefined) =>
+  origin === undefined ? 'none' : JSON.stringify(origin.slice(0, 200));
+export const ORIGIN_NOT_SAME_HOST = (origin: string, host: string | undefined) =>
+  `Refused a WebSocket upgrade (403) from Origin ${quoteOrigin(origin)}: a page of another site sent it to host ${quoteOrigin(host)} (cross-site WebSocket hijacking is refused by default). If that site may connect, list it in the "origins" option: origins: [${quoteOrigin(origin)}] (or a function; origins: () => true accepts any origin). Behind a proxy that rewrites Host, set "trustProxy" so X-Forwarded-Host is read.`;
+export const ORIGIN_NOT_LISTED = (origin: string | undefined) =>
+  `Refused a WebSocket upgrade (403) from Origin ${quoteOrigin(origin)}: the "origins" option does not allow it. Add it to "origins" if that site may connect.`;
+export const ORIGIN_REFUSALS_SUPPRESSED = (count: number, seconds: number) =>
+  `${count} more WebSocket upgrade(s) were refused (403) for their Origin in the last ${seconds} s (logged once per origin).`;
+export const UNKNOWN_OPTION = (
+  name: string,
+  suggestion: string | undefined,
+  known: readonly string[],
+) =>
+  `KwsModule option "${name}" is unknown${suggestion ? ` (did you mean "${suggestion}"?)` : ''}: a misspelt option would otherwise be ignored. Known here: ${known.join(', ')}.`;
+export const EXTRA_IN_FACTORY = (name: string) =>
+  `KwsModule option "${name}" was returned by the forRootAsync factory, where it is ignored: give it to forRootAsync({ ${name}, useFactory }) itself.`;
+export const DUPLICATE_ENDPOINT = (name: string) =>
+  name
+    ? `Two KwsModule endpoints are named "${name}": give each forRoot/forRootAsync its own "name".`
+    : 'Two KwsModule endpoints have no "name": they would share one set of listeners and one KwsServer. Give every endpoint but one a "name" (forRoot({ name: \'admin\', path: \'/admin\' })).';
+export const UNDECLARED_ENDPOINT = (where: string, endpoint: string, declared: readonly string[]) =>
+  `${where} listens on ${endpoint ? `endpoint "${endpoint}"` : 'the unnamed endpoint'}, which no KwsModule.forRoot/forRootAsync declares (declared: ${declared.map((name) => (name ? `"${name}"` : 'the unnamed one')).join(', ') || 'none'}): it would never run. Fix the "endpoint" of @OnKwsEvent/@OnKwsEndpoint, or the "name" of the module.`;
+export const NAMED_EVENTS_WITHOUT_PARSER = (endpoint: string, events: readonly string[]) =>
+  `${endpoint ? `KwsModule endpoint "${endpoint}"` : 'The KwsModule endpoint'} has listeners of named events (${events
+    .slice(0, 10)
+    .map((e) => JSON.stringify(e))
+    .join(
+      ', ',
+    )}${events.length > 10 ? `, and ${events.length - 10} more` : ''}) but no "parser" option: without one every frame is a raw "message" event, so clients cannot reach them. Set parser: 'json' (or your own parser), or mark listeners only fired server-side (kws.fire()) with { fromClient: false }.`;
+export const CLUSTER_REDIS_SCHEME = (scheme: string, url: string) =>
+  `cluster.redis ${JSON.stringify(url)} has the scheme "${scheme}": a Redis URL starts with redis:// or rediss:// (TLS), e.g. redis://:password@host:6379/0.`;
+export const CLUSTER_REDIS_REQUIRED = (where: string, ms: number) =>
+  `Cluster mode could not reach Redis at ${where} within ${ms} ms (cluster.requestTimeout), and cluster.requireRedis is set: the app does not start without Redis. Check that Redis runs at that address, or leave requireRedis off to start anyway and join when Redis comes.`;
+export const CLUSTER_STARTS_WITHOUT_REDIS = (where: string) =>
+  `Redis at ${where} is unreachable at boot: the app starts and serves its local connections; cross-node operations (and recovery across nodes) fail fast until it joins the cluster, which it does by itself when Redis comes. Set cluster.requireRedis to refuse to start instead.`;

@@ -6,6 +6,7 @@ import { KwsEventDispatcher } from './events/event.dispatcher.js';
 import { KwsListenerContextCreator } from './events/listener-context.creator.js';
 import { KwsListenerExplorer } from './events/listener.explorer.js';
 import { KwsListenerRegistry } from './events/listener.registry.js';
+import { KwsParserHint } from './events/parser.hint.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { validateKwsOptions } from './kws-options.validator.js';
 import { KwsPrometheus } from './metrics/kws.prometheus.js';
@@ -63,6 +64,7 @@ export class KwsCoreModule {}
     KwsEndpoint,
     KwsStats,
     KwsPrometheus,
+    KwsParserHint,
   ],
 })
 export class KwsModule extends ConfigurableKwsModule {}

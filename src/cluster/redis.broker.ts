@@ -1,4 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
+import { CLUSTER_REDIS_REQUIRED, CLUSTER_STARTS_WITHOUT_REDIS } from '../kws.messages.js';
+import { redisLocation } from './redis.connections.js';
 import { KwsError } from '../errors/kws.error.js';
 import { randomUUID } from 'node:crypto';
 import type { KwsOutbound } from '../connection/outbound.message.js';
@@ -38,6 +41,8 @@ import type { KwsParser } from '../events/kws-packet.interface.js';
 import { readAckError } from '../events/ack-error.reader.js';
 import { KwsEncodeError } from '../errors/kws-encode.error.js';
 import { ENCODE_FAILED } from '../kws.messages.js';
+
+const logger = new Logger('KwsModule');
 
 /**
  * The cluster twin of `LocalKwsBroker`: every node of the app shares one Redis. Local targets are
@@ -115,6 +120,14 @@ export class KwsRedisBroker implements KwsBroker {
 
   async start(): Promise<void> {
     await this.membership.start();
+    if (!this.membership.recorder.registered) {
+      const where = redisLocation(this.options.redis);
+      if (this.options.requireRedis) {
+        await this.stop().catch(() => undefined);
+        throw new KwsError(CLUSTER_REDIS_REQUIRED(where, this.requestTimeout));
+      }
+      logger.warn(CLUSTER_STARTS_WITHOUT_REDIS(where));
+    }
     await this.recoveryStore?.start(this.requestTimeout);
   }
 

@@ -8,7 +8,8 @@ import {
   KWS_ENDPOINT_METADATA,
   KWS_LISTENER_METADATA,
 } from '../kws.constants.js';
-import { SCOPED_LISTENER } from '../kws.messages.js';
+import { KwsError } from '../errors/kws.error.js';
+import { SCOPED_LISTENER, UNDECLARED_ENDPOINT } from '../kws.messages.js';
 import type { KwsEventPayload, KwsListener } from './kws-event-payload.interface.js';
 import { KwsListenerContextCreator } from './listener-context.creator.js';
 import { KwsListenerRegistry } from './listener.registry.js';
@@ -36,7 +37,35 @@ export class KwsListenerExplorer implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    for (const wrapper of wrappers) this.checkEndpoints(wrapper);
     for (const wrapper of wrappers) await this.explore(wrapper);
+  }
+
+  /**
+   * A listener on an endpoint no KwsModule declares would never run: fail at bootstrap, naming
+   * it. Every module's endpoint name is declared when its providers are built, before any
+   * `onModuleInit`.
+   */
+  private checkEndpoints(wrapper: InstanceWrapper): void {
+    if (wrapper.isAlias || !wrapper.instance || typeof wrapper.instance !== 'object') return;
+    const type = wrapper.instance.constructor as Constructor;
+    const listeners = this.listenerMethods(type.prototype as object);
+    if (listeners.length === 0) return;
+    const declared = this.registry.declaredEndpoints();
+    const classEndpoint = Reflect.getMetadata(KWS_ENDPOINT_METADATA, type) as string | undefined;
+    for (const [method, metas] of listeners) {
+      for (const meta of metas) {
+        const endpoint = meta.endpoint ?? classEndpoint ?? DEFAULT_ENDPOINT;
+        if (declared.includes(endpoint)) continue;
+        const where =
+          meta.endpoint !== undefined
+            ? `@OnKwsEvent(${JSON.stringify(meta.event)}, { endpoint }) on ${type.name}.${method}`
+            : classEndpoint !== undefined
+              ? `@OnKwsEndpoint(${JSON.stringify(classEndpoint)}) on ${type.name}`
+              : `@OnKwsEvent(${JSON.stringify(meta.event)}) on ${type.name}.${method}`;
+        throw new KwsError(UNDECLARED_ENDPOINT(where, endpoint, declared));
+      }
+    }
   }
 
   private async explore(wrapper: InstanceWrapper): Promise<void> {

@@ -11,7 +11,12 @@ import {
   DEFAULT_CLUSTER_KEY_PREFIX,
   type KwsClusterOptions,
 } from '../kws-cluster-options.interface.js';
-import { createRedisConnections, isCluster, type RedisConnections } from '../redis.connections.js';
+import {
+  createRedisConnections,
+  isCluster,
+  type RedisConnections,
+  connectWithin,
+} from '../redis.connections.js';
 import * as scripts from './recovery.scripts.js';
 import { snapshotAttributes } from './session.snapshot.js';
 
@@ -96,13 +101,26 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     ] as const) {
       commands.defineCommand(name, { numberOfKeys, lua });
     }
-    await Promise.all([commands.connect(), subscriber.connect()]);
-    // Live delivery starts after what is already in the log.
-    const last = (await commands.xrevrange(this.log, '+', '-', 'COUNT', 1))[0];
-    if (last) this.lastId = last[0];
-    this.reading = this.read(subscriber);
+    // Redis away at boot: the app starts anyway; the log is read from when Redis answers.
+    await connectWithin(connections, requestTimeout);
+    await this.begin(commands, subscriber);
     this.refresher = setInterval(() => void this.refresh(), this.refreshEvery);
     this.refresher.unref();
+  }
+
+  /** Live delivery starts after what is already in the log: its end is read once Redis answers. */
+  private async begin(commands: Redis, subscriber: Redis): Promise<void> {
+    try {
+      const last = (await commands.xrevrange(this.log, '+', '-', 'COUNT', 1))[0];
+      if (this.stopped || this.reading) return;
+      if (last) this.lastId = last[0];
+      this.reading = this.read(subscriber);
+    } catch {
+      if (this.stopped) return;
+      const retry = (): void => void this.begin(commands, subscriber);
+      if (commands.status !== 'ready') commands.once('ready', retry);
+      else setTimeout(retry, 200).unref();
+    }
   }
 
   async stop(): Promise<void> {
