@@ -177,6 +177,18 @@ export class ClusterMembership {
     return this.redisAway || Date.now() < this.recoveringUntil;
   }
 
+  /**
+   * Whether the directory may still miss live nodes: Redis is away, or came back less than
+   * `nodeTtl` ago and this node's last heartbeat saw fewer nodes than were alive before. A uuid
+   * the directory does not know may then be held by a node that has not rejoined yet.
+   */
+  incomplete(): boolean {
+    if (this.redisAway) return true;
+    if (Date.now() >= this.recoveringUntil) return false;
+    const last = this.liveSeen[this.liveSeen.length - 1]?.live ?? 0;
+    return last < this.expectedNodes(last);
+  }
+
   private rememberLive(live: number): void {
     const now = Date.now();
     if (this.redisAway) {

@@ -155,7 +155,7 @@ export class KwsRedisBroker implements KwsBroker {
     if (store && message.offset === '') {
       // Outside `cluster()`, which would report an unknown uuid as Redis being unreachable.
       const unknown = await this.cluster('emitTo', () => store.emitToList([uuid], message));
-      if (unknown.length > 0) throw new KwsInvalidConnectionError(uuid);
+      if (unknown.length > 0) throw this.unknownUuid(uuid, 'emitTo');
       return;
     }
     if (this.pool.has(uuid)) {
@@ -414,7 +414,7 @@ export class KwsRedisBroker implements KwsBroker {
     }
     if (routed !== 'sent') {
       this.pending.finish(id);
-      if (routed === 'unknown') throw new KwsInvalidConnectionError(uuid);
+      if (routed === 'unknown') throw this.unknownUuid(uuid, what);
       throw new KwsMessageDroppedError(uuid, 'node-not-listening');
     }
     const [reply] = await replies;
@@ -423,6 +423,16 @@ export class KwsRedisBroker implements KwsBroker {
     if (reply.status === ReplyStatus.Dropped)
       throw new KwsMessageDroppedError(uuid, 'slow-consumer');
     return reply;
+  }
+
+  /**
+   * A uuid the directory does not know. Right after Redis was away its holder may not have
+   * rejoined yet (its liveness expired during a failover longer than `nodeTtl`): the cluster is
+   * reported unavailable until the nodes seen before are back, not the user as gone.
+   */
+  private unknownUuid(uuid: string, what: string): KwsError {
+    if (this.membership.incomplete()) return new KwsClusterUnavailableError(what);
+    return new KwsInvalidConnectionError(uuid);
   }
 
   /** Publishes to every node; a live node that was not listening makes it reject. */
