@@ -28,6 +28,7 @@ export { Kws, type KwsData, type KwsMessage, type KwsRequestOptions } from './co
 export { KwsServer, type KwsBroadcastOptions } from './server/kws.server.js';
 export { LocalKwsBroker } from './broker/local.broker.js';
 export { KwsRedisBroker } from './cluster/redis.broker.js';
+export type { KwsClusterGap } from './cluster/gap.detector.js';
 export type {
   KwsClusterOptions,
   KwsRedisConnection,

@@ -6,6 +6,7 @@ import {
   CLUSTER_AUTH_FAILED,
   CLUSTER_CONNECTION_LOST,
   CLUSTER_JOINED,
+  CLUSTER_MESSAGES_MISSED,
   CLUSTER_SUBSCRIPTION_LOST,
   CLUSTER_UUID_TAKEN,
 } from '../kws.messages.js';
@@ -24,6 +25,9 @@ import {
   type RedisConnections,
 } from './redis.connections.js';
 import { KwsClusterStatsRecorder } from '../metrics/cluster.stats.js';
+import { GapDetector, type KwsClusterGap } from './gap.detector.js';
+import type { Sequenced } from './messages/cluster-message.js';
+import { publishStream, type PublishStream } from './publish.sequencer.js';
 
 /** Counters of what went wrong on this node, for logs, metrics and tests. */
 export interface KwsClusterStats {
@@ -33,6 +37,10 @@ export interface KwsClusterStats {
   unreadableMessages: number;
   /** Rejoins: after a reconnect, an expired liveness, or a re-sync. */
   rejoins: number;
+  /** Gaps found: runs of numbered messages (broadcast, fire, closeAll) that never arrived. */
+  gaps: number;
+  /** Messages missed in those gaps, although their publish succeeded. */
+  missedMessages: number;
 }
 
 /** Redis' answers to a bad or missing password. */
@@ -45,7 +53,13 @@ const AUTH_ERROR = /^(NOAUTH|WRONGPASS)|invalid password|AUTH.*(failed|required)
  * liveness, and once it has re-subscribed it rejoins (re-claims every local uuid).
  */
 export class ClusterMembership {
-  readonly stats: KwsClusterStats = { subscriptionLosses: 0, unreadableMessages: 0, rejoins: 0 };
+  readonly stats: KwsClusterStats = {
+    subscriptionLosses: 0,
+    unreadableMessages: 0,
+    rejoins: 0,
+    gaps: 0,
+    missedMessages: 0,
+  };
   /** Liveness, readiness and failures for `KwsServer.stats()` and the health indicator. */
   readonly recorder = new KwsClusterStatsRecorder();
   private readonly logger = new Logger('KwsCluster');
@@ -74,6 +88,9 @@ export class ClusterMembership {
   private subscribing: Promise<void> | undefined;
   /** Rooms whose channel this node listens to (it holds members of them). */
   private readonly roomsListened = new Set<string>();
+  /** Finds the numbered messages that never arrived (see `received`). */
+  private readonly gaps = new GapDetector();
+  private readonly gapListeners = new Set<(gap: KwsClusterGap) => void>();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -210,8 +227,30 @@ export class ClusterMembership {
   }
 
   /** Another node left cleanly: stop expecting it. */
-  nodeLeft(): void {
+  nodeLeft(node: string): void {
     this.liveSeen = [];
+    this.gaps.forgetOrigin(node);
+  }
+
+  /**
+   * A numbered message arrived on `stream`: messages of the same publisher missing before it were
+   * lost on the way (Redis dropped them with this node's subscription) although their publish
+   * succeeded. Counted, logged and announced, so that no such loss is silent.
+   */
+  received({ origin, epoch, seq }: Sequenced, stream: PublishStream): void {
+    const missed = this.gaps.seen(origin, stream, epoch, seq);
+    if (missed === 0) return;
+    this.stats.gaps++;
+    this.stats.missedMessages += missed;
+    const room = stream === '' ? undefined : stream.slice('room:'.length);
+    this.logger.warn(CLUSTER_MESSAGES_MISSED(missed, origin, room));
+    for (const listener of this.gapListeners) listener({ origin, room, missed });
+  }
+
+  /** Listens for gaps (see `received`); returns the function that stops it. */
+  onGap(listener: (gap: KwsClusterGap) => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
   }
 
   /**
@@ -234,6 +273,8 @@ export class ClusterMembership {
   unsubscribeRoom(room: string): void {
     const directory = this.directory;
     if (!directory || !this.roomsListened.delete(room)) return;
+    // What is published on it from now on is not for this node: no gap to find there.
+    this.gaps.forgetStream(publishStream(room));
     const subscriber = this.connections?.subscriber;
     const channel = directory.roomChannel(room);
     const left = directory.sharded

@@ -23,7 +23,10 @@ import {
   ReplyStatus,
   type ClusterMessage,
   type ClusterRequest,
+  type Sequenced,
 } from './messages/cluster-message.js';
+import { PublishSequencer, publishStream } from './publish.sequencer.js';
+import type { KwsClusterGap } from './gap.detector.js';
 import { encodeClusterMessage } from './messages/cluster-message.codec.js';
 import {
   DEFAULT_REQUEST_TIMEOUT,
@@ -58,6 +61,8 @@ export class KwsRedisBroker implements KwsBroker {
   private readonly roomChannels: boolean;
   /** The membership changes mirrored so far (they are sent one after the other). */
   private mirrored: Promise<void> = Promise.resolve();
+  /** Numbers broadcasts, fire and closeAll per channel, so receivers can find gaps. */
+  private readonly sequencer = new PublishSequencer();
   /** Recovery on: recoverable messages go through its log (see RedisRecoveryStore). */
   private recoveryStore: RedisRecoveryStore | undefined;
 
@@ -81,8 +86,11 @@ export class KwsRedisBroker implements KwsBroker {
     pool.onMembership((change) => this.mirror(change));
     const membership = this.membership;
     this.inbox = new ClusterInbox(pool, membership, this.pending, {
-      nodeLeft: () => membership.nodeLeft(),
+      nodeLeft: (node) => membership.nodeLeft(node),
       unreadable: () => membership.stats.unreadableMessages++,
+      // Room broadcasts are numbered on the room's channel when there is one (see `number`).
+      numbered: (message, room) =>
+        membership.received(message, publishStream(this.roomChannels ? room : undefined)),
     });
   }
 
@@ -260,9 +268,10 @@ export class KwsRedisBroker implements KwsBroker {
       return this.cluster('broadcast', () => store.broadcast(message, except, room));
     }
     const failed = this.pool.broadcast(message, except, room);
+    const onRoomChannel = room !== undefined && this.roomChannels;
     const broadcast: ClusterMessage = {
       type: ClusterMessageType.Broadcast,
-      origin: this.nodeId,
+      ...this.number(onRoomChannel ? room : undefined),
       except: except ?? '',
       room: room ?? '',
       binary: message.binary,
@@ -270,7 +279,7 @@ export class KwsRedisBroker implements KwsBroker {
     };
     // A room broadcast goes only to the nodes holding members of the room (its channel); each
     // node delivers to its own members.
-    if (room !== undefined && this.roomChannels) await this.publishToRoom(room, broadcast);
+    if (onRoomChannel) await this.publishToRoom(room, broadcast);
     else await this.publishToAll('broadcast', broadcast);
     return failed;
   }
@@ -279,7 +288,7 @@ export class KwsRedisBroker implements KwsBroker {
     this.pool.fire(event, data);
     await this.publishToAll('fire', {
       type: ClusterMessageType.Fire,
-      origin: this.nodeId,
+      ...this.number(undefined),
       event,
       data,
     });
@@ -301,7 +310,7 @@ export class KwsRedisBroker implements KwsBroker {
     this.pool.closeAll(code, reason);
     await this.publishToAll('closeAll', {
       type: ClusterMessageType.CloseAll,
-      origin: this.nodeId,
+      ...this.number(undefined),
       code,
       reason,
     });
@@ -333,6 +342,16 @@ export class KwsRedisBroker implements KwsBroker {
 
   onPresence(listener: KwsPresenceListener): () => void {
     return this.presence.add(listener);
+  }
+
+  /**
+   * Listens for messages this node missed although their publish succeeded (Redis dropped its
+   * subscription with them queued, e.g. while its event loop was blocked during a burst): a
+   * broadcast, `fire` or `closeAll` its connections never got. Also logged and counted
+   * (`stats.gaps`, `stats.missedMessages`). Returns a function that removes the listener.
+   */
+  onGap(listener: (gap: KwsClusterGap) => void): () => void {
+    return this.membership.onGap(listener);
   }
 
   /** `join`/`leave` for a uuid on any node: the holder changes its rooms as `kws.join` would. */
@@ -435,11 +454,19 @@ export class KwsRedisBroker implements KwsBroker {
     return new KwsInvalidConnectionError(uuid);
   }
 
+  /**
+   * The numbering of a message published without an answer, on the broadcast channel or on
+   * `room`'s channel: the receivers find what they missed (see `GapDetector`).
+   */
+  private number(room: string | undefined): Sequenced {
+    return { origin: this.nodeId, ...this.sequencer.next(publishStream(room)) };
+  }
+
   /** Publishes to every node; a live node that was not listening makes it reject. */
   private async publishToAll(what: string, message: ClusterMessage): Promise<void> {
     const payload = encodeClusterMessage(message);
-    const { receivers, live } = await this.cluster(what, (directory) =>
-      directory.publishAll(payload),
+    const { receivers, live } = await this.numbered(
+      this.cluster(what, (directory) => directory.publishAll(payload)),
     );
     const expected = this.membership.expectedNodes(live);
     if (receivers < expected) throw new KwsBroadcastIncompleteError(what, receivers, expected);
@@ -454,13 +481,21 @@ export class KwsRedisBroker implements KwsBroker {
   private async publishToRoom(room: string, message: ClusterMessage): Promise<void> {
     const payload = encodeClusterMessage(message);
     const recovering = this.membership.recovering();
-    const { receivers, live, all } = await this.cluster('broadcast', (directory) =>
-      directory.publishRoom(room, payload, recovering),
+    const { receivers, live, all } = await this.numbered(
+      this.cluster('broadcast', (directory) => directory.publishRoom(room, payload, recovering)),
     );
     const missing = recovering ? Math.max(0, this.membership.expectedNodes(all) - all) : 0;
     if (receivers < live + missing) {
       throw new KwsBroadcastIncompleteError('broadcast', receivers, live + missing);
     }
+  }
+
+  /** A numbered publish that failed: the numbers start again (see `PublishSequencer`). */
+  private numbered<T>(publish: Promise<T>): Promise<T> {
+    return publish.catch((error: unknown) => {
+      this.sequencer.broken();
+      throw error;
+    });
   }
 
   private applyRename(from: string, to: string): void {
