@@ -12,7 +12,7 @@ export const GC_BATCH = 250;
  * Entries asked of Redis per call when listing rooms or a room's members (`HSCAN`/`SSCAN` COUNT):
  * each call stays about a millisecond however large the room or the room set.
  */
-export const SCAN_PAGE = 1_000;
+export const SCAN_PAGE = 250;
 
 type Script = keyof typeof SCRIPTS;
 const SCRIPTS = {
