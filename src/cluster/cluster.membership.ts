@@ -84,6 +84,8 @@ export class ClusterMembership {
   private redisAway = false;
   /** Until then, nodes seen before Redis was away may not have rejoined yet (see `recovering`). */
   private recoveringUntil = 0;
+  /** When this node's heartbeat last succeeded again after Redis was away (see `backRecently`). */
+  private backAt = 0;
   private lastError: Error | undefined;
   private subscribing: Promise<void> | undefined;
   /** Rooms whose channel this node listens to (it holds members of them). */
@@ -206,6 +208,16 @@ export class ClusterMembership {
     return last < this.expectedNodes(last);
   }
 
+  /**
+   * Whether Redis is away or came back less than two `nodeTtl` (and a heartbeat) ago: a node whose
+   * liveness expired while Redis was away gets that long to rejoin before its uuids read as gone
+   * (its heartbeats and rejoin after a failover take a few round trips, more on a loaded host).
+   */
+  backRecently(): boolean {
+    if (this.redisAway) return true;
+    return Date.now() < this.backAt + 2 * this.nodeTtl + this.heartbeatInterval;
+  }
+
   private rememberLive(live: number): void {
     const now = Date.now();
     if (this.redisAway) {
@@ -213,6 +225,7 @@ export class ClusterMembership {
       // before counts as seen now.
       for (const seen of this.liveSeen) seen.at = now;
       this.recoveringUntil = now + this.nodeTtl + this.heartbeatInterval;
+      this.backAt = now;
       this.redisAway = false;
     }
     this.liveSeen.push({ at: now, live });

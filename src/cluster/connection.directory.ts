@@ -56,8 +56,11 @@ export interface RemovedMembers {
 /** What a heartbeat found. */
 export type HeartbeatStatus = 'alive' | 'expired' | 'not-listening';
 
-/** Where `route` sent a message. */
-export type RouteResult = 'sent' | 'unknown' | 'not-listening';
+/**
+ * Where `route` sent a message: 'unknown' (no node holds the uuid), 'holder-dead' (the node that
+ * holds it let its liveness expire), 'not-listening' (alive, not subscribed).
+ */
+export type RouteResult = 'sent' | 'unknown' | 'holder-dead' | 'not-listening';
 
 /**
  * The cluster-wide directory of connections (uuid -> node) and the liveness of nodes, as seen
@@ -343,7 +346,9 @@ export class ConnectionDirectory {
   /** Publishes `message` to the live node holding `uuid`. */
   async route(uuid: string, message: Buffer): Promise<RouteResult> {
     const receivers = (await this.run(this.shardOf(uuid), 'kwsRoute', uuid, message)) as number;
-    return receivers > 0 ? 'sent' : receivers === 0 ? 'not-listening' : 'unknown';
+    if (receivers > 0) return 'sent';
+    if (receivers === 0) return 'not-listening';
+    return receivers === -2 ? 'holder-dead' : 'unknown';
   }
 
   /**

@@ -434,6 +434,7 @@ export class KwsRedisBroker implements KwsBroker {
     if (routed !== 'sent') {
       this.pending.finish(id);
       if (routed === 'unknown') throw this.unknownUuid(uuid, what);
+      if (routed === 'holder-dead') throw this.unknownUuid(uuid, what, true);
       throw new KwsMessageDroppedError(uuid, 'node-not-listening');
     }
     const [reply] = await replies;
@@ -445,12 +446,14 @@ export class KwsRedisBroker implements KwsBroker {
   }
 
   /**
-   * A uuid the directory does not know. Right after Redis was away its holder may not have
-   * rejoined yet (its liveness expired during a failover longer than `nodeTtl`): the cluster is
-   * reported unavailable until the nodes seen before are back, not the user as gone.
+   * A uuid the directory does not know, or whose holder's liveness expired. Right after Redis was
+   * away its holder may not have rejoined yet (its liveness expired during a failover longer than
+   * `nodeTtl`): the cluster is reported unavailable until the nodes seen before are back (or, for
+   * an entry whose holder expired, for two `nodeTtl` after Redis came back), not the user as gone.
    */
-  private unknownUuid(uuid: string, what: string): KwsError {
-    if (this.membership.incomplete()) return new KwsClusterUnavailableError(what);
+  private unknownUuid(uuid: string, what: string, holderDead = false): KwsError {
+    const incomplete = holderDead ? this.membership.backRecently() : this.membership.incomplete();
+    if (incomplete) return new KwsClusterUnavailableError(what);
     return new KwsInvalidConnectionError(uuid);
   }
 
