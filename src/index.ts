@@ -34,6 +34,7 @@ export {
 export { KwsServer, type KwsBroadcastOptions } from './server/kws.server.js';
 export { LocalKwsBroker } from './broker/local.broker.js';
 export { KwsRedisBroker } from './cluster/redis.broker.js';
+export type { KwsClusterGap } from './cluster/gap.detector.js';
 export type {
   KwsClusterOptions,
   KwsRedisConnection,

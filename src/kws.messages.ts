@@ -73,6 +73,8 @@ export const BROADCAST_INCOMPLETE = (what: string, reached: number, expected: nu
   `${what} reached ${reached} of ${expected} live node(s): the connections of the others missed it.`;
 export const CLUSTER_SUBSCRIPTION_LOST = (reason: string) =>
   `Lost the cluster subscription (${reason}): this node misses cross-node messages and counts as dead until it re-subscribes and rejoins.`;
+export const CLUSTER_MESSAGES_MISSED = (missed: number, origin: string, room?: string) =>
+  `Missed ${missed} cluster message(s) from node ${origin}${room === undefined ? '' : ` in room "${room}"`}: Redis dropped them before this node read them (its subscription was dropped, e.g. while its event loop was blocked); its connections never got them.`;
 export const CLUSTER_AUTH_FAILED = (reason: string) =>
   `Cluster mode cannot authenticate to Redis (${reason}): check the password/user in cluster.redis.`;
 export const CLUSTER_REDIS_MISSING =

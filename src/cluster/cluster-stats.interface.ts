@@ -6,4 +6,8 @@ export interface KwsClusterStats {
   unreadableMessages: number;
   /** Rejoins: after a reconnect, an expired liveness, or a re-sync. */
   rejoins: number;
+  /** Gaps found: runs of numbered messages (broadcast, fire, closeAll) that never arrived. */
+  gaps: number;
+  /** Messages missed in those gaps, although their publish succeeded. */
+  missedMessages: number;
 }

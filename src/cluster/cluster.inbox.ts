@@ -10,6 +10,7 @@ import {
   ClusterMessageType,
   ReplyStatus,
   type ClusterMessage,
+  type Sequenced,
 } from './messages/cluster-message.js';
 import {
   decodeClusterMessage,
@@ -29,6 +30,8 @@ import type { PendingRequests } from './pending-requests.registry.js';
 export interface ClusterInboxEvents {
   /** A node announced it is leaving cleanly. */
   nodeLeft(node: string): void;
+  /** A numbered message arrived (broadcast channel, or `room`'s channel): see `GapDetector`. */
+  numbered(message: Sequenced, room: string | undefined): void;
   /** A message could not be read (another protocol version, or garbage). */
   unreadable(): void;
 }
@@ -75,6 +78,7 @@ export class ClusterInbox {
     if ('origin' in message && message.origin === this.node.nodeId) return;
     switch (message.type) {
       case ClusterMessageType.Broadcast:
+        this.events.numbered(message, message.room || undefined);
         this.pool.broadcast(
           new KwsOutbound(message.data, message.binary),
           message.except || undefined,
@@ -82,9 +86,11 @@ export class ClusterInbox {
         );
         return;
       case ClusterMessageType.Fire:
+        this.events.numbered(message, undefined);
         this.pool.fire(message.event, message.data);
         return;
       case ClusterMessageType.CloseAll:
+        this.events.numbered(message, undefined);
         this.pool.closeAll(message.code, message.reason);
         return;
       case ClusterMessageType.Deliver: {

@@ -27,7 +27,10 @@ import {
   ReplyStatus,
   type ClusterMessage,
   type ClusterRequest,
+  type Sequenced,
 } from './messages/cluster-message.js';
+import { PublishSequencer, publishStream } from './publish.sequencer.js';
+import type { KwsClusterGap } from './gap.detector.js';
 import { encodeClusterMessage } from './messages/cluster-message.codec.js';
 import {
   DEFAULT_REQUEST_TIMEOUT,
@@ -67,6 +70,8 @@ export class KwsRedisBroker implements KwsBroker {
   private readonly roomChannels: boolean;
   /** The membership changes mirrored so far (they are sent one after the other). */
   private mirrored: Promise<void> = Promise.resolve();
+  /** Numbers broadcasts, fire and closeAll per channel, so receivers can find gaps. */
+  private readonly sequencer = new PublishSequencer();
   /** Recovery on: recoverable messages go through its log (see RedisRecoveryStore). */
   private recoveryStore: RedisRecoveryStore | undefined;
 
@@ -90,8 +95,11 @@ export class KwsRedisBroker implements KwsBroker {
     pool.onMembership((change) => this.mirror(change));
     const membership = this.membership;
     this.inbox = new ClusterInbox(pool, membership, this.pending, {
-      nodeLeft: () => membership.nodeLeft(),
+      nodeLeft: (node) => membership.nodeLeft(node),
       unreadable: () => membership.stats.unreadableMessages++,
+      // Room broadcasts are numbered on the room's channel when there is one (see `number`).
+      numbered: (message, room) =>
+        membership.received(message, publishStream(this.roomChannels ? room : undefined)),
     });
   }
 
@@ -172,7 +180,7 @@ export class KwsRedisBroker implements KwsBroker {
     if (store && message.offset === '') {
       // Outside `cluster()`, which would report an unknown uuid as Redis being unreachable.
       const unknown = await this.cluster('emitTo', () => store.emitToList([uuid], message));
-      if (unknown.length > 0) throw new KwsInvalidConnectionError(uuid);
+      if (unknown.length > 0) throw this.unknownUuid(uuid, 'emitTo');
       return;
     }
     if (this.pool.has(uuid)) {
@@ -277,9 +285,10 @@ export class KwsRedisBroker implements KwsBroker {
       return this.cluster('broadcast', () => store.broadcast(message, except, room));
     }
     const failed = this.pool.broadcast(message, except, room);
+    const onRoomChannel = room !== undefined && this.roomChannels;
     const broadcast: ClusterMessage = {
       type: ClusterMessageType.Broadcast,
-      origin: this.nodeId,
+      ...this.number(onRoomChannel ? room : undefined),
       except: except ?? '',
       room: room ?? '',
       binary: message.binary,
@@ -287,7 +296,7 @@ export class KwsRedisBroker implements KwsBroker {
     };
     // A room broadcast goes only to the nodes holding members of the room (its channel); each
     // node delivers to its own members.
-    if (room !== undefined && this.roomChannels) await this.publishToRoom(room, broadcast);
+    if (onRoomChannel) await this.publishToRoom(room, broadcast);
     else await this.publishToAll('broadcast', broadcast);
     return failed;
   }
@@ -296,7 +305,7 @@ export class KwsRedisBroker implements KwsBroker {
     this.pool.fire(event, data);
     await this.publishToAll('fire', {
       type: ClusterMessageType.Fire,
-      origin: this.nodeId,
+      ...this.number(undefined),
       event,
       data,
     });
@@ -318,7 +327,7 @@ export class KwsRedisBroker implements KwsBroker {
     this.pool.closeAll(code, reason);
     await this.publishToAll('closeAll', {
       type: ClusterMessageType.CloseAll,
-      origin: this.nodeId,
+      ...this.number(undefined),
       code,
       reason,
     });
@@ -350,6 +359,16 @@ export class KwsRedisBroker implements KwsBroker {
 
   onPresence(listener: KwsPresenceListener): () => void {
     return this.presence.add(listener);
+  }
+
+  /**
+   * Listens for messages this node missed although their publish succeeded (Redis dropped its
+   * subscription with them queued, e.g. while its event loop was blocked during a burst): a
+   * broadcast, `fire` or `closeAll` its connections never got. Also logged and counted
+   * (`stats.gaps`, `stats.missedMessages`). Returns a function that removes the listener.
+   */
+  onGap(listener: (gap: KwsClusterGap) => void): () => void {
+    return this.membership.onGap(listener);
   }
 
   /** `join`/`leave` for a uuid on any node: the holder changes its rooms as `kws.join` would. */
@@ -433,7 +452,8 @@ export class KwsRedisBroker implements KwsBroker {
     }
     if (routed !== 'sent') {
       this.pending.finish(id);
-      if (routed === 'unknown') throw new KwsInvalidConnectionError(uuid);
+      if (routed === 'unknown') throw this.unknownUuid(uuid, what);
+      if (routed === 'holder-dead') throw this.unknownUuid(uuid, what, true);
       throw new KwsMessageDroppedError(uuid, 'node-not-listening');
     }
     const [reply] = await replies;
@@ -444,11 +464,31 @@ export class KwsRedisBroker implements KwsBroker {
     return reply;
   }
 
+  /**
+   * A uuid the directory does not know, or whose holder's liveness expired. Right after Redis was
+   * away its holder may not have rejoined yet (its liveness expired during a failover longer than
+   * `nodeTtl`): the cluster is reported unavailable until the nodes seen before are back (or, for
+   * an entry whose holder expired, for two `nodeTtl` after Redis came back), not the user as gone.
+   */
+  private unknownUuid(uuid: string, what: string, holderDead = false): KwsError {
+    const incomplete = holderDead ? this.membership.backRecently() : this.membership.incomplete();
+    if (incomplete) return new KwsClusterUnavailableError(what);
+    return new KwsInvalidConnectionError(uuid);
+  }
+
+  /**
+   * The numbering of a message published without an answer, on the broadcast channel or on
+   * `room`'s channel: the receivers find what they missed (see `GapDetector`).
+   */
+  private number(room: string | undefined): Sequenced {
+    return { origin: this.nodeId, ...this.sequencer.next(publishStream(room)) };
+  }
+
   /** Publishes to every node; a live node that was not listening makes it reject. */
   private async publishToAll(what: string, message: ClusterMessage): Promise<void> {
     const payload = encodeClusterMessage(message);
-    const { receivers, live } = await this.cluster(what, (directory) =>
-      directory.publishAll(payload),
+    const { receivers, live } = await this.numbered(
+      this.cluster(what, (directory) => directory.publishAll(payload)),
     );
     const expected = this.membership.expectedNodes(live);
     if (receivers < expected) throw new KwsBroadcastIncompleteError(what, receivers, expected);
@@ -463,13 +503,21 @@ export class KwsRedisBroker implements KwsBroker {
   private async publishToRoom(room: string, message: ClusterMessage): Promise<void> {
     const payload = encodeClusterMessage(message);
     const recovering = this.membership.recovering();
-    const { receivers, live, all } = await this.cluster('broadcast', (directory) =>
-      directory.publishRoom(room, payload, recovering),
+    const { receivers, live, all } = await this.numbered(
+      this.cluster('broadcast', (directory) => directory.publishRoom(room, payload, recovering)),
     );
     const missing = recovering ? Math.max(0, this.membership.expectedNodes(all) - all) : 0;
     if (receivers < live + missing) {
       throw new KwsBroadcastIncompleteError('broadcast', receivers, live + missing);
     }
+  }
+
+  /** A numbered publish that failed: the numbers start again (see `PublishSequencer`). */
+  private numbered<T>(publish: Promise<T>): Promise<T> {
+    return publish.catch((error: unknown) => {
+      this.sequencer.broken();
+      throw error;
+    });
   }
 
   private applyRename(from: string, to: string): void {

@@ -53,12 +53,16 @@ export async function createRedisConnections(
     // node connection only keeps the no-resend rule and the command timeout. A command whose
     // connection closed before its reply may have run: the cluster client would re-send it after
     // `retryDelayOnFailover` (a duplicate PUBLISH); 0 makes it fail (KwsOutcomeUnknownError).
-    // Redirections (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) are answers of a command that did not
-    // run, so following them stays safe.
+    // Redirections (MOVED, ASK, TRYAGAIN) are answers of a command that did not
+    // run, so following them stays safe, except CLUSTERDOWN: the cluster client would send the
+    // command again `retryDelayOnClusterDown` later, after calls made since (a failover delivered
+    // emitTo calls out of order, even in shards whose master stayed up); 0 fails it at once
+    // (KwsClusterUnavailableError: not sent).
     const commands: Partial<ClusterOptions> = {
       lazyConnect: true,
       enableOfflineQueue: false,
       retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
       slotsRefreshInterval: 1_000,
       redisOptions: { ...nodeOptions, autoResendUnfulfilledCommands: false, commandTimeout },
       ...clusterCommands,

@@ -7,6 +7,7 @@ import type { KwsMovedSession, KwsRecoveryStore } from '../../recovery/recovery-
 import type { KwsSessionRecovery } from '../../recovery/session.recovery.js';
 import type { KwsConnectionPool } from '../../server/connection.pool.js';
 import type { ConnectionDirectory } from '../connection.directory.js';
+import { InFlightCommands } from '../in-flight.commands.js';
 import {
   DEFAULT_CLUSTER_KEY_PREFIX,
   type KwsClusterOptions,
@@ -63,6 +64,11 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   private held: Entry[] = [];
   /** Redis Cluster: settles once the latest send's XADD was issued (see `inOrder`). */
   private lastIssued: Promise<void> = Promise.resolve();
+  /**
+   * The log writes not answered yet: one whose connection dropped may have run (delivered), so it
+   * fails as outcome unknown, not as Redis unreachable (see `InFlightCommands`).
+   */
+  private readonly inFlight = new InFlightCommands();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -91,6 +97,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     this.connections = connections;
     const { commands, subscriber } = connections;
     commands.on('error', () => undefined);
+    commands.on('close', () => this.inFlight.connectionLost());
     subscriber.on('error', () => undefined);
     for (const [name, lua, numberOfKeys] of [
       ['kwsRsSave', scripts.SAVE, 1],
@@ -148,7 +155,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
     if (!this.split) {
       const args = [this.log, this.prefix, this.maxLength, message.data, binaryFlag(message)];
-      return (await this.run('kwsRsLogTo', ...args, ...uuids)) as string[];
+      return (await this.inFlight.track(this.run('kwsRsLogTo', ...args, ...uuids))) as string[];
     }
     const groups = new Map<string, string[]>();
     for (const uuid of uuids) {
@@ -170,7 +177,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
 
   /** One XADD of a message to the log, with the fields that say who it is for. */
   private append(message: KwsOutbound, ...fields: string[]): Promise<unknown> {
-    return this.commands().xadd(
+    const xadd = this.commands().xadd(
       this.log,
       'MAXLEN',
       '~',
@@ -182,6 +189,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       'bin',
       binaryFlag(message),
     );
+    return this.inFlight.track(xadd);
   }
 
   /**
