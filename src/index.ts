@@ -69,3 +69,14 @@ export type {
 } from './broker/presence.js';
 export type { KwsConnectionPool, KwsMembershipChange } from './server/connection.pool.js';
 export type { KwsOutbound } from './connection/outbound.message.js';
+export { KwsAsyncApi } from './asyncapi/kws-asyncapi.js';
+export {
+  KwsEmits,
+  type KwsEmitsOptions,
+  type KwsEmittedPayload,
+} from './asyncapi/kws-emits.decorator.js';
+export type {
+  KwsAsyncApiOptions,
+  KwsAsyncApiDocumentOptions,
+  KwsAsyncApiDocument,
+} from './asyncapi/asyncapi-options.interface.js';

@@ -1,3 +1,4 @@
+import { validateAsyncApiOptions } from './asyncapi/asyncapi-options.validator.js';
 import { KwsError } from './errors/kws.error.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { INVALID_OPTION, RECOVERY_NEEDS_PARSER } from './kws.messages.js';
@@ -53,6 +54,7 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
   }
   validateMetricsOptions(options.metrics);
   validateRateLimit(options.rateLimit);
+  validateAsyncApiOptions(options.asyncapi);
 }
 
 function validateRecovery({ recovery, parser }: KwsModuleOptions): void {

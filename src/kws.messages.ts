@@ -101,3 +101,10 @@ export const PARTIAL_MESSAGES_OVER_LIMIT = (bytes: number) =>
   `Messages in progress on all connections announced more than ${bytes} bytes (maxPartialBytes); the oldest are cut.`;
 export const PARTIAL_BYTES_UNAVAILABLE =
   'This version of ws no longer exposes the length of a message in progress: partialMessageTimeout and maxPartialBytes are off.';
+export const ASYNCAPI_SERVED = (json: string, yaml: string) =>
+  `AsyncAPI document served on ${json} and ${yaml}`;
+export const ASYNCAPI_NOT_SERVED =
+  'The asyncapi option found no HTTP server to serve the document on (an application context): KwsAsyncApi.document() still builds it.';
+export const ASYNCAPI_PATH_TAKEN = (path: string) =>
+  `KwsModule option "asyncapi.path": ${path} is already served by another endpoint's asyncapi option; give one endpoint the option (the document lists every endpoint).`;
+export const ASYNCAPI_FAILED = 'Building the AsyncAPI document failed.';
