@@ -198,7 +198,11 @@ class EndpointChannel {
           additionalProperties: false,
           properties: {
             ack: { type: 'integer', minimum: 1, maximum: MAX_ID, description: "The event's `id`." },
-            data: reply ?? notDeclared("the listener's return type is not a class"),
+            data:
+              reply ??
+              notDeclared(
+                "the listener declares no return class (a Promise's or an interface's type is erased at run time)",
+              ),
           },
         },
         correlationId: { location: '$message.payload#/ack' },

@@ -7,6 +7,8 @@ export function toYaml(value: unknown): string {
 }
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+// Text that reads back as the same string when left unquoted (no ': ', ' #', no leading indicator).
+const PLAIN_TEXT = /^[A-Za-z][A-Za-z0-9 _.,;()'`/-]*$/;
 // Words YAML 1.1 readers would take for booleans or null if left unquoted.
 const RESERVED = /^(y|n|yes|no|on|off|true|false|null)$/i;
 
@@ -46,7 +48,9 @@ function scalar(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value === 'boolean') return String(value);
-  return JSON.stringify(String(value));
+  const text = String(value);
+  if (PLAIN_TEXT.test(text) && !text.endsWith(' ') && !RESERVED.test(text)) return text;
+  return JSON.stringify(text);
 }
 
 function yamlKey(key: string): string {
