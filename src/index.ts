@@ -80,3 +80,15 @@ export type {
   KwsAsyncApiDocumentOptions,
   KwsAsyncApiDocument,
 } from './asyncapi/asyncapi-options.interface.js';
+// Types the API above refers to (so the API reference can link them).
+export type { KwsGatewayServer } from './transport/kws.adapter.js';
+export type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
+export type { KwsClusterStats } from './cluster/cluster.membership.js';
+export type { KwsDelivery } from './server/connection.pool.js';
+export type { KwsListenable } from './events/on-kws-event.decorator.js';
+export type {
+  KwsEventsOr,
+  KwsMessageOf,
+  KwsPacketIn,
+  KwsPacketOf,
+} from './events/kws-event-map.types.js';
