@@ -13,17 +13,9 @@ import { PacketClient } from '../helpers/packet-client.js';
 import { startApp, type Platform, type RunningApp } from '../helpers/start-app.js';
 import { asyncApiModule } from './asyncapi.app.js';
 import { validAsyncApi } from './asyncapi-validate.js';
+import { httpGet } from './http-get.js';
 
 type Json = Record<string, any>;
-
-async function get(url: string): Promise<{ status: number; type: string; text: string }> {
-  const response = await fetch(url);
-  return {
-    status: response.status,
-    type: response.headers.get('content-type') ?? '',
-    text: await response.text(),
-  };
-}
 
 describe.each<Platform>(['express', 'fastify'])('the asyncapi option on %s', (platform) => {
   let running: RunningApp;
@@ -37,8 +29,8 @@ describe.each<Platform>(['express', 'fastify'])('the asyncapi option on %s', (pl
   afterAll(() => running.app.close());
 
   it('serves the document as JSON and YAML, both valid AsyncAPI and the same document', async () => {
-    const json = await get(running.httpUrl('/docs/events.json'));
-    const yaml = await get(running.httpUrl('/docs/events.yaml'));
+    const json = await httpGet(running.port, '/docs/events.json');
+    const yaml = await httpGet(running.port, '/docs/events.yaml');
     expect([json.status, yaml.status]).toEqual([200, 200]);
     expect(json.type).toMatch(/^application\/json/);
     expect(yaml.type).toMatch(/^application\/yaml/);
@@ -54,7 +46,7 @@ describe.each<Platform>(['express', 'fastify'])('the asyncapi option on %s', (pl
   });
 
   it('leaves the rest of the HTTP server alone (the app still 404s elsewhere)', async () => {
-    expect((await get(running.httpUrl('/docs/other.json'))).status).toBe(404);
+    expect((await httpGet(running.port, '/docs/other.json')).status).toBe(404);
   });
 });
 
@@ -64,7 +56,7 @@ describe('what the document says', () => {
 
   beforeAll(async () => {
     running = await startApp(asyncApiModule(true));
-    doc = JSON.parse((await get(running.httpUrl('/asyncapi.json'))).text) as Json;
+    doc = JSON.parse((await httpGet(running.port, '/asyncapi.json')).text) as Json;
   });
   afterAll(() => running.app.close());
 
@@ -210,8 +202,8 @@ describe('KwsAsyncApi without the HTTP route', () => {
   it('is off unless asked for: no route', async () => {
     const running = await startApp(asyncApiModule(undefined));
     try {
-      expect((await get(running.httpUrl('/asyncapi.json'))).status).toBe(404);
-      expect((await get(running.httpUrl('/asyncapi.yaml'))).status).toBe(404);
+      expect((await httpGet(running.port, '/asyncapi.json')).status).toBe(404);
+      expect((await httpGet(running.port, '/asyncapi.yaml')).status).toBe(404);
     } finally {
       await running.app.close();
     }

@@ -1,28 +1,14 @@
-import { get } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSample, type RunningSample } from '../sample/start-sample.js';
 import { validAsyncApi } from './asyncapi-validate.js';
+import { httpGet } from './http-get.js';
 
 type Json = Record<string, any>;
 
 const DOC = new URL('../../docs/asyncapi.md', import.meta.url);
 // The document sits in the page's one ```yaml block after this marker.
 const MARKER = '<!-- sample-asyncapi: generated, see test/asyncapi/sample-asyncapi.spec.ts -->';
-
-/** GET with a Host header of our choosing (fetch does not let a caller set it). */
-function fetchAs(port: number, path: string, host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path, headers: { host } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () =>
-        response.statusCode === 200 ? resolve(body) : reject(new Error(`${response.statusCode}`)),
-      );
-    }).on('error', reject);
-  });
-}
 
 describe("the sample's AsyncAPI document", () => {
   let sample: RunningSample;
@@ -31,14 +17,16 @@ describe("the sample's AsyncAPI document", () => {
   beforeAll(async () => {
     sample = await startSample();
     // As `npm start` serves it on its default address.
-    yaml = await fetchAs(sample.port, '/asyncapi.yaml', 'localhost:3000');
+    const served = await httpGet(sample.port, '/asyncapi.yaml', 'localhost:3000');
+    expect(served.status).toBe(200);
+    yaml = served.text;
   });
   afterAll(() => sample.app.close());
 
   it('is valid AsyncAPI 3.0 (the official parser), JSON and YAML alike', async () => {
     const fromYaml = await validAsyncApi(yaml);
     const fromJson = await validAsyncApi(
-      await fetchAs(sample.port, '/asyncapi.json', 'localhost:3000'),
+      (await httpGet(sample.port, '/asyncapi.json', 'localhost:3000')).text,
     );
     expect(fromJson).toEqual(fromYaml);
   });
