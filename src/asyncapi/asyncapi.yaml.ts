@@ -34,6 +34,13 @@ function block(value: unknown, indent: number): string {
 
 /** What follows `key:` or `-`: a scalar on the same line, a collection on the next ones. */
 function nested(value: unknown, indent: number, inList: boolean): string {
+  if (typeof value === 'string' && isLiteral(value)) {
+    const pad = ' '.repeat(indent);
+    return ` |-\n${value
+      .split('\n')
+      .map((line) => (line ? pad + line : ''))
+      .join('\n')}`;
+  }
   const empty = Array.isArray(value)
     ? !value.length
     : isObject(value)
@@ -51,6 +58,11 @@ function scalar(value: unknown): string {
   const text = String(value);
   if (PLAIN_TEXT.test(text) && !text.endsWith(' ') && !RESERVED.test(text)) return text;
   return JSON.stringify(text);
+}
+
+/** Multi-line text a literal block (`|-`) keeps as it is: no trailing blanks, tabs or CRs. */
+function isLiteral(text: string): boolean {
+  return text.includes('\n') && !/[ \t]$|[ \t]\n|\r|\t|^\s|\n$/.test(text);
 }
 
 function yamlKey(key: string): string {
