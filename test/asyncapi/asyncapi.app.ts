@@ -22,6 +22,7 @@ import {
   KwsEmits,
   KwsEvent,
   KwsModule,
+  KwsServer,
   OnKwsEndpoint,
   OnKwsEvent,
   type KwsEventPayload,
@@ -100,6 +101,8 @@ export class Opaque {
 @KwsEmits('chat', ChatLine, { description: 'A line someone said in a room.' })
 @KwsEmits('notice', { type: 'string' })
 export class ChatListeners {
+  constructor(readonly server: KwsServer) {}
+
   @OnKwsEvent('chat:send')
   @UsePipes(new ValidationPipe())
   send(@MessageBody() body: SendMessage, @ConnectedSocket() _kws: Kws): Receipt {

@@ -11,7 +11,7 @@ import {
 } from '../../src/index.js';
 import { PacketClient } from '../helpers/packet-client.js';
 import { startApp, type Platform, type RunningApp } from '../helpers/start-app.js';
-import { asyncApiModule } from './asyncapi.app.js';
+import { asyncApiModule, ChatListeners } from './asyncapi.app.js';
 import { validAsyncApi } from './asyncapi-validate.js';
 import { httpGet } from './http-get.js';
 
@@ -152,6 +152,23 @@ describe('what the document says', () => {
     const alert = doc.channels.admin.messages['server.alert'].payload.properties;
     expect(alert.data).toEqual({ type: 'object', properties: { level: { type: 'integer' } } });
     expect(alert.offset.type).toBe('string');
+  });
+
+  it('a listener added at run time (KwsServer.on) is in the next document, its data left open', async () => {
+    // The unnamed endpoint's server (app.get(KwsServer) may find the admin endpoint's).
+    const off = running.app.get(ChatListeners).server.on('late', () => undefined);
+    try {
+      const now = JSON.parse((await httpGet(running.port, '/asyncapi.json')).text) as Json;
+      const late = now.channels.default.messages['client.late'];
+      expect(late.name).toBe('late');
+      expect(late.payload.properties.data.description).toMatch(
+        /declares no `@MessageBody\(\)` type/,
+      );
+    } finally {
+      off();
+    }
+    const after = JSON.parse((await httpGet(running.port, '/asyncapi.json')).text) as Json;
+    expect(after.channels.default.messages['client.late']).toBeUndefined();
   });
 
   it('what it documents is what the endpoint does: a valid chat:send is acked, an invalid one gets 400', async () => {
