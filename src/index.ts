@@ -78,3 +78,26 @@ export type {
 } from './broker/presence.js';
 export type { KwsConnectionPool, KwsMembershipChange } from './server/connection.pool.js';
 export type { KwsOutbound } from './connection/outbound.message.js';
+export { KwsAsyncApi } from './asyncapi/kws-asyncapi.js';
+export {
+  KwsEmits,
+  type KwsEmitsOptions,
+  type KwsEmittedPayload,
+} from './asyncapi/kws-emits.decorator.js';
+export type {
+  KwsAsyncApiOptions,
+  KwsAsyncApiDocumentOptions,
+  KwsAsyncApiDocument,
+} from './asyncapi/asyncapi-options.interface.js';
+// Types the API above refers to (so the API reference can link them).
+export type { KwsGatewayServer } from './transport/kws.adapter.js';
+export type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
+export type { KwsClusterStats } from './cluster/cluster-stats.interface.js';
+export type { KwsDelivery } from './server/connection.pool.js';
+export type { KwsListenable } from './events/on-kws-event.decorator.js';
+export type {
+  KwsEventsOr,
+  KwsMessageOf,
+  KwsPacketIn,
+  KwsPacketOf,
+} from './events/kws-event-map.types.js';

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { PerMessageDeflateOptions } from 'ws';
+import type { KwsAsyncApiOptions } from './asyncapi/asyncapi-options.interface.js';
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
 import type { KwsBrokerFactory } from './broker/kws-broker.interface.js';
 import type { KwsParser } from './events/kws-packet.interface.js';
@@ -154,4 +155,10 @@ export interface KwsModuleOptions {
    * is dropped (`error` event, 429 ack for events with an `id`) or the connection closed with 1008.
    */
   rateLimit?: KwsRateLimitOptions;
+  /**
+   * Serves the app's AsyncAPI 3.0 document (every endpoint, the events clients may send, their
+   * payload schemas, acks) on the app's HTTP server: `true` for `/asyncapi.json` and
+   * `/asyncapi.yaml`, or `{ path, title, version, description }` (docs/asyncapi.md).
+   */
+  asyncapi?: boolean | KwsAsyncApiOptions;
 }

@@ -1,5 +1,6 @@
 import { KwsError } from './errors/kws.error.js';
 import { UNKNOWN_OPTION } from './kws.messages.js';
+import type { KwsAsyncApiOptions } from './asyncapi/asyncapi-options.interface.js';
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import type { KwsMetricsOptions, KwsPrometheusOptions } from './metrics/kws-stats.interface.js';
@@ -37,6 +38,7 @@ const TOP = [
   'recovery',
   'metrics',
   'rateLimit',
+  'asyncapi',
 ] as const satisfies readonly (keyof KwsModuleOptions)[];
 const RECOVERY = [
   'maxDisconnection',
@@ -60,6 +62,12 @@ const CLUSTER = [
   'roomChannels',
   'requireRedis',
 ] as const satisfies readonly (keyof KwsClusterOptions)[];
+const ASYNCAPI = [
+  'path',
+  'title',
+  'version',
+  'description',
+] as const satisfies readonly (keyof KwsAsyncApiOptions)[];
 const METRICS = ['prometheus'] as const satisfies readonly (keyof KwsMetricsOptions)[];
 const PROMETHEUS = [
   'registry',
@@ -79,6 +87,7 @@ export const KWS_OPTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   cluster: CLUSTER,
   metrics: METRICS,
   'metrics.prometheus': PROMETHEUS,
+  asyncapi: ASYNCAPI,
 };
 
 /**
@@ -130,5 +139,6 @@ const complete: [
   Unlisted<KwsClusterOptions, typeof CLUSTER>,
   Unlisted<KwsMetricsOptions, typeof METRICS>,
   Unlisted<KwsPrometheusOptions, typeof PROMETHEUS>,
-] = [{}, {}, {}, {}, {}, {}];
+  Unlisted<KwsAsyncApiOptions, typeof ASYNCAPI>,
+] = [{}, {}, {}, {}, {}, {}, {}];
 void complete;

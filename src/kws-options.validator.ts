@@ -1,3 +1,4 @@
+import { validateAsyncApiOptions } from './asyncapi/asyncapi-options.validator.js';
 import { KwsError } from './errors/kws.error.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { EXTRA_IN_FACTORY, INVALID_OPTION, RECOVERY_NEEDS_PARSER } from './kws.messages.js';
@@ -66,6 +67,7 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
   }
   validateMetricsOptions(options.metrics);
   validateRateLimit(options.rateLimit);
+  validateAsyncApiOptions(options.asyncapi);
 }
 
 /** Unknown keys (typos) and keys only `forRootAsync` itself reads, at every level. */
@@ -79,7 +81,7 @@ function validateKeys(options: KwsModuleOptions): void {
       throw new KwsError(EXTRA_IN_FACTORY(extra));
   }
   assertKnownKeys(options, '');
-  for (const nested of ['recovery', 'rateLimit', 'cluster', 'metrics'] as const) {
+  for (const nested of ['recovery', 'rateLimit', 'cluster', 'metrics', 'asyncapi'] as const) {
     const value = options[nested];
     if (isPlainObject(value)) assertKnownKeys(value, nested);
   }

@@ -166,3 +166,10 @@ export const CLUSTER_REDIS_REQUIRED = (where: string, ms: number) =>
   `Cluster mode could not reach Redis at ${where} within ${ms} ms (cluster.requestTimeout), and cluster.requireRedis is set: the app does not start without Redis. Check that Redis runs at that address, or leave requireRedis off to start anyway and join when Redis comes.`;
 export const CLUSTER_STARTS_WITHOUT_REDIS = (where: string) =>
   `Redis at ${where} is unreachable at boot: the app starts and serves its local connections; cross-node operations (and recovery across nodes) fail fast until it joins the cluster, which it does by itself when Redis comes. Set cluster.requireRedis to refuse to start instead.`;
+export const ASYNCAPI_SERVED = (json: string, yaml: string) =>
+  `AsyncAPI document served on ${json} and ${yaml}`;
+export const ASYNCAPI_NOT_SERVED =
+  'The asyncapi option found no HTTP server to serve the document on (an application context): KwsAsyncApi.document() still builds it.';
+export const ASYNCAPI_PATH_TAKEN = (path: string) =>
+  `KwsModule option "asyncapi.path": ${path} is already served by another endpoint's asyncapi option; give one endpoint the option (the document lists every endpoint).`;
+export const ASYNCAPI_FAILED = 'Building the AsyncAPI document failed.';

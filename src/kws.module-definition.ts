@@ -1,3 +1,4 @@
+import { KwsAsyncApi } from './asyncapi/kws-asyncapi.js';
 import { ConfigurableModuleBuilder, Inject, type Provider } from '@nestjs/common';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { KwsListenerRegistry } from './events/listener.registry.js';
@@ -43,7 +44,7 @@ export const {
         ...definition,
         global: isGlobal,
         providers: [...(definition.providers ?? []), endpointName, ...named],
-        exports: name ? [getKwsServerToken(name)] : [KwsServer],
+        exports: [name ? getKwsServerToken(name) : KwsServer, KwsAsyncApi],
       };
     },
   )

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { KwsAsyncApiRoute } from './asyncapi/asyncapi.route.js';
+import { KwsEndpointCatalog } from './asyncapi/endpoint.catalog.js';
+import { KwsAsyncApi } from './asyncapi/kws-asyncapi.js';
 import { LocalKwsBroker } from './broker/local.broker.js';
 import { KwsRedisBroker } from './cluster/redis.broker.js';
 import { KwsEventDispatcher } from './events/event.dispatcher.js';
@@ -24,8 +27,13 @@ import { KwsServer } from './server/kws.server.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [KwsListenerRegistry, KwsListenerContextCreator, KwsListenerExplorer],
-  exports: [KwsListenerRegistry],
+  providers: [
+    KwsListenerRegistry,
+    KwsListenerContextCreator,
+    KwsListenerExplorer,
+    KwsEndpointCatalog,
+  ],
+  exports: [KwsListenerRegistry, KwsEndpointCatalog],
 })
 export class KwsCoreModule {}
 
@@ -65,6 +73,8 @@ export class KwsCoreModule {}
     KwsStats,
     KwsPrometheus,
     KwsParserHint,
+    KwsAsyncApi,
+    KwsAsyncApiRoute,
   ],
 })
 export class KwsModule extends ConfigurableKwsModule {}

@@ -75,19 +75,20 @@ export class KwsListenerExplorer implements OnModuleInit {
     const listeners = this.listenerMethods(type.prototype as object);
     if (listeners.length === 0) return;
     const classEndpoint = Reflect.getMetadata(KWS_ENDPOINT_METADATA, type) as string | undefined;
-    const register = (meta: KwsListenerMetadata, listener: KwsListener): void =>
+    const register = (meta: KwsListenerMetadata, listener: KwsListener, method: string): void =>
       this.registry.add(
         meta.event,
         listener,
         meta.endpoint ?? classEndpoint ?? DEFAULT_ENDPOINT,
         meta.fromClient,
+        { type, method },
       );
 
     if (!wrapper.isDependencyTreeStatic()) {
       this.logger.log(SCOPED_LISTENER(type.name));
       for (const [method, metas] of listeners) {
         const listener = this.perEventInstance(wrapper, type, method);
-        for (const meta of metas) register(meta, listener);
+        for (const meta of metas) register(meta, listener, method);
       }
       return;
     }
@@ -98,7 +99,7 @@ export class KwsListenerExplorer implements OnModuleInit {
     for (const [method, metas] of listeners) {
       const listener = this.contextCreator.create(instance, method);
       for (const meta of metas) {
-        register(meta, listener);
+        register(meta, listener, method);
         if (meta.event === KwsEvent.Connect) this.registerGuardCheck(instance, method, meta);
       }
     }

@@ -9,6 +9,14 @@ export interface KwsListenerEntry {
   readonly listener: KwsListener;
   /** Whether a client's named-event packet may run it (`@OnKwsEvent(…, { fromClient })`). */
   readonly fromClient: boolean;
+  /** The `@OnKwsEvent` method it wraps (none for `KwsServer.on`): what the AsyncAPI document reads. */
+  readonly origin?: KwsListenerOrigin;
+}
+
+/** The class and method name behind a discovered listener. */
+export interface KwsListenerOrigin {
+  readonly type: abstract new (...args: never[]) => object;
+  readonly method: string;
 }
 
 const NONE: readonly KwsListenerEntry[] = Object.freeze([]);
@@ -38,9 +46,15 @@ export class KwsListenerRegistry {
   }
 
   /** Adds a listener; the same function may be added twice and then runs twice. */
-  add(event: string, listener: KwsListener, endpoint = DEFAULT_ENDPOINT, fromClient = true): void {
+  add(
+    event: string,
+    listener: KwsListener,
+    endpoint = DEFAULT_ENDPOINT,
+    fromClient = true,
+    origin?: KwsListenerOrigin,
+  ): void {
     const events = this.eventsOf(endpoint);
-    events.set(event, [...(events.get(event) ?? NONE), { listener, fromClient }]);
+    events.set(event, [...(events.get(event) ?? NONE), { listener, fromClient, origin }]);
   }
 
   /** Removes one registration of `listener`, or every listener of `event` when none is given. */
