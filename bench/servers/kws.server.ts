@@ -85,6 +85,9 @@ const METRICS: Record<string, KwsModuleOptions['metrics']> = {
   imports: [
     KwsModule.forRoot({
       path: '/ws',
+      // The page the browser-like load client says it comes from (a real app names its own),
+      // and the clients that send no Origin (a list alone would refuse those).
+      origins: (origin) => origin === undefined || origin === 'https://app.example.com',
       metrics: METRICS[process.env.KWS_BENCH_METRICS ?? 'counters'],
       ...(EVENTS ? { parser: 'json' as const } : {}),
       // KWS_BENCH_RATE_LIMIT (the flood section): frames per second each connection may send.
