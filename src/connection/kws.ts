@@ -36,6 +36,7 @@ import { KwsPendingRequests } from './pending.requests.js';
 import type { KwsRequest } from './request.data.js';
 import type { KwsRecoverySession } from '../recovery/recovery.session.js';
 import type { KwsBackPressure } from '../transport/frame.writer.js';
+import { REFUSAL_GRACE_MS } from '../transport/upgrade.gate.js';
 
 export type { KwsData, KwsMessage } from './outbound.message.js';
 
@@ -560,7 +561,10 @@ export class Kws<Emit extends object = object> {
     if (this.current !== KwsState.Opening) return false;
     this.current = KwsState.Refused;
     this.pending?.failAll(new KwsInvalidConnectionError(this.currentUuid));
-    closeSocket(this.conn, code, reason);
+    const conn = this.conn;
+    closeSocket(conn, code, reason);
+    // A peer that never answers the close frame must not hold a refused socket for `ws`'s 30 s.
+    setTimeout(() => conn.terminate(), REFUSAL_GRACE_MS).unref();
     return true;
   }
 
