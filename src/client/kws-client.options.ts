@@ -61,6 +61,12 @@ export interface KwsClientOptions {
   maxDelay?: number;
   /** Failed reconnect attempts in a row before giving up (`closed`). Default Infinity; 0: never reconnect. */
   maxAttempts?: number;
+  /**
+   * Milliseconds a connection must stay open before the backoff starts over (a resumed session
+   * resets it at once). A server that accepts and then sheds (1013) keeps the backoff growing.
+   * Default 5_000.
+   */
+  stableAfter?: number;
   /** Default `request` timeout. Default 10_000. */
   timeout?: number;
   /** Frames kept while not connected, sent in order on (re)connect; over it, the call fails. Default 100; 0: no queue. */

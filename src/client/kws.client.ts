@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, retryAfterOf } from './backoff.js';
 import { KwsClientError } from './kws-client.error.js';
 import {
   CLIENT_CLOSED,
@@ -64,6 +64,8 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   private attempt = 0;
   private lastId = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Starts the backoff over once the connection stayed up `stableAfter` ms. */
+  private stableTimer: ReturnType<typeof setTimeout> | undefined;
   private token: string | undefined;
   private offset = '';
   private readonly online = (): void => {
@@ -183,7 +185,11 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
-      this.attempt = 0;
+      // Not `attempt = 0` here: a server that accepts and then sheds (1013) would get every
+      // client back at the shortest delay, forever. The backoff starts over once the connection
+      // proved stable, or once a resume succeeded.
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => (this.attempt = 0), this.options.stableAfter ?? 5_000);
       this.change({ state: 'open' });
       const queued = this.queue;
       this.queue = [];
@@ -200,6 +206,7 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
 
   private lost(code: number, reason: string): void {
     this.socket = undefined;
+    clearTimeout(this.stableTimer);
     for (const [id, pending] of this.pending) {
       if (pending.sent) {
         this.settle(id, new KwsClientError(CONNECTION_LOST(pending.event), 'disconnected'));
@@ -211,11 +218,12 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
       this.finish({ state: 'closed', code, reason });
       return;
     }
-    const delay = backoffDelay(
-      this.attempt++,
-      this.options.minDelay ?? 250,
-      this.options.maxDelay ?? 10_000,
-    );
+    const maxDelay = this.options.maxDelay ?? 10_000;
+    // 1012 (restart) and 1013 (try again later) may say when: `{"retryAfter":ms}`. The jitter
+    // comes on top, so a crowd told the same time does not come back in lockstep.
+    const delay =
+      retryAfterOf(reason, maxDelay) +
+      backoffDelay(this.attempt++, this.options.minDelay ?? 250, maxDelay);
     this.change({ state: 'reconnecting', code, reason, attempt: this.attempt, delay });
     this.timer = setTimeout(() => this.open(), delay);
   }
@@ -223,6 +231,7 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   private finish(change: KwsStateChange): void {
     if (this.current === 'closed') return;
     clearTimeout(this.timer);
+    clearTimeout(this.stableTimer);
     (globalThis as any).removeEventListener?.('online', this.online);
     this.socket = undefined;
     const unsent = this.queue.filter((queued) => !queued.id).map((queued) => queued.frame);
@@ -261,6 +270,8 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
       this.token = token;
       this.uuid = uuid;
       this.recovered = recovered === true;
+      // The session survived: this link works end to end, the backoff starts over.
+      if (this.recovered) this.attempt = 0;
       for (const listener of this.sessionListeners) listener({ uuid, recovered: this.recovered });
     } else if (typeof packet?.event === 'string') {
       if (typeof packet.offset === 'string') this.offset = packet.offset;
