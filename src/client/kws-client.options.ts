@@ -67,6 +67,14 @@ export interface KwsClientOptions {
    * Default 5_000.
    */
   stableAfter?: number;
+  /**
+   * Milliseconds of silence after which the connection counts as dead, whatever the socket says
+   * (a laptop lid, a NAT that forgot the flow: no close event comes for minutes). After half of
+   * it without a frame the client sends a heartbeat (`kws:heartbeat`, docs/protocol.md) that the
+   * server answers; still nothing at the end, it drops the socket (close 4000), reconnects and
+   * resumes. Default 30_000; 0 turns it off.
+   */
+  livenessTimeout?: number;
   /** Default `request` timeout. Default 10_000. */
   timeout?: number;
   /** Frames kept while not connected, sent in order on (re)connect; over it, the call fails. Default 100; 0: no queue. */

@@ -45,6 +45,12 @@ interface Queued {
 }
 
 const OPEN = 1;
+/** The liveness probe and the close that follows silence (docs/protocol.md). */
+const HEARTBEAT_EVENT = 'kws:heartbeat';
+const LINK_LOST = 4000;
+const LINK_LOST_REASON = 'liveness timeout';
+/** The least a new socket gets before its silence counts (the server's connect may take that). */
+const OPENING_GRACE = 10_000;
 
 /**
  * A WebSocket client for a `KwsModule.forRoot({ parser: 'json' })` server: named events,
@@ -66,6 +72,10 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Starts the backoff over once the connection stayed up `stableAfter` ms. */
   private stableTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last frame arrived (performance.now()), and when the last probe went out. */
+  private heardAt = 0;
+  private probedAt = 0;
+  private livenessTimer: ReturnType<typeof setTimeout> | undefined;
   private token: string | undefined;
   private offset = '';
   private readonly online = (): void => {
@@ -190,13 +200,18 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
       // proved stable, or once a resume succeeded.
       clearTimeout(this.stableTimer);
       this.stableTimer = setTimeout(() => (this.attempt = 0), this.options.stableAfter ?? 5_000);
+      this.heardAt = performance.now();
+      this.probedAt = 0;
+      this.watchLiveness(socket);
       this.change({ state: 'open' });
       const queued = this.queue;
       this.queue = [];
       for (const entry of queued) this.push(entry);
     };
     socket.onmessage = (event: { data: string | ArrayBuffer }) => {
-      if (socket === this.socket) this.receive(event.data);
+      if (socket !== this.socket) return;
+      this.heardAt = performance.now();
+      this.receive(event.data);
     };
     socket.onclose = (event: { code: number; reason: string }) => {
       if (socket === this.socket) this.lost(event.code, event.reason);
@@ -204,17 +219,67 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     socket.onerror = () => undefined; // a close event follows with the code
   }
 
+  /**
+   * Checks the link at half the liveness timeout (a probe, if nothing came meanwhile) and at the
+   * end of it (nothing came: the link is dead). One timer, rescheduled from the last frame heard.
+   */
+  private watchLiveness(socket: KwsSocketLike): void {
+    const timeout = this.options.livenessTimeout ?? 30_000;
+    if (timeout <= 0) return;
+    clearTimeout(this.livenessTimer);
+    const check = (): void => {
+      if (socket !== this.socket) return;
+      const now = performance.now();
+      const idle = now - this.heardAt;
+      if (idle >= timeout) {
+        this.dropDeadLink(socket);
+        return;
+      }
+      if (idle >= timeout / 2 && this.probedAt <= this.heardAt && socket.readyState === OPEN) {
+        this.probedAt = now;
+        this.lastId = (this.lastId % 0x7ffffffe) + 1;
+        socket.send(JSON.stringify({ event: HEARTBEAT_EVENT, id: this.lastId }));
+      }
+      const next = this.probedAt > this.heardAt ? timeout : timeout / 2;
+      this.livenessTimer = setTimeout(check, Math.max(1, this.heardAt + next - now));
+    };
+    // Until the first frame, the server may still be deciding (connect guards, a resume's probe
+    // of the old socket): a new socket gets at least OPENING_GRACE before it counts as dead.
+    this.heardAt += Math.max(0, OPENING_GRACE - timeout);
+    this.livenessTimer = setTimeout(check, timeout / 2);
+  }
+
+  /**
+   * Silence past `livenessTimeout`: the socket is given up without waiting for a close handshake
+   * that may never come (ws's `terminate`; browsers send the 4000 close, which the server reads as
+   * a network loss if it ever arrives: the session is suspended, not ended).
+   */
+  private dropDeadLink(socket: KwsSocketLike): void {
+    const dropped = socket as KwsSocketLike & { terminate?: () => void };
+    socket.onclose = socket.onmessage = socket.onopen = null;
+    try {
+      if (typeof dropped.terminate === 'function') dropped.terminate();
+      else socket.close(LINK_LOST, LINK_LOST_REASON);
+    } catch {
+      // already closing
+    }
+    this.lost(LINK_LOST, LINK_LOST_REASON);
+  }
+
   private lost(code: number, reason: string): void {
     this.socket = undefined;
     clearTimeout(this.stableTimer);
+    clearTimeout(this.livenessTimer);
     for (const [id, pending] of this.pending) {
       if (pending.sent) {
         this.settle(id, new KwsClientError(CONNECTION_LOST(pending.event), 'disconnected'));
       }
     }
     const maxAttempts = this.options.maxAttempts ?? Infinity;
-    // 1008 and 4xxx are the server saying no (policy, auth): asking again would not help.
-    if (code === 1008 || (code >= 4000 && code < 5000) || this.attempt >= maxAttempts) {
+    // 1008 and 4xxx are the server saying no (policy, auth): asking again would not help. (4000
+    // with the liveness reason is this client's own verdict on a silent link.)
+    const refused = code === 1008 || (code >= 4000 && code < 5000 && reason !== LINK_LOST_REASON);
+    if (refused || this.attempt >= maxAttempts) {
       this.finish({ state: 'closed', code, reason });
       return;
     }
@@ -232,6 +297,7 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     if (this.current === 'closed') return;
     clearTimeout(this.timer);
     clearTimeout(this.stableTimer);
+    clearTimeout(this.livenessTimer);
     (globalThis as any).removeEventListener?.('online', this.online);
     this.socket = undefined;
     const unsent = this.queue.filter((queued) => !queued.id).map((queued) => queued.frame);

@@ -1,6 +1,11 @@
 import type { Kws } from '../connection/kws.js';
 import { KwsProtocolError } from '../errors/kws-protocol.error.js';
-import { KwsEvent, MAX_EVENT_NAME_LENGTH, RESERVED_EVENTS } from '../kws.constants.js';
+import {
+  HEARTBEAT_EVENT,
+  KwsEvent,
+  MAX_EVENT_NAME_LENGTH,
+  RESERVED_EVENTS,
+} from '../kws.constants.js';
 import { MALFORMED_PACKET, UNKNOWN_EVENT } from '../kws.messages.js';
 import { timeAck } from '../metrics/stats.hooks.js';
 import { toAckError } from './ack-error.mapper.js';
@@ -66,6 +71,8 @@ export class KwsPacketRouter {
         kws.sendPacket({ ack: ackId, error: { message: 'Bad event name', status: 400 } });
       return;
     }
+    // The client's liveness probe: answered at once, no listener runs (docs/protocol.md).
+    if (event === HEARTBEAT_EVENT) return void (ackId && kws.sendPacket({ ack: ackId }));
     if (RESERVED_EVENTS.has(event)) {
       if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: NOT_FOUND });
       return;

@@ -4,7 +4,7 @@ import { KwsState, type Kws } from '../connection/kws.js';
 import { OFFSET_PROTOCOL, RESUME_PROTOCOL } from '../transport/subprotocols.js';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
 import type { KwsUpgradeInfo } from '../kws-module-options.interface.js';
-import { CloseCode } from '../kws.constants.js';
+import { CloseCode, LINK_LOST_REASON } from '../kws.constants.js';
 import { SESSION_EXPIRED, SESSION_GAP, SESSION_OVERFLOW } from '../kws.messages.js';
 import { endConnection } from '../server/connection.end.js';
 import {
@@ -112,10 +112,17 @@ export class KwsSessionRecovery implements KwsSessionOwner {
    */
   suspend(kws: Kws, code: number, error: KwsDisconnectError | null): boolean {
     const session = kws.session;
-    if (!session || code !== CloseCode.Abnormal) return false;
-    if (error && error.kind !== 'network' && error.kind !== 'timeout') return false;
+    if (!session) return false;
+    // The client found the link dead (its liveness timeout) and said so, if the frame got
+    // through at all: a network loss too, not a goodbye.
+    const linkLost = code === CloseCode.LinkLost && error?.reason === LINK_LOST_REASON;
+    if (code !== CloseCode.Abnormal && !linkLost) return false;
+    if (!linkLost && error && error.kind !== 'network' && error.kind !== 'timeout') return false;
     if (!kws.suspend()) return false;
     session.suspend(error);
+    // A resume whose socket dropped before it was accepted spent the token without handing out a
+    // new one: the client still holds only this one, so it stays valid.
+    if (session.token && !this.sessions.has(session.token)) this.sessions.set(session.token, kws);
     clearTimeout(session.timer);
     this.store?.suspended(kws);
     const expired = new KwsDisconnectError(
