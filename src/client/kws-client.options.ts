@@ -77,12 +77,26 @@ export interface KwsClientOptions {
   livenessTimeout?: number;
   /** Default `request` timeout. Default 10_000. */
   timeout?: number;
+  /**
+   * Milliseconds each try of a `request` waits for its acknowledgement (socket.io-client's
+   * `ackTimeout`); default `timeout`.
+   */
+  ackTimeout?: number;
+  /**
+   * Tries after the first for a `request` (socket.io-client's `retries`), when its try times out
+   * or the link drops before the answer. Each request carries a `rid` the server remembers per
+   * session, so a retry gets the first run's answer instead of running the listener again (with
+   * recovery on, see docs/protocol.md). Default 0 (no `rid` sent).
+   */
+  retries?: number;
   /** Frames kept while not connected, sent in order on (re)connect; over it, the call fails. Default 100; 0: no queue. */
   queueSize?: number;
 }
 
 /** Per-call options of `request`. */
 export interface KwsRequestOptions {
-  /** Milliseconds to wait for the acknowledgement; default the client's `timeout`. */
+  /** Milliseconds each try waits for the acknowledgement; default `ackTimeout`, then `timeout`. */
   timeout?: number;
+  /** Tries after the first; default the client's `retries`. */
+  retries?: number;
 }

@@ -37,6 +37,10 @@ interface Pending {
   reject(error: KwsClientError): void;
   timer: ReturnType<typeof setTimeout>;
   sent?: boolean;
+  /** The packet as sent, to send again (same `id` and `rid`) on a retry. */
+  frame: string;
+  /** Tries left after this one (`retries`). */
+  retriesLeft: number;
 }
 
 interface Queued {
@@ -65,6 +69,13 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   private readonly handlers = new Map<string, Handler[]>();
   private readonly pending = new Map<number, Pending>();
   private queue: Queued[] = [];
+  /**
+   * Requests in flight when the link dropped, to send again once reconnected: at once without
+   * recovery, after the `session` packet with it (only a resumed session remembers their `rid`).
+   */
+  private retrying: number[] = [];
+  /** Recovery on and requests to retry: the flush waits for the `session` packet. */
+  private awaitingSession = false;
   private readonly stateListeners = new Set<(change: KwsStateChange) => void>();
   private readonly sessionListeners = new Set<(session: KwsSession) => void>();
   private attempt = 0;
@@ -150,19 +161,44 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     ...[data, options]: KwsRequestArgs<C[E], KwsRequestOptions>
   ): Promise<KwsEventReply<C[E]>> {
     const id = (this.lastId = (this.lastId % 0x7ffffffe) + 1);
-    const ms = options?.timeout ?? this.options.timeout ?? 10_000;
+    const ms = options?.timeout ?? this.options.ackTimeout ?? this.options.timeout ?? 10_000;
+    const retries = options?.retries ?? this.options.retries ?? 0;
+    // `rid` (docs/protocol.md): the server answers a retry with the first run's answer.
+    const frame = JSON.stringify(retries > 0 ? { event, data, id, rid: id } : { event, data, id });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.queue = this.queue.filter((queued) => queued.id !== id);
-        this.settle(id, new KwsClientError(REQUEST_TIMEOUT(event, ms), 'timeout', 408));
-      }, ms);
-      this.pending.set(id, { event, resolve: resolve as Pending['resolve'], reject, timer });
+      const pending: Pending = {
+        event,
+        resolve: resolve as Pending['resolve'],
+        reject,
+        timer: setTimeout(() => this.timedOut(id, ms), ms),
+        frame,
+        retriesLeft: retries,
+      };
+      this.pending.set(id, pending);
       try {
-        this.push({ frame: JSON.stringify({ event, data, id }), id });
+        this.push({ frame, id });
       } catch (error) {
         this.settle(id, error as KwsClientError);
       }
     });
+  }
+
+  /** One try of a request ran out of time: the next try (same `rid`), or the timeout error. */
+  private timedOut(id: number, ms: number): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    if (pending.retriesLeft > 0 && this.current !== 'closed') {
+      pending.retriesLeft--;
+      pending.timer = setTimeout(() => this.timedOut(id, ms), ms);
+      // Still queued or waiting for the reconnect: it goes out then. Sent: send it again.
+      if (pending.sent && this.current === 'open' && !this.awaitingSession) {
+        this.push({ frame: pending.frame, id });
+      }
+      return;
+    }
+    this.queue = this.queue.filter((queued) => queued.id !== id);
+    this.retrying = this.retrying.filter((retried) => retried !== id);
+    this.settle(id, new KwsClientError(REQUEST_TIMEOUT(pending.event, ms), 'timeout', 408));
   }
 
   /** Sends a raw frame (text or binary), outside the packet protocol; queued while offline. */
@@ -204,9 +240,9 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
       this.probedAt = 0;
       this.watchLiveness(socket);
       this.change({ state: 'open' });
-      const queued = this.queue;
-      this.queue = [];
-      for (const entry of queued) this.push(entry);
+      // Recovery on: whether a retry may go out depends on the session surviving.
+      if (this.token && this.retrying.length > 0) this.awaitingSession = true;
+      else this.flush();
     };
     socket.onmessage = (event: { data: string | ArrayBuffer }) => {
       if (socket !== this.socket) return;
@@ -266,12 +302,34 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     this.lost(LINK_LOST, LINK_LOST_REASON);
   }
 
+  /** Sends what waited for the connection: requests to retry first (they went out first), then the queue. */
+  private flush(): void {
+    this.awaitingSession = false;
+    const retrying = this.retrying;
+    const queued = this.queue;
+    this.retrying = [];
+    this.queue = [];
+    for (const id of retrying) {
+      const pending = this.pending.get(id);
+      if (pending) this.push({ frame: pending.frame, id });
+    }
+    for (const entry of queued) this.push(entry);
+  }
+
   private lost(code: number, reason: string): void {
     this.socket = undefined;
+    this.awaitingSession = false;
     clearTimeout(this.stableTimer);
     clearTimeout(this.livenessTimer);
     for (const [id, pending] of this.pending) {
-      if (pending.sent) {
+      if (!pending.sent) continue;
+      pending.sent = false;
+      if (pending.retriesLeft > 0) {
+        // Sent, unanswered: it may have run. With its `rid` the server answers a retry with
+        // that first run's answer (a resumed session), or runs it if it never arrived.
+        pending.retriesLeft--;
+        if (!this.retrying.includes(id)) this.retrying.push(id);
+      } else {
         this.settle(id, new KwsClientError(CONNECTION_LOST(pending.event), 'disconnected'));
       }
     }
@@ -302,6 +360,7 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     this.socket = undefined;
     const unsent = this.queue.filter((queued) => !queued.id).map((queued) => queued.frame);
     this.queue = [];
+    this.retrying = [];
     for (const [id] of this.pending) this.settle(id, new KwsClientError(CLIENT_CLOSED, 'closed'));
     this.change({ ...change, unsent });
   }
@@ -338,6 +397,17 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
       this.recovered = recovered === true;
       // The session survived: this link works end to end, the backoff starts over.
       if (this.recovered) this.attempt = 0;
+      if (this.awaitingSession) {
+        if (!this.recovered) {
+          // A fresh session does not know what the old one ran: a retry could run it twice.
+          for (const id of this.retrying) {
+            const event = this.pending.get(id)?.event ?? '';
+            this.settle(id, new KwsClientError(CONNECTION_LOST(event), 'disconnected'));
+          }
+          this.retrying = [];
+        }
+        this.flush();
+      }
       for (const listener of this.sessionListeners) listener({ uuid, recovered: this.recovered });
     } else if (typeof packet?.event === 'string') {
       if (typeof packet.offset === 'string') this.offset = packet.offset;

@@ -8,6 +8,7 @@ import {
 } from '../kws.constants.js';
 import { MALFORMED_PACKET, UNKNOWN_EVENT } from '../kws.messages.js';
 import { timeAck } from '../metrics/stats.hooks.js';
+import { runOnce } from '../recovery/request.dedupe.js';
 import { toAckError } from './ack-error.mapper.js';
 import type { KwsDispatchOutcome, KwsEventDispatcher } from './event.dispatcher.js';
 import { isPromiseLike } from './event.dispatcher.js';
@@ -47,7 +48,7 @@ export class KwsPacketRouter {
       // `ws` may hand out a view into a larger read buffer: the listener gets bytes of its own.
       this.dispatcher.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary);
     } else if (isEventPacket(packet)) {
-      this.onEvent(kws, packet.event, packet.data, packet.id, data);
+      this.onEvent(kws, packet.event, packet.data, packet.id, data, packet.rid);
     } else if (isAckPacket(packet)) {
       if (!Number.isInteger(packet.ack)) this.reject(kws, data, '"ack" must be an integer');
       else kws.settleRequest(packet); // an answer to a request that timed out is dropped
@@ -56,12 +57,23 @@ export class KwsPacketRouter {
     }
   }
 
-  private onEvent(kws: Kws, event: string, data: unknown, id: unknown, raw: Buffer): void {
+  private onEvent(
+    kws: Kws,
+    event: string,
+    data: unknown,
+    id: unknown,
+    raw: Buffer,
+    rid?: unknown,
+  ): void {
     if (
       id !== undefined &&
       !(Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_ID)
     ) {
       this.reject(kws, raw, '"id" must be an integer from 1 to 2^31-1');
+      return;
+    }
+    if (rid !== undefined && (id === undefined || !Number.isInteger(rid) || (rid as number) <= 0)) {
+      this.reject(kws, raw, '"rid" must be a positive integer, on a packet with an "id"');
       return;
     }
     const ackId = id as number | undefined;
@@ -78,10 +90,12 @@ export class KwsPacketRouter {
       return;
     }
     // No closure per message unless Prometheus times the acknowledgement.
-    const outcome =
+    // A retried request (same `rid`) gets the first run's outcome: its listener runs once.
+    const outcome = runOnce(kws, rid as number | undefined, () =>
       ackId === undefined || kws.context.stats?.timers === undefined
         ? this.dispatcher.run(kws, event, data, true, ackId)
-        : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId));
+        : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId)),
+    );
     if (isPromiseLike(outcome)) outcome.then((settled) => answer(kws, ackId, settled));
     else answer(kws, ackId, outcome);
   }

@@ -53,8 +53,6 @@ describe('KwsClient backoff against load shedding and restarts', () => {
     const perSecond = server.histogram(start, 1_000);
     const lastSecond = perSecond[2] ?? 0;
     expect(lastSecond).toBeLessThanOrEqual(375);
-    // The first second, before the backoff reached its ceiling, had more.
-    expect(perSecond[0]).toBeGreaterThan(lastSecond);
   });
 
   it('honours a retryAfter in the 1013 close reason: no client comes back sooner (50 clients)', async () => {

@@ -2,7 +2,12 @@ import { Injectable, Module } from '@nestjs/common';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { KwsClient, type KwsSession, type KwsStateChange } from '../../src/client/index.js';
+import {
+  KwsClient,
+  type KwsClientOptions,
+  type KwsSession,
+  type KwsStateChange,
+} from '../../src/client/index.js';
 import {
   KwsEvent,
   KwsModule,
@@ -73,7 +78,7 @@ describe('KwsClient liveness: a silent dead path, not a clean close (fault proxy
     client = proxy = running = undefined;
   });
 
-  async function start(livenessTimeout: number) {
+  async function start(livenessTimeout: number, options: KwsClientOptions = {}) {
     running = await startApp(LivenessAppModule);
     proxy = await FaultProxy.start(running.port);
     const changes: KwsStateChange[] = [];
@@ -84,6 +89,7 @@ describe('KwsClient liveness: a silent dead path, not a clean close (fault proxy
       livenessTimeout,
       minDelay: 10,
       maxDelay: 50,
+      ...options,
     });
     client.onState((change) => changes.push(change));
     client.onSession((session) => sessions.push(session));
@@ -161,5 +167,53 @@ describe('KwsClient liveness: a silent dead path, not a clean close (fault proxy
     // A clean close is a goodbye: the session ends.
     await once(second, 'close');
     await waitUntil(() => seen.disconnects.length === 1, 'the disconnect');
+  });
+
+  it('retries a request in flight when the link died: it resolves once, its listener ran once (rid)', async () => {
+    const { sessions, seen } = await start(600, { retries: 2, ackTimeout: 20_000 });
+    let release!: () => void;
+    seen.gate = new Promise<void>((resolve) => (release = resolve));
+    const started = new Promise<void>((resolve) => (seen.started = resolve));
+    const reply = client!.request('work', 'x');
+    await started; // the server runs it...
+    const [link] = proxy!.open();
+    link.blackhole(); // ...and its answer is lost with the link
+    release();
+
+    expect(await reply).toBe('done x');
+    expect(sessions.at(-1)).toEqual({ uuid: sessions[0].uuid, recovered: true });
+    expect(seen.runs.get('x')).toBe(1);
+    expect(seen.disconnects).toEqual([]);
+    // A new request on the resumed link runs as usual.
+    seen.gate = Promise.resolve();
+    expect(await client!.request('work', 'y')).toBe('done y');
+    expect(seen.runs.get('y')).toBe(1);
+  });
+
+  it('retries a request whose try timed out on a live link: the server joins the running one', async () => {
+    const { seen } = await start(0, { retries: 3, ackTimeout: 150 });
+    let release!: () => void;
+    seen.gate = new Promise<void>((resolve) => (release = resolve));
+    const started = new Promise<void>((resolve) => (seen.started = resolve));
+    const reply = client!.request('work', 'slow');
+    await started;
+    // Two tries time out while the first run is still going: both are sent again.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    release();
+    expect(await reply).toBe('done slow');
+    expect(seen.runs.get('slow')).toBe(1);
+  });
+
+  it('without retries a request in flight on a dead link rejects (the server may have run it)', async () => {
+    const { seen } = await start(600);
+    let release!: () => void;
+    seen.gate = new Promise<void>((resolve) => (release = resolve));
+    const started = new Promise<void>((resolve) => (seen.started = resolve));
+    const reply = client!.request('work', 'z');
+    await started;
+    proxy!.open()[0].blackhole();
+    release();
+    await expect(reply).rejects.toMatchObject({ code: 'disconnected' });
+    expect(seen.runs.get('z')).toBe(1);
   });
 });
