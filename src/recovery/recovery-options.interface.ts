@@ -11,6 +11,15 @@ export interface KwsRecoveryOptions {
    * suspended ends the session (`disconnect` with kind 'overflow'). Default 1 000.
    */
   maxMessages?: number;
+  /**
+   * Cluster mode: on shutdown (`app.close()`, SIGTERM with shutdown hooks) hand the sessions over
+   * instead of ending them: readiness goes down, new sockets are refused, requests in progress
+   * answer (up to `shutdownTimeout`), each session is saved suspended in Redis, then its socket
+   * closes with 1012 (Service Restart) and its client resumes on another node: same uuid, rooms
+   * and attributes, nothing lost, no `disconnect`. Ignored without a cluster (a lone node has no
+   * one to hand over to). Default true. See docs/deploying.md.
+   */
+  handover?: boolean;
 }
 
 export const DEFAULT_MAX_DISCONNECTION = 120_000;

@@ -19,9 +19,31 @@ export function runOnce<T>(kws: Kws, rid: number | undefined, run: () => T): T {
   let seen = windows.get(kws);
   if (!seen) windows.set(kws, (seen = new Map()));
   if (seen.has(rid)) return seen.get(rid) as T;
-  const outcome = run();
+  const outcome = track(kws, run());
   seen.set(rid, outcome);
   // Oldest out first (a Map keeps insertion order).
   if (seen.size > REQUEST_WINDOW) seen.delete(seen.keys().next().value!);
   return outcome;
+}
+
+const running = new WeakMap<Kws, Set<PromiseLike<unknown>>>();
+
+/** Tracks a request's run until it settles (`requestsRunning`); returns it. */
+function track<T>(kws: Kws, outcome: T): T {
+  if (!isThenable(outcome)) return outcome;
+  let set = running.get(kws);
+  if (!set) running.set(kws, (set = new Set()));
+  set.add(outcome);
+  const done = (): void => void set.delete(outcome);
+  outcome.then(done, done);
+  return outcome;
+}
+
+/** The runs of `rid` requests of this session still in progress (a handover lets them answer). */
+export function requestsRunning(kws: Kws): PromiseLike<unknown>[] {
+  return Array.from(running.get(kws) ?? []);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }

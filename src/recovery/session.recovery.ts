@@ -196,6 +196,31 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     if (kws.conn.readyState === 1) kws.conn.terminate();
   }
 
+  /**
+   * Shutdown handover (cluster mode): the session is saved suspended in the shared store, so
+   * another node may take it as soon as its client resumes there, and it leaves this node without
+   * ending (no `disconnect`, its snapshot and token stay). Resolves once the store has it; false
+   * when it cannot be handed over (no store, no session, or the store is away).
+   */
+  async handOver(kws: Kws): Promise<boolean> {
+    const session = kws.session;
+    if (!this.store || !session?.token) return false;
+    if (kws.state !== KwsState.Suspended) {
+      if (!kws.suspend()) return false;
+      session.suspend(null);
+    }
+    clearTimeout(session.timer);
+    try {
+      await this.store.suspended(kws);
+    } catch {
+      return false;
+    }
+    if (this.sessions.get(session.token) === kws) this.sessions.delete(session.token);
+    kws.markEnded();
+    kws.context.pool.delete(kws);
+    return true;
+  }
+
   /** The session's attributes or rooms changed (cluster mode keeps a snapshot). */
   touched(kws: Kws): void {
     if (this.store && kws.session && kws.state !== KwsState.Suspended) this.store.saved(kws);
