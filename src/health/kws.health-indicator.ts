@@ -54,8 +54,8 @@ export class KwsHealthIndicator {
   /**
    * Readiness (a Kubernetes `readinessProbe`): `isHealthy`, and down as soon as the endpoint
    * begins shutting down (`draining: true`), before any socket is closed, so a load balancer stops
-   * sending new connections first. Keep `isHealthy` for the liveness probe: a draining node is not
-   * dead and must not be restarted mid-handover.
+   * sending new connections first. Keep `isHealthy` for the liveness probe (Kubernetes does not
+   * restart a pod that is already terminating).
    */
   isReady<Key extends string = 'kws'>(
     key: Key = 'kws' as Key,

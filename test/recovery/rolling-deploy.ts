@@ -12,6 +12,8 @@ import { eventually } from '../helpers/ws-client.js';
 export interface ClientRecord {
   client: KwsClient;
   numbers: number[];
+  /** KWS_DEPLOY_DEBUG: each number with the offset it came with, and each state change. */
+  offsets: string[];
   sessions: KwsSession[];
   /** Milliseconds spent not open (from each `reconnecting` to the next `open`). */
   reconnectingMs: number;
@@ -91,16 +93,30 @@ export async function rollingDeploy(options: {
         minDelay: 100,
         maxDelay: 2_000,
       });
-      const record: ClientRecord = { client, numbers: [], sessions: [], reconnectingMs: 0 };
+      const record: ClientRecord = {
+        client,
+        numbers: [],
+        offsets: [],
+        sessions: [],
+        reconnectingMs: 0,
+      };
       let since = 0;
       client.onState(({ state }) => {
+        if (process.env.KWS_DEPLOY_DEBUG) {
+          record.offsets.push(
+            `${state}@${(client as any).offset}@${Math.round(performance.now())}`,
+          );
+        }
         if (state === 'reconnecting' && since === 0) since = performance.now();
         if (state === 'open' && since > 0) {
           record.reconnectingMs += performance.now() - since;
           since = 0;
         }
       });
-      client.on('n', (n: number) => void record.numbers.push(n));
+      client.on('n', (n: number) => {
+        record.numbers.push(n);
+        if (process.env.KWS_DEPLOY_DEBUG) record.offsets.push(`${n}@${(client as any).offset}`);
+      });
       client.onSession((session) => void record.sessions.push(session));
       records.push(record);
       if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -175,7 +191,7 @@ function report(
   let outOfOrder = 0;
   let clientsWithLoss = 0;
   let uuidChanged = 0;
-  for (const { numbers, sessions } of records) {
+  for (const { numbers, sessions, offsets } of records) {
     const seen = new Set<number>();
     let previous = 0;
     for (const n of numbers) {
@@ -190,16 +206,7 @@ function report(
     if (missing > 0 && process.env.KWS_DEPLOY_DEBUG) {
       const gaps = [];
       for (let n = 1; n <= sent; n++) if (!seen.has(n)) gaps.push(n);
-      console.log(
-        'missing',
-        gaps,
-        'of',
-        sent,
-        'sessions',
-        JSON.stringify(sessions),
-        'last',
-        numbers.slice(-3),
-      );
+      console.log('missing', gaps, 'of', sent, JSON.stringify(sessions), offsets.join(' '));
     }
     if (missing > 0) clientsWithLoss++;
     if (new Set(sessions.map((session) => session.uuid)).size > 1) uuidChanged++;
