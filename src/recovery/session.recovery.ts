@@ -120,9 +120,6 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     if (!linkLost && error && error.kind !== 'network' && error.kind !== 'timeout') return false;
     if (!kws.suspend()) return false;
     session.suspend(error);
-    // A resume whose socket dropped before it was accepted spent the token without handing out a
-    // new one: the client still holds only this one, so it stays valid.
-    if (session.token && !this.sessions.has(session.token)) this.sessions.set(session.token, kws);
     clearTimeout(session.timer);
     this.store?.suspended(kws);
     const expired = new KwsDisconnectError(
