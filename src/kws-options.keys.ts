@@ -45,6 +45,7 @@ const RECOVERY = [
   'maxMessages',
   'maxSuspendedPerAddress',
   'maxSuspended',
+  'handover',
 ] as const satisfies readonly (keyof KwsRecoveryOptions)[];
 const RATE_LIMIT = [
   'messages',

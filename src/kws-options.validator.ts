@@ -119,7 +119,10 @@ function validateRecovery({ recovery, parser }: KwsModuleOptions): void {
   if (typeof recovery !== 'object' || recovery === null) {
     throw new KwsError(INVALID_OPTION('recovery', recovery, 'an object'));
   }
-  const { maxDisconnection, maxMessages } = recovery;
+  const { maxDisconnection, maxMessages, handover } = recovery;
+  if (handover !== undefined && typeof handover !== 'boolean') {
+    throw new KwsError(INVALID_OPTION('recovery.handover', handover, 'true or false'));
+  }
   if (
     maxDisconnection !== undefined &&
     !(Number.isFinite(maxDisconnection) && maxDisconnection > 0)

@@ -84,8 +84,19 @@ export const CloseCode = {
   PolicyViolation: 1008,
   MessageTooBig: 1009,
   InternalError: 1011,
+  ServiceRestart: 1012,
   TryAgainLater: 1013,
+  /** Sent by the client when its liveness timeout found the link dead (docs/protocol.md). */
+  LinkLost: 4000,
 } as const;
+
+/**
+ * The client's liveness probe (docs/protocol.md): `{"event":"kws:heartbeat","id":n}`, answered
+ * `{"ack":n}` without running any listener.
+ */
+export const HEARTBEAT_EVENT = 'kws:heartbeat';
+/** The reason the client's 4000 close carries: the session is suspended, as for a network loss. */
+export const LINK_LOST_REASON = 'liveness timeout';
 
 export const DEFAULT_CLOSE_REASON = 'Connection closed';
 export const SHUTDOWN_CLOSE_REASON = 'Server shutting down';

@@ -61,14 +61,42 @@ export interface KwsClientOptions {
   maxDelay?: number;
   /** Failed reconnect attempts in a row before giving up (`closed`). Default Infinity; 0: never reconnect. */
   maxAttempts?: number;
+  /**
+   * Milliseconds a connection must stay open before the backoff starts over (a resumed session
+   * resets it at once). A server that accepts and then sheds (1013) keeps the backoff growing.
+   * Default 5_000.
+   */
+  stableAfter?: number;
+  /**
+   * Milliseconds of silence after which the connection counts as dead, whatever the socket says
+   * (a laptop lid, a NAT that forgot the flow: no close event comes for minutes). After half of
+   * it without a frame the client sends a heartbeat (`kws:heartbeat`, docs/protocol.md) that the
+   * server answers; still nothing at the end, it drops the socket (close 4000), reconnects and
+   * resumes. Default 30_000; 0 turns it off.
+   */
+  livenessTimeout?: number;
   /** Default `request` timeout. Default 10_000. */
   timeout?: number;
+  /**
+   * Milliseconds each try of a `request` waits for its acknowledgement (socket.io-client's
+   * `ackTimeout`); default `timeout`.
+   */
+  ackTimeout?: number;
+  /**
+   * Tries after the first for a `request` (socket.io-client's `retries`), when its try times out
+   * or the link drops before the answer. Each request carries a `rid` the server remembers per
+   * session, so a retry gets the first run's answer instead of running the listener again (with
+   * recovery on, see docs/protocol.md). Default 0 (no `rid` sent).
+   */
+  retries?: number;
   /** Frames kept while not connected, sent in order on (re)connect; over it, the call fails. Default 100; 0: no queue. */
   queueSize?: number;
 }
 
 /** Per-call options of `request`. */
 export interface KwsRequestOptions {
-  /** Milliseconds to wait for the acknowledgement; default the client's `timeout`. */
+  /** Milliseconds each try waits for the acknowledgement; default `ackTimeout`, then `timeout`. */
   timeout?: number;
+  /** Tries after the first; default the client's `retries`. */
+  retries?: number;
 }

@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, retryAfterOf } from './backoff.js';
 import { KwsClientError } from './kws-client.error.js';
 import {
   CLIENT_CLOSED,
@@ -39,6 +39,10 @@ interface Pending {
   reject(error: KwsClientError): void;
   timer: ReturnType<typeof setTimeout>;
   sent?: boolean;
+  /** The packet as sent, to send again (same `id` and `rid`) on a retry. */
+  frame: string;
+  /** Tries left after this one (`retries`). */
+  retriesLeft: number;
 }
 
 interface Queued {
@@ -47,6 +51,12 @@ interface Queued {
 }
 
 const OPEN = 1;
+/** The liveness probe and the close that follows silence (docs/protocol.md). */
+const HEARTBEAT_EVENT = 'kws:heartbeat';
+const LINK_LOST = 4000;
+const LINK_LOST_REASON = 'liveness timeout';
+/** The least a new socket gets before its silence counts (the server's connect may take that). */
+const OPENING_GRACE = 10_000;
 
 /**
  * A WebSocket client for a `KwsModule.forRoot({ parser: 'json' })` server: named events,
@@ -61,12 +71,25 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   private readonly handlers = new Map<string, Handler[]>();
   private readonly pending = new Map<number, Pending>();
   private queue: Queued[] = [];
+  /**
+   * Requests in flight when the link dropped, to send again once reconnected: at once without
+   * recovery, after the `session` packet with it (only a resumed session remembers their `rid`).
+   */
+  private retrying: number[] = [];
+  /** Recovery on and requests to retry: the flush waits for the `session` packet. */
+  private awaitingSession = false;
   private readonly stateListeners = new Set<(change: KwsStateChange) => void>();
   private readonly sessionListeners = new Set<(session: KwsSession) => void>();
   private readonly errorListeners = new Set<(error: KwsClientError) => void>();
   private attempt = 0;
   private lastId = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Starts the backoff over once the connection stayed up `stableAfter` ms. */
+  private stableTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last frame arrived (performance.now()), and when the last probe went out. */
+  private heardAt = 0;
+  private probedAt = 0;
+  private livenessTimer: ReturnType<typeof setTimeout> | undefined;
   private token: string | undefined;
   private offset = '';
   private readonly online = (): void => {
@@ -152,19 +175,44 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     ...[data, options]: KwsRequestArgs<C[E], KwsRequestOptions>
   ): Promise<KwsEventReply<C[E]>> {
     const id = (this.lastId = (this.lastId % 0x7ffffffe) + 1);
-    const ms = options?.timeout ?? this.options.timeout ?? 10_000;
+    const ms = options?.timeout ?? this.options.ackTimeout ?? this.options.timeout ?? 10_000;
+    const retries = options?.retries ?? this.options.retries ?? 0;
+    // `rid` (docs/protocol.md): the server answers a retry with the first run's answer.
+    const frame = JSON.stringify(retries > 0 ? { event, data, id, rid: id } : { event, data, id });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.queue = this.queue.filter((queued) => queued.id !== id);
-        this.settle(id, new KwsClientError(REQUEST_TIMEOUT(event, ms), 'timeout', 408));
-      }, ms);
-      this.pending.set(id, { event, resolve: resolve as Pending['resolve'], reject, timer });
+      const pending: Pending = {
+        event,
+        resolve: resolve as Pending['resolve'],
+        reject,
+        timer: setTimeout(() => this.timedOut(id, ms), ms),
+        frame,
+        retriesLeft: retries,
+      };
+      this.pending.set(id, pending);
       try {
-        this.push({ frame: JSON.stringify({ event, data, id }), id });
+        this.push({ frame, id });
       } catch (error) {
         this.settle(id, error as KwsClientError);
       }
     });
+  }
+
+  /** One try of a request ran out of time: the next try (same `rid`), or the timeout error. */
+  private timedOut(id: number, ms: number): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    if (pending.retriesLeft > 0 && this.current !== 'closed') {
+      pending.retriesLeft--;
+      pending.timer = setTimeout(() => this.timedOut(id, ms), ms);
+      // Still queued or waiting for the reconnect: it goes out then. Sent: send it again.
+      if (pending.sent && this.current === 'open' && !this.awaitingSession) {
+        this.push({ frame: pending.frame, id });
+      }
+      return;
+    }
+    this.queue = this.queue.filter((queued) => queued.id !== id);
+    this.retrying = this.retrying.filter((retried) => retried !== id);
+    this.settle(id, new KwsClientError(REQUEST_TIMEOUT(pending.event, ms), 'timeout', 408));
   }
 
   /** Sends a raw frame (text or binary), outside the packet protocol; queued while offline. */
@@ -197,14 +245,23 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
-      this.attempt = 0;
+      // Not `attempt = 0` here: a server that accepts and then sheds (1013) would get every
+      // client back at the shortest delay, forever. The backoff starts over once the connection
+      // proved stable, or once a resume succeeded.
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => (this.attempt = 0), this.options.stableAfter ?? 5_000);
+      this.heardAt = performance.now();
+      this.probedAt = 0;
+      this.watchLiveness(socket);
       this.change({ state: 'open' });
-      const queued = this.queue;
-      this.queue = [];
-      for (const entry of queued) this.push(entry);
+      // Recovery on: whether a retry may go out depends on the session surviving.
+      if (this.token && this.retrying.length > 0) this.awaitingSession = true;
+      else this.flush();
     };
     socket.onmessage = (event: { data: string | ArrayBuffer }) => {
-      if (socket === this.socket) this.receive(event.data);
+      if (socket !== this.socket) return;
+      this.heardAt = performance.now();
+      this.receive(event.data);
     };
     socket.onclose = (event: { code: number; reason: string }) => {
       if (socket === this.socket) this.lost(event.code, event.reason);
@@ -212,24 +269,98 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     socket.onerror = () => undefined; // a close event follows with the code
   }
 
+  /**
+   * Checks the link at half the liveness timeout (a probe, if nothing came meanwhile) and at the
+   * end of it (nothing came: the link is dead). One timer, rescheduled from the last frame heard.
+   */
+  private watchLiveness(socket: KwsSocketLike): void {
+    const timeout = this.options.livenessTimeout ?? 30_000;
+    if (timeout <= 0) return;
+    clearTimeout(this.livenessTimer);
+    const check = (): void => {
+      if (socket !== this.socket) return;
+      const now = performance.now();
+      const idle = now - this.heardAt;
+      if (idle >= timeout) {
+        this.dropDeadLink(socket);
+        return;
+      }
+      if (idle >= timeout / 2 && this.probedAt <= this.heardAt && socket.readyState === OPEN) {
+        this.probedAt = now;
+        this.lastId = (this.lastId % 0x7ffffffe) + 1;
+        socket.send(JSON.stringify({ event: HEARTBEAT_EVENT, id: this.lastId }));
+      }
+      const next = this.probedAt > this.heardAt ? timeout : timeout / 2;
+      this.livenessTimer = setTimeout(check, Math.max(1, this.heardAt + next - now));
+    };
+    // Until the first frame, the server may still be deciding (connect guards, a resume's probe
+    // of the old socket): a new socket gets at least OPENING_GRACE before it counts as dead.
+    this.heardAt += Math.max(0, OPENING_GRACE - timeout);
+    this.livenessTimer = setTimeout(check, timeout / 2);
+  }
+
+  /**
+   * Silence past `livenessTimeout`: the socket is given up without waiting for a close handshake
+   * that may never come (ws's `terminate`; browsers send the 4000 close, which the server reads as
+   * a network loss if it ever arrives: the session is suspended, not ended).
+   */
+  private dropDeadLink(socket: KwsSocketLike): void {
+    const dropped = socket as KwsSocketLike & { terminate?: () => void };
+    socket.onclose = socket.onmessage = socket.onopen = null;
+    try {
+      if (typeof dropped.terminate === 'function') dropped.terminate();
+      else socket.close(LINK_LOST, LINK_LOST_REASON);
+    } catch {
+      // already closing
+    }
+    this.lost(LINK_LOST, LINK_LOST_REASON);
+  }
+
+  /** Sends what waited for the connection: requests to retry first (they went out first), then the queue. */
+  private flush(): void {
+    this.awaitingSession = false;
+    const retrying = this.retrying;
+    const queued = this.queue;
+    this.retrying = [];
+    this.queue = [];
+    for (const id of retrying) {
+      const pending = this.pending.get(id);
+      if (pending) this.push({ frame: pending.frame, id });
+    }
+    for (const entry of queued) this.push(entry);
+  }
+
   private lost(code: number, reason: string): void {
     this.socket = undefined;
+    this.awaitingSession = false;
+    clearTimeout(this.stableTimer);
+    clearTimeout(this.livenessTimer);
     for (const [id, pending] of this.pending) {
-      if (pending.sent) {
+      if (!pending.sent) continue;
+      pending.sent = false;
+      if (pending.retriesLeft > 0) {
+        // Sent, unanswered: it may have run. With its `rid` the server answers a retry with
+        // that first run's answer (a resumed session), or runs it if it never arrived.
+        pending.retriesLeft--;
+        if (!this.retrying.includes(id)) this.retrying.push(id);
+      } else {
         this.settle(id, new KwsClientError(CONNECTION_LOST(pending.event), 'disconnected'));
       }
     }
     const maxAttempts = this.options.maxAttempts ?? Infinity;
-    // 1008 and 4xxx are the server saying no (policy, auth): asking again would not help.
-    if (code === 1008 || (code >= 4000 && code < 5000) || this.attempt >= maxAttempts) {
+    // 1008 and 4xxx are the server saying no (policy, auth): asking again would not help. (4000
+    // with the liveness reason is this client's own verdict on a silent link.)
+    const refused = code === 1008 || (code >= 4000 && code < 5000 && reason !== LINK_LOST_REASON);
+    if (refused || this.attempt >= maxAttempts) {
       this.finish({ state: 'closed', code, reason });
       return;
     }
-    const delay = backoffDelay(
-      this.attempt++,
-      this.options.minDelay ?? 250,
-      this.options.maxDelay ?? 10_000,
-    );
+    const maxDelay = this.options.maxDelay ?? 10_000;
+    // 1012 (restart) and 1013 (try again later) may say when: `{"retryAfter":ms}`. The jitter
+    // comes on top, so a crowd told the same time does not come back in lockstep.
+    const delay =
+      retryAfterOf(reason, maxDelay) +
+      backoffDelay(this.attempt++, this.options.minDelay ?? 250, maxDelay);
     this.change({ state: 'reconnecting', code, reason, attempt: this.attempt, delay });
     this.timer = setTimeout(() => this.open(), delay);
   }
@@ -237,10 +368,13 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   private finish(change: KwsStateChange): void {
     if (this.current === 'closed') return;
     clearTimeout(this.timer);
+    clearTimeout(this.stableTimer);
+    clearTimeout(this.livenessTimer);
     (globalThis as any).removeEventListener?.('online', this.online);
     this.socket = undefined;
     const unsent = this.queue.filter((queued) => !queued.id).map((queued) => queued.frame);
     this.queue = [];
+    this.retrying = [];
     for (const [id] of this.pending) this.settle(id, new KwsClientError(CLIENT_CLOSED, 'closed'));
     this.change({ ...change, unsent });
   }
@@ -269,6 +403,19 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
       this.token = token;
       this.uuid = uuid;
       this.recovered = recovered;
+      // The session survived: this link works end to end, the backoff starts over.
+      if (recovered) this.attempt = 0;
+      if (this.awaitingSession) {
+        if (!recovered) {
+          // A fresh session does not know what the old one ran: a retry could run it twice.
+          for (const id of this.retrying) {
+            const event = this.pending.get(id)?.event ?? '';
+            this.settle(id, new KwsClientError(CONNECTION_LOST(event), 'disconnected'));
+          }
+          this.retrying = [];
+        }
+        this.flush();
+      }
       for (const listener of this.sessionListeners) {
         this.run('session', () => listener({ uuid, recovered }));
       }

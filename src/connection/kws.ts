@@ -575,10 +575,13 @@ export class Kws<Emit extends object = object> {
 
   /**
    * @internal Whether a broadcast includes it: not while `connect` is deciding (a connection a
-   * guard will refuse must not see room or global traffic) nor once refused.
+   * guard will refuse must not see room or global traffic) nor once refused. A resume deciding
+   * (opening, accepted before) is included: its session keeps what it is sent until the checks
+   * accept it (skipped, a broadcast sent meanwhile was lost for it).
    */
   get inFanOut(): boolean {
-    return this.current !== KwsState.Opening && this.current !== KwsState.Refused;
+    if (this.current === KwsState.Opening) return this.accepted && this.session !== undefined;
+    return this.current !== KwsState.Refused;
   }
 
   /**

@@ -4,6 +4,11 @@ export interface KwsEventPacket<T = unknown> {
   data?: T;
   /** Present when the sender wants an acknowledgement (a positive integer). */
   id?: number;
+  /**
+   * Client -> server, with `id`: the request's id within its session. A retry carries the same
+   * `rid` and gets the first run's answer (docs/protocol.md, "Retries that run once").
+   */
+  rid?: number;
   /** Server -> client with connection-state recovery on: where this packet sits in the session. */
   offset?: string;
 }

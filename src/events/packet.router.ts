@@ -1,8 +1,14 @@
 import type { Kws } from '../connection/kws.js';
 import { KwsProtocolError } from '../errors/kws-protocol.error.js';
-import { KwsEvent, MAX_EVENT_NAME_LENGTH, RESERVED_EVENTS } from '../kws.constants.js';
+import {
+  HEARTBEAT_EVENT,
+  KwsEvent,
+  MAX_EVENT_NAME_LENGTH,
+  RESERVED_EVENTS,
+} from '../kws.constants.js';
 import { IN_FLIGHT_ACK, MALFORMED_PACKET, UNKNOWN_EVENT } from '../kws.messages.js';
 import { timeAck } from '../metrics/stats.hooks.js';
+import { runOnce } from '../recovery/request.dedupe.js';
 import { toAckError } from './ack-error.mapper.js';
 import type { KwsDispatchOutcome, KwsEventDispatcher } from './event.dispatcher.js';
 import { isPromiseLike } from './event.dispatcher.js';
@@ -45,7 +51,7 @@ export class KwsPacketRouter {
       // A codec of the app's may decode hostile bytes to null or a number (MessagePack's nil).
       this.reject(kws, data, 'a packet must be an object');
     } else if (isEventPacket(packet)) {
-      this.onEvent(kws, packet.event, packet.data, packet.id, data);
+      this.onEvent(kws, packet.event, packet.data, packet.id, data, packet.rid);
     } else if (isAckPacket(packet)) {
       if (!Number.isInteger(packet.ack)) this.reject(kws, data, '"ack" must be an integer');
       else kws.settleRequest(packet); // an answer to a request that timed out is dropped
@@ -54,12 +60,23 @@ export class KwsPacketRouter {
     }
   }
 
-  private onEvent(kws: Kws, event: string, data: unknown, id: unknown, raw: Buffer): void {
+  private onEvent(
+    kws: Kws,
+    event: string,
+    data: unknown,
+    id: unknown,
+    raw: Buffer,
+    rid?: unknown,
+  ): void {
     if (
       id !== undefined &&
       !(Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_ID)
     ) {
       this.reject(kws, raw, '"id" must be an integer from 1 to 2^31-1');
+      return;
+    }
+    if (rid !== undefined && (id === undefined || !Number.isInteger(rid) || (rid as number) <= 0)) {
+      this.reject(kws, raw, '"rid" must be a positive integer, on a packet with an "id"');
       return;
     }
     const ackId = id as number | undefined;
@@ -69,6 +86,8 @@ export class KwsPacketRouter {
         kws.sendPacket({ ack: ackId, error: { message: 'Bad event name', status: 400 } });
       return;
     }
+    // The client's liveness probe: answered at once, no listener runs (docs/protocol.md).
+    if (event === HEARTBEAT_EVENT) return void (ackId && kws.sendPacket({ ack: ackId }));
     if (RESERVED_EVENTS.has(event)) {
       if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: NOT_FOUND });
       return;
@@ -79,15 +98,28 @@ export class KwsPacketRouter {
       if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: TOO_MANY_IN_FLIGHT });
       return;
     }
-    // No closure per message unless Prometheus times the acknowledgement.
+    // A retried request (same `rid`) gets the first run's outcome: its listener runs once. The
+    // closure only then: the plain path allocates none.
     const outcome =
-      ackId === undefined || kws.context.stats?.timers === undefined
-        ? this.dispatcher.run(kws, event, data, true, ackId)
-        : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId));
+      rid === undefined
+        ? this.run(kws, event, data, ackId)
+        : runOnce(kws, rid as number, () => this.run(kws, event, data, ackId));
     if (isPromiseLike(outcome)) {
       inFlight?.track(kws, outcome);
       outcome.then((settled) => answer(kws, ackId, settled));
     } else answer(kws, ackId, outcome);
+  }
+
+  /** Runs the listeners; no closure per message unless Prometheus times the acknowledgement. */
+  private run(
+    kws: Kws,
+    event: string,
+    data: unknown,
+    ackId: number | undefined,
+  ): KwsDispatchOutcome | PromiseLike<KwsDispatchOutcome> {
+    return ackId === undefined || kws.context.stats?.timers === undefined
+      ? this.dispatcher.run(kws, event, data, true, ackId)
+      : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId));
   }
 
   private reject(kws: Kws, raw: Buffer, why: string): void {

@@ -50,6 +50,31 @@ export class KwsHealthIndicator {
     const entry: KwsHealthIndicatorResult[string] = { status, ...result };
     return { [key]: entry } as KwsHealthIndicatorResult<Key>;
   }
+
+  /**
+   * Readiness (a Kubernetes `readinessProbe`): `isHealthy`, and down as soon as the endpoint
+   * begins shutting down (`draining: true`), before any socket is closed, so a load balancer stops
+   * sending new connections first. Keep `isHealthy` for the liveness probe (Kubernetes does not
+   * restart a pod that is already terminating).
+   */
+  isReady<Key extends string = 'kws'>(
+    key: Key = 'kws' as Key,
+    options: KwsHealthCheckOptions = {},
+  ): KwsHealthIndicatorResult<Key> {
+    const result = this.isHealthy(key, options);
+    if (!(options.server ?? this.server).draining) return result;
+    const entry: KwsHealthIndicatorResult[string] = result[key];
+    const message = ['the endpoint is draining (shutting down)', entry.message]
+      .filter(Boolean)
+      .join('; ');
+    const down: KwsHealthIndicatorResult[string] = {
+      ...entry,
+      status: 'down',
+      draining: true,
+      message,
+    };
+    return { [key]: down } as KwsHealthIndicatorResult<Key>;
+  }
 }
 
 function problemsOf(stats: KwsStatsSnapshot): string[] {

@@ -22,6 +22,15 @@ export interface KwsRecoveryOptions {
    * `Infinity`: no bound. Default 10 000.
    */
   maxSuspended?: number;
+  /**
+   * Cluster mode: on shutdown (`app.close()`, SIGTERM with shutdown hooks) hand the sessions over
+   * instead of ending them: readiness goes down, new sockets are refused, requests in progress
+   * answer (up to `shutdownTimeout`), each session is saved suspended in Redis, then its socket
+   * closes with 1012 (Service Restart) and its client resumes on another node: same uuid, rooms
+   * and attributes, nothing lost, no `disconnect`. Ignored without a cluster (a lone node has no
+   * one to hand over to). Default true. See docs/deploying.md.
+   */
+  handover?: boolean;
 }
 
 export const DEFAULT_MAX_DISCONNECTION = 120_000;

@@ -23,8 +23,11 @@ export interface KwsMovedSession {
 export interface KwsRecoveryStore {
   /** The session got a new token (`previous` is void now), or its attributes or rooms changed. */
   saved(kws: Kws, previous?: string): void;
-  /** The connection dropped: the snapshot lives `maxDisconnection` more, then is gone. */
-  suspended(kws: Kws): void;
+  /**
+   * The connection dropped (or is handed over): the snapshot lives `maxDisconnection` more, then
+   * is gone. Resolves once the store has it (a handover waits for that before closing the socket).
+   */
+  suspended(kws: Kws): void | Promise<unknown>;
   /** The session ended for good: its token is void everywhere. */
   ended(kws: Kws): void;
   /** The uuid of the session a token names, without taking it (undefined: none, or unreachable). */
@@ -34,4 +37,6 @@ export interface KwsRecoveryStore {
    * 'in-use' when a live node still holds it on a socket it has not seen drop.
    */
   take(token: string, offset: string): Promise<KwsMovedSession | 'in-use' | undefined>;
+  /** Takes under way (asked, or taken and not yet adopted): a handover waits for them to land. */
+  taking?(): number;
 }

@@ -4,7 +4,7 @@ import { KwsState, type Kws } from '../connection/kws.js';
 import { OFFSET_PROTOCOL, RESUME_PROTOCOL } from '../transport/subprotocols.js';
 import { KwsDisconnectError } from '../errors/kws-disconnect.error.js';
 import type { KwsUpgradeInfo } from '../kws-module-options.interface.js';
-import { CloseCode } from '../kws.constants.js';
+import { CloseCode, LINK_LOST_REASON } from '../kws.constants.js';
 import { SESSION_EXPIRED, SESSION_GAP, SESSION_OVERFLOW } from '../kws.messages.js';
 import { endConnection } from '../server/connection.end.js';
 import {
@@ -134,8 +134,12 @@ export class KwsSessionRecovery implements KwsSessionOwner {
    */
   suspend(kws: Kws, code: number, error: KwsDisconnectError | null): boolean {
     const session = kws.session;
-    if (!session || code !== CloseCode.Abnormal) return false;
-    if (error && error.kind !== 'network' && error.kind !== 'timeout') return false;
+    if (!session) return false;
+    // The client found the link dead (its liveness timeout) and said so, if the frame got
+    // through at all: a network loss too, not a goodbye.
+    const linkLost = code === CloseCode.LinkLost && error?.reason === LINK_LOST_REASON;
+    if (code !== CloseCode.Abnormal && !linkLost) return false;
+    if (!linkLost && error && error.kind !== 'network' && error.kind !== 'timeout') return false;
     // Past the bounds (a client connecting and dropping in a loop) it ends at once instead.
     if (this.suspendedLimit.admit(session, kws.ip) !== undefined) return false;
     if (!kws.suspend()) {
@@ -214,6 +218,31 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     kws.markEnded();
     kws.context.pool.delete(kws);
     if (kws.conn.readyState === 1) kws.conn.terminate();
+  }
+
+  /**
+   * Shutdown handover (cluster mode): the session is saved suspended in the shared store, so
+   * another node may take it as soon as its client resumes there, and it leaves this node without
+   * ending (no `disconnect`, its snapshot and token stay). Resolves once the store has it; false
+   * when it cannot be handed over (no store, no session, or the store is away).
+   */
+  async handOver(kws: Kws): Promise<boolean> {
+    const session = kws.session;
+    if (!this.store || !session?.token) return false;
+    if (kws.state !== KwsState.Suspended) {
+      if (!kws.suspend()) return false;
+      session.suspend(null);
+    }
+    clearTimeout(session.timer);
+    try {
+      await this.store.suspended(kws);
+    } catch {
+      return false;
+    }
+    if (this.sessions.get(session.token) === kws) this.sessions.delete(session.token);
+    kws.markEnded();
+    kws.context.pool.delete(kws);
+    return true;
   }
 
   /** The session's attributes or rooms changed (cluster mode keeps a snapshot). */

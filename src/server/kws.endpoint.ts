@@ -53,6 +53,7 @@ import { endConnection } from './connection.end.js';
 import { KwsStats } from '../metrics/kws.stats.js';
 import { resumeRequestOf } from '../recovery/session.recovery.js';
 import { KwsAdmission } from './connection.admission.js';
+import { drainForShutdown } from './session.handover.js';
 
 /** Lets the shared socket handlers below find their connection without a closure per socket. */
 interface BoundSocket extends KwsSocket {
@@ -200,6 +201,14 @@ export class KwsEndpoint
     this.partialMessages?.stop();
     this.stats.detach();
     const timeout = this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+    // Readiness down; in cluster mode with recovery, sessions handed over (1012), not ended.
+    await drainForShutdown(
+      this.context,
+      this.pool,
+      transport,
+      this.options.recovery?.handover,
+      timeout,
+    );
     const sockets: WebSocket[] = [];
     // Async `disconnect` listeners are awaited (up to shutdownTimeout) before app.close() goes on.
     const listeners: Array<Promise<unknown>> = [];

@@ -19,6 +19,7 @@ import { KwsListenerRegistry } from '../events/listener.registry.js';
 import { KwsConnectionPool } from './connection.pool.js';
 import { KwsStats } from '../metrics/kws.stats.js';
 import type { KwsStatsSnapshot } from '../metrics/kws-stats.interface.js';
+import { isDraining } from './session.handover.js';
 import { snapshotStats } from '../metrics/stats.snapshot.js';
 
 /** Options of `KwsServer.broadcast`. */
@@ -157,6 +158,11 @@ export class KwsServer<Emit extends object = object> {
    */
   stats(): KwsStatsSnapshot {
     return snapshotStats(this.counters, this.pool, this.broker);
+  }
+
+  /** True once the endpoint began shutting down: readiness is down (docs/deploying.md). */
+  get draining(): boolean {
+    return isDraining(this.context);
   }
 
   /** Closes one connection as `kws.close()` would; rejects with `KwsInvalidConnectionError`. */

@@ -92,6 +92,8 @@ export class KwsTransport {
   private readonly detachers: Array<() => void> = [];
   private handler: KwsConnectionHandler = () => undefined;
   private closing: Promise<void> | undefined;
+  /** Set by `stopAccepting` (a draining node): new upgrades get 503, open sockets live on. */
+  private refusing = false;
 
   private constructor(
     readonly httpServer: Server,
@@ -162,6 +164,17 @@ export class KwsTransport {
     return this.closing;
   }
 
+  /**
+   * Refuses new upgrades from now on (503, as during shutdown) and answers those waiting for
+   * `allowUpgrade` with 503, without touching open sockets: a draining node hands them over.
+   */
+  stopAccepting(): void {
+    this.refusing = true;
+    for (const handshake of Array.from(this.pending)) {
+      handshake.settle(refuse(503, SHUTDOWN_CLOSE_REASON));
+    }
+  }
+
   private async shutdown(sockets: Iterable<WebSocket>, timeoutMs: number): Promise<void> {
     for (const detach of this.detachers.splice(0)) detach();
     for (const handshake of Array.from(this.pending)) {
@@ -186,7 +199,7 @@ export class KwsTransport {
     head: Buffer,
     params: KwsRouteParams,
   ): void {
-    if (this.closing) {
+    if (this.closing || this.refusing) {
       this.options.onRefused?.(503);
       writeRefusal(socket, 503, SHUTDOWN_CLOSE_REASON);
       return;

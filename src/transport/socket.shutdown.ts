@@ -13,6 +13,8 @@ const TERMINATE_WAIT_MS = 100;
 export async function closeSockets(
   sockets: readonly WebSocket[],
   timeoutMs: number,
+  code: number = CloseCode.GoingAway,
+  reason: string = SHUTDOWN_CLOSE_REASON,
 ): Promise<void> {
   const open = sockets.filter((ws) => ws.readyState !== CLOSED);
   if (open.length === 0) return;
@@ -33,7 +35,7 @@ export async function closeSockets(
   for (const ws of open) {
     ws.once('close', onClose);
     try {
-      ws.close(CloseCode.GoingAway, SHUTDOWN_CLOSE_REASON);
+      ws.close(code, reason);
     } catch {
       ws.terminate();
     }

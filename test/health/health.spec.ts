@@ -98,6 +98,45 @@ describe('KwsHealthIndicator with @nestjs/terminus', () => {
     });
   });
 
+  it('isReady goes down (draining) before a handed-over socket is closed (1012)', async () => {
+    redis = await TestRedis.start();
+    const app = await start({
+      parser: 'json',
+      recovery: {},
+      cluster: { redis: redis.url, keyPrefix: `kws-test-${randomUUID()}` },
+    });
+    await healthUntil(app, (_, b) => b.info?.websocket?.cluster?.registered === true);
+    const client = await connect(app.wsUrl('/ws'));
+    clients.push(client);
+    const indicator = app.app.get(KwsHealthIndicator);
+    expect(indicator.isReady('ws')).toMatchObject({ ws: { status: 'up', connections: 1 } });
+    // What the probes would have read when the close frame reached the client.
+    let closeCode = 0;
+    let readyAtClose: unknown;
+    let healthyAtClose: unknown;
+    const closed = new Promise<void>((resolve) =>
+      client.socket.once('close', (code) => {
+        closeCode = code;
+        readyAtClose = indicator.isReady('ws');
+        healthyAtClose = indicator.isHealthy('ws');
+        resolve();
+      }),
+    );
+    await app.app.close();
+    apps.splice(0);
+    await closed;
+    expect(closeCode).toBe(1012);
+    expect(readyAtClose).toMatchObject({
+      ws: {
+        status: 'down',
+        draining: true,
+        message: expect.stringContaining('the endpoint is draining (shutting down)'),
+      },
+    });
+    // Still registered in the cluster (its Redis connections are still up) while it hands over.
+    expect(healthyAtClose).toMatchObject({ ws: { cluster: { registered: true } } });
+  });
+
   it('in cluster mode: up while both Redis connections are ready and the node is registered; 503 while Redis is away', async () => {
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined); // terminus logs each 503
     redis = await TestRedis.start();

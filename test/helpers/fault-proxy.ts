@@ -16,13 +16,14 @@ export class ProxiedConnection {
   private dropArmed = false;
   private dropped: (() => void) | undefined;
   private severed = false;
+  private blackholed = false;
 
   constructor(
     readonly client: Socket,
     readonly server: Socket,
   ) {
     client.on('data', (chunk: Buffer) => {
-      if (this.severed) return;
+      if (this.severed || this.blackholed) return;
       this.sent += chunk.toString('latin1');
       if (this.dropPattern !== undefined && chunk.toString('latin1').includes(this.dropPattern)) {
         this.dropArmed = true;
@@ -31,6 +32,8 @@ export class ProxiedConnection {
     });
     server.on('data', (chunk: Buffer) => this.fromServer(chunk));
     const end = (): void => {
+      // A black hole tells neither side that the other one left.
+      if (this.blackholed) return;
       client.destroy();
       server.destroy();
     };
@@ -84,6 +87,15 @@ export class ProxiedConnection {
     this.server.destroy();
   }
 
+  /**
+   * From now on every byte either way is lost and neither side learns of a close by the other:
+   * a dead path (a laptop lid, a NAT that forgot the flow), not a clean close. Only timeouts tell.
+   */
+  blackhole(): void {
+    this.blackholed = true;
+    this.held = [];
+  }
+
   /** Cuts the connection at once, both ways. */
   cut(): void {
     this.client.destroy();
@@ -91,6 +103,7 @@ export class ProxiedConnection {
   }
 
   private fromServer(chunk: Buffer): void {
+    if (this.blackholed) return;
     if (this.dropArmed) {
       // The command ran on the server (this is its reply): lose the reply and the connection.
       this.dropArmed = false;

@@ -250,6 +250,7 @@ function serverCases(
     onPresence: [on('plain', () => server.onPresence(() => undefined), { returns: isFunction })],
     on: [on('plain', () => server.on('custom', () => undefined), { returns: isFunction })],
     off: [on('plain', () => server.off('custom'), { returns: isUndefined })],
+    draining: [on('plain', () => server.draining, { returns: equals(false) })],
   };
 }
 

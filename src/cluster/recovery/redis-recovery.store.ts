@@ -61,6 +61,8 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   private readonly dirty = new Set<Kws>();
   /** While a moved session is being adopted, live entries wait here (see `take`). */
   private holds = 0;
+  /** Takes between their start and `holds` (the liveness read). */
+  private asking = 0;
   private held: Entry[] = [];
   /** Redis Cluster: settles once the latest send's XADD was issued (see `inOrder`). */
   private lastIssued: Promise<void> = Promise.resolve();
@@ -228,9 +230,9 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     this.save(kws, previous, this.recovery.maxDisconnection + this.refreshEvery);
   }
 
-  suspended(kws: Kws): void {
+  suspended(kws: Kws): Promise<unknown> {
     this.dirty.delete(kws);
-    this.save(kws, '', this.recovery.maxDisconnection, true);
+    return this.save(kws, '', this.recovery.maxDisconnection, true);
   }
 
   ended(kws: Kws): void {
@@ -266,9 +268,18 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
    * another connection claimed the uuid meanwhile (its holder had died), the session is not
    * adopted: the client gets a fresh one.
    */
+  taking(): number {
+    return this.asking + this.holds;
+  }
+
   async take(token: string, offset: string): Promise<KwsMovedSession | 'in-use' | undefined> {
     // A token alone does not take a session another live node still holds on an open socket.
-    if (await this.heldLive(token)) return 'in-use';
+    this.asking++;
+    try {
+      if (await this.heldLive(token)) return 'in-use';
+    } finally {
+      this.asking--;
+    }
     this.holds++;
     let released = false;
     const release = (): void => {
@@ -455,10 +466,10 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       if (kws.session && kws.state !== KwsState.Suspended) this.save(kws, '', ttl);
   }
 
-  private save(kws: Kws, previous: string, ttl: number, suspended = false): void {
+  private save(kws: Kws, previous: string, ttl: number, suspended = false): Promise<unknown> {
     const session = kws.session;
-    if (!session || !this.connections) return;
-    this.run(
+    if (!session || !this.connections) return Promise.resolve();
+    return this.run(
       'kwsRsSave',
       this.tokenKey(session.token),
       this.keys,
