@@ -58,7 +58,9 @@ describe('README.md and docs/*.md', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const listed = readme.split('\n').filter((line) => line.startsWith('- '));
     const linked = new Set(
-      listed.flatMap((line) => Array.from(line.matchAll(/\]\((docs\/[^)#\s]+\.md)/g), ([, p]) => p)),
+      listed.flatMap((line) =>
+        Array.from(line.matchAll(/\]\((docs\/[^)#\s]+\.md)/g), ([, p]) => p),
+      ),
     );
     expect(pages.filter((page) => page.startsWith('docs/') && !linked.has(page))).toEqual([]);
   });
