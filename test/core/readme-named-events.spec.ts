@@ -18,7 +18,10 @@ import { pageText, printedRegion } from '../helpers/printed-code.js';
 import { startApp } from '../helpers/start-app.js';
 import { connect, eventually } from '../helpers/ws-client.js';
 
-/** The README's Example 2 (named events, acks, DTO validation, a guard on connect), as printed. */
+/**
+ * The README's Example 2 (named events, acks, DTO validation, a guard on connect), as printed there
+ * and in docs/events.md.
+ */
 const users = {
   fromCookie: async (cookie: string | undefined) => /(?:^|; )user=(\w+)/.exec(cookie ?? '')?.[1],
 };
@@ -77,16 +80,19 @@ class ReadmeNamedEventsModule {}
 
 const PAGE = 'https://chat.example.com';
 const README = new URL('../../README.md', import.meta.url);
+const EVENTS = new URL('../../docs/events.md', import.meta.url);
 
 describe("the README's Example 2", () => {
   const session = useRunningApp();
 
-  it('is the code the README prints', () => {
-    const printed = pageText(README).includes(printedRegion(import.meta.url));
-    expect(
-      printed,
-      'README.md no longer prints the code between printed:begin and printed:end',
-    ).toBe(true);
+  it.each([
+    ['README.md', README],
+    ['docs/events.md', EVENTS],
+  ])('is the code %s prints', (page, url) => {
+    const printed = pageText(url).includes(printedRegion(import.meta.url));
+    expect(printed, `${page} no longer prints the code between printed:begin and printed:end`).toBe(
+      true,
+    );
   });
 
   async function signIn(user: string): Promise<{ client: PacketClient; uuid: string }> {
