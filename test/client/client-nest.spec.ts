@@ -169,7 +169,7 @@ describe('KwsClient against a Nest app with parser json (nestjs-kws/testing)', (
     await expect(alice.request('double', 2)).resolves.toBe(4);
   });
 
-  it('works with a @nestjs/testing module and its overrides (the README recipe)', async () => {
+  it('works with a @nestjs/testing module and its overrides (the docs/testing.md recipe)', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [chatApp()] })
       .overrideProvider(Moderation)
       .useValue({ isBanned: (user: string) => user === 'alice' })

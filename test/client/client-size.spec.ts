@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'rolldown';
 import { expect, it } from 'vitest';
 
-/** The budget the README promises for `nestjs-kws/client`, minified and gzipped. */
+/** The budget the README and docs/client.md promise for `nestjs-kws/client`, minified and gzipped. */
 const BUDGET = 3.5 * 1024;
 
 it(`keeps nestjs-kws/client under ${BUDGET} bytes minified + gzipped, with no import`, async () => {

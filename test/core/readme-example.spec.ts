@@ -1,6 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { KwsEvent, KwsModule, OnKwsEvent, type KwsEventPayload } from '../../src/index.js';
+import { pageText, printedRegion } from '../helpers/printed-code.js';
 import { startApp } from '../helpers/start-app.js';
 import { useRunningApp } from '../helpers/app-session.js';
 import { connect, type TestClient } from '../helpers/ws-client.js';
@@ -10,6 +11,7 @@ import { connect, type TestClient } from '../helpers/ws-client.js';
 class ChatListeners {
   readonly custom: string[] = [];
 
+  // printed:begin
   @OnKwsEvent(KwsEvent.Connect)
   welcome({ kws }: KwsEventPayload) {
     kws.setAttribute('user_id', kws.params('id'));
@@ -27,6 +29,7 @@ class ChatListeners {
     // `data` is a Buffer: forwarded as a string, it stays a text frame (a Buffer would go as binary).
     await kws.emitTo(to, data.toString()); // rejects (and fires 'error') if `to` is unknown
   }
+  // printed:end
 
   @OnKwsEvent('CUSTOM_EVENT')
   onCustom({ kws, data }: KwsEventPayload) {
@@ -40,6 +43,15 @@ class ReadmeAppModule {}
 describe("the README's first example", () => {
   const session = useRunningApp();
   const { clients } = session;
+
+  it('is the code the README prints', () => {
+    const readme = new URL('../../README.md', import.meta.url);
+    const printed = pageText(readme).includes(printedRegion(import.meta.url));
+    expect(
+      printed,
+      'README.md no longer prints the code between printed:begin and printed:end',
+    ).toBe(true);
+  });
 
   async function join(user: string): Promise<{ client: TestClient; uuid: string }> {
     const client = await connect(session.running!.wsUrl(`/ws/${user}`));

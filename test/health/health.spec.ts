@@ -13,7 +13,7 @@ import { TestRedis } from '../helpers/redis-server.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { connect, type TestClient } from '../helpers/ws-client.js';
 
-// The README's HealthController, as an app would write it.
+// The HealthController of docs/metrics.md, as an app would write it.
 @Controller('health')
 class HealthController {
   constructor(

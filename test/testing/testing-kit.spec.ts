@@ -75,7 +75,7 @@ describe('nestjs-kws/testing', () => {
     });
   });
 
-  it('drop() cuts the TCP connection without a close frame; the client resumes its session (README example)', async () => {
+  it('drop() cuts the TCP connection without a close frame; the client resumes its session (docs/testing.md example)', async () => {
     kws = await KwsTestingApp.start(recoveryApp());
     const alice: KwsClient = await kws.connect('/ws');
     await alice.request('join', 'lobby');
