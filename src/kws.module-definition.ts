@@ -2,6 +2,8 @@ import { ConfigurableModuleBuilder, Inject, type Provider } from '@nestjs/common
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { KwsServer } from './server/kws.server.js';
 import { KWS_ENDPOINT_NAME } from './kws.tokens.js';
+import { KwsChannels } from './channels/kws.channels.js';
+import { KwsPresence } from './channels/kws.presence.js';
 
 export { KWS_BROKER } from './kws.tokens.js';
 
@@ -34,7 +36,7 @@ export const {
         ...definition,
         global: isGlobal,
         providers: [...(definition.providers ?? []), endpointName, ...named],
-        exports: name ? [getKwsServerToken(name)] : [KwsServer],
+        exports: name ? [getKwsServerToken(name)] : [KwsServer, KwsChannels, KwsPresence],
       };
     },
   )

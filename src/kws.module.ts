@@ -16,6 +16,12 @@ import { KwsConnectionPool } from './server/connection.pool.js';
 import { createKwsContext } from './server/kws-context.factory.js';
 import { KwsEndpoint } from './server/kws.endpoint.js';
 import { KwsServer } from './server/kws.server.js';
+import { KwsChannelExplorer } from './channels/channel.explorer.js';
+import { KwsChannelRegistry } from './channels/channel.registry.js';
+import { KwsChannels } from './channels/kws.channels.js';
+import { KWS_CHANNEL_BOUNDS } from './channels/channel.constants.js';
+import { channelBounds } from './channels/channels-options.validator.js';
+import { KwsPresence } from './channels/kws.presence.js';
 
 /**
  * @internal What every endpoint of the app shares, once: the listener registry and the discovery
@@ -23,8 +29,14 @@ import { KwsServer } from './server/kws.server.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [KwsListenerRegistry, KwsListenerContextCreator, KwsListenerExplorer],
-  exports: [KwsListenerRegistry],
+  providers: [
+    KwsListenerRegistry,
+    KwsListenerContextCreator,
+    KwsListenerExplorer,
+    KwsChannelRegistry,
+    KwsChannelExplorer,
+  ],
+  exports: [KwsListenerRegistry, KwsChannelRegistry],
 })
 export class KwsCoreModule {}
 
@@ -60,6 +72,17 @@ export class KwsCoreModule {}
       inject: [KWS_MODULE_OPTIONS, KWS_BROKER, KwsConnectionPool, KwsEventDispatcher, KwsStats],
     },
     KwsServer,
+    {
+      provide: KWS_CHANNEL_BOUNDS,
+      useFactory: (options: KwsModuleOptions) => channelBounds(options.channels),
+      inject: [KWS_MODULE_OPTIONS],
+    },
+    KwsChannels,
+    {
+      provide: KwsPresence,
+      useFactory: (channels: KwsChannels) => channels.presence,
+      inject: [KwsChannels],
+    },
     KwsEndpoint,
     KwsStats,
     KwsPrometheus,

@@ -6,6 +6,8 @@ export interface KwsEventPacket<T = unknown> {
   id?: number;
   /** Server -> client with connection-state recovery on: where this packet sits in the session. */
   offset?: string;
+  /** A channel's packet (docs/channels.md); connection-level events never carry it. */
+  channel?: string;
 }
 
 /** What an error acknowledgement carries. */
@@ -17,6 +19,8 @@ export interface KwsAckErrorBody {
 /** The answer to an event that carried an `id`: data, or an error. */
 export interface KwsAckPacket<T = unknown> {
   ack: number;
+  /** The answer to a channel's packet names the channel. */
+  channel?: string;
   data?: T;
   error?: KwsAckErrorBody;
 }

@@ -42,7 +42,9 @@ export class KwsPacketRouter {
       // `ws` may hand out a view into a larger read buffer: the listener gets bytes of its own.
       this.dispatcher.dispatch(kws, KwsEvent.Message, Buffer.from(data), isBinary);
     } else if (isEventPacket(packet)) {
-      this.onEvent(kws, packet.event, packet.data, packet.id, data);
+      // A channel's packet never reaches connection-level listeners (docs/channels.md).
+      if (packet.channel !== undefined) kws.context.channels?.receive(kws, packet);
+      else this.onEvent(kws, packet.event, packet.data, packet.id, data);
     } else if (isAckPacket(packet)) {
       if (!Number.isInteger(packet.ack)) this.reject(kws, data, '"ack" must be an integer');
       else kws.settleRequest(packet); // an answer to a request that timed out is dropped

@@ -1,0 +1,377 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { KwsBroker } from '../broker/kws-broker.interface.js';
+import { KwsState, type Kws } from '../connection/kws.js';
+import type { KwsContext } from '../connection/kws.context.js';
+import { toOutbound } from '../connection/outbound.message.js';
+import { toAckError } from '../events/ack-error.mapper.js';
+import type { KwsEventPacket } from '../events/kws-packet.interface.js';
+import { KwsError } from '../errors/kws.error.js';
+import { KwsProtocolError } from '../errors/kws-protocol.error.js';
+import type { KwsEventArgs, KwsEventName } from '../client/kws-events.types.js';
+import { KwsEvent, MAX_EVENT_NAME_LENGTH } from '../kws.constants.js';
+import {
+  BAD_CHANNEL_NAME,
+  JOIN_IN_PROGRESS,
+  JOIN_REFUSED,
+  MALFORMED_PACKET,
+  NO_SUCH_CHANNEL,
+  NOT_A_MEMBER,
+  TOO_MANY_CHANNELS,
+  UNKNOWN_EVENT,
+} from '../kws.messages.js';
+import { KWS_BROKER, KWS_CONTEXT, KWS_ENDPOINT_NAME } from '../kws.tokens.js';
+import type { KwsMembershipChange } from '../server/connection.pool.js';
+import { runChannelHandlers } from './channel-handler.runner.js';
+import {
+  CHANNEL_CONTROL_EVENTS,
+  ChannelControl,
+  KWS_CHANNEL_BOUNDS,
+  channelOfRoom,
+  channelRoom,
+} from './channel.constants.js';
+import { KwsChannelPayload } from './channel.payload.js';
+import { KwsChannelRegistry } from './channel.registry.js';
+import type { KwsChannelBounds } from './channels-options.validator.js';
+import type { KwsChannelMap, KwsChannelServerEvents } from './kws-channel-map.types.js';
+import { KwsPresence } from './kws.presence.js';
+import type { KwsPresenceDiff } from './presence.types.js';
+
+const MAX_ID = 2 ** 31 - 1;
+
+/** Why a member left a channel, as `@OnKwsLeave` handlers see it (`data.reason`). */
+export type KwsChannelLeaveReason = 'left' | 'removed' | 'disconnected';
+
+/** Sends one channel's events, typed by its map: `channels.to<RoomChannel>('room:42').emit('msg', m)`. */
+export interface KwsChannelEmitter<M extends KwsChannelMap> {
+  /** Pushes an event to every member (every node in cluster mode), but `except` when given. */
+  emit<E extends KwsEventName<KwsChannelServerEvents<M>>>(
+    event: E,
+    ...args: KwsEventArgs<KwsChannelServerEvents<M>[E]>
+  ): Promise<string[]>;
+}
+
+/**
+ * The channels of one endpoint: clients `join` them (authorized by `@OnKwsJoin`), send their
+ * events (`@OnKwsChannelEvent`), and get what the server pushes with `to(channel).emit`. A
+ * channel is the room `ch:<name>`: membership crosses nodes and survives a resumed session as
+ * rooms do. Injectable wherever `KwsServer` is.
+ */
+@Injectable()
+export class KwsChannels {
+  /** Presence with metadata of this endpoint's channels. */
+  readonly presence: KwsPresence;
+  private readonly bounds: KwsChannelBounds;
+  /** Channels whose join handler is running, per connection (they count toward the limit). */
+  private readonly joining = new WeakMap<Kws, Set<string>>();
+  /** The membership change this class is making itself (a client's own join or leave). */
+  private own: { kws: Kws; channel: string } | undefined;
+
+  constructor(
+    private readonly registry: KwsChannelRegistry,
+    @Inject(KWS_CONTEXT) private readonly context: KwsContext,
+    @Inject(KWS_BROKER) private readonly broker: KwsBroker,
+    @Inject(KWS_ENDPOINT_NAME) private readonly endpoint: string,
+    @Inject(KWS_CHANNEL_BOUNDS) bounds: KwsChannelBounds,
+  ) {
+    this.bounds = bounds;
+    this.presence = new KwsPresence(
+      {
+        mayTrack: (kws, channel) =>
+          this.isMember(kws, channel) || this.joining.get(kws)?.has(channel) === true,
+        publish: (channel, diff) => this.publishDiff(channel, diff),
+      },
+      this.bounds.maxMetaBytes,
+    );
+    context.channels = this;
+    context.pool.observeMembership((change, kws) => this.membershipChanged(change, kws));
+  }
+
+  /** A typed sender for one channel. */
+  to<M extends KwsChannelMap = KwsChannelMap>(
+    channel: string,
+    options: { except?: string } = {},
+  ): KwsChannelEmitter<M> {
+    return {
+      emit: (event, ...args) => this.broadcast(channel, event, args[0], options),
+    };
+  }
+
+  /** Pushes `{ channel, event, data }` to every member of the channel (but `except`). */
+  broadcast(
+    channel: string,
+    event: string,
+    data?: unknown,
+    options: { except?: string } = {},
+  ): Promise<string[]> {
+    const message = toOutbound(
+      { channel, event, data },
+      undefined,
+      this.context.parser,
+      this.context.recovery,
+    );
+    return this.broker.broadcast(message, options.except, channelRoom(channel));
+  }
+
+  /**
+   * Subscribes a connection, wherever it lives, to a channel without a join handler (the server
+   * decides); the client is told with a `kws:join` push and gets the presence state.
+   */
+  async subscribe(uuid: string, channel: string): Promise<void> {
+    this.checkName(channel);
+    await this.broker.join(uuid, [channelRoom(channel)]);
+  }
+
+  /**
+   * Removes a connection, wherever it lives, from a channel (a kick); the client is told with a
+   * `kws:kicked` push carrying `reason`, and `@OnKwsLeave` handlers run with reason 'removed'.
+   */
+  async unsubscribe(uuid: string, channel: string, reason = 'unsubscribed'): Promise<void> {
+    this.checkName(channel);
+    const local = this.context.pool.get(uuid);
+    if (local && !this.isMember(local, channel)) return;
+    const notice = toOutbound(
+      { channel, event: ChannelControl.Kicked, data: { reason } },
+      undefined,
+      this.context.parser,
+      this.context.recovery,
+    );
+    await this.broker.emitTo(uuid, notice).catch(() => undefined);
+    await this.broker.leave(uuid, [channelRoom(channel)]);
+  }
+
+  /** The uuids of a channel's members (every live node in cluster mode). */
+  members(channel: string): Promise<string[]> {
+    return this.broker.roomMembers(channelRoom(channel));
+  }
+
+  /** The channels a connection of this node is in. */
+  channelsOf(kws: Kws): string[] {
+    const channels: string[] = [];
+    for (const room of kws.rooms()) {
+      const channel = channelOfRoom(room);
+      if (channel !== undefined) channels.push(channel);
+    }
+    return channels;
+  }
+
+  /** Whether a connection of this node is in a channel. */
+  isMember(kws: Kws, channel: string): boolean {
+    return kws.rooms().includes(channelRoom(channel));
+  }
+
+  /** @internal A channel packet from a client (see KwsPacketRouter). */
+  receive(kws: Kws, packet: KwsEventPacket): void {
+    const { channel, event, data, id } = packet;
+    if (id !== undefined && !(Number.isInteger(id) && id > 0 && id <= MAX_ID)) {
+      this.protocolError(kws, packet, '"id" must be an integer from 1 to 2^31-1');
+      return;
+    }
+    if (
+      typeof channel !== 'string' ||
+      channel.length === 0 ||
+      channel.length > this.bounds.maxNameLength
+    ) {
+      this.refuse(
+        kws,
+        id,
+        typeof channel === 'string' ? channel : '',
+        400,
+        BAD_CHANNEL_NAME(this.bounds.maxNameLength),
+      );
+      return;
+    }
+    switch (event) {
+      case ChannelControl.Join:
+        void this.join(kws, channel, data, id);
+        return;
+      case ChannelControl.Leave:
+        this.leave(kws, channel, id);
+        return;
+      default:
+        void this.onEvent(kws, channel, event, data, id);
+    }
+  }
+
+  private async join(
+    kws: Kws,
+    channel: string,
+    params: unknown,
+    id: number | undefined,
+  ): Promise<void> {
+    const entry = this.registry.join(channel, this.endpoint);
+    if (!entry) return this.refuse(kws, id, channel, 404, NO_SUCH_CHANNEL(channel));
+    let inFlight = this.joining.get(kws);
+    if (inFlight?.has(channel))
+      return this.refuse(kws, id, channel, 409, JOIN_IN_PROGRESS(channel));
+    const member = this.isMember(kws, channel);
+    if (
+      !member &&
+      this.channelsOf(kws).length + (inFlight?.size ?? 0) >= this.bounds.maxPerConnection
+    ) {
+      return this.refuse(kws, id, channel, 429, TOO_MANY_CHANNELS(this.bounds.maxPerConnection));
+    }
+    if (!inFlight) this.joining.set(kws, (inFlight = new Set()));
+    inFlight.add(channel);
+    const payload = new KwsChannelPayload(kws, ChannelControl.Join, channel, params, id);
+    const outcome = await runChannelHandlers([entry.listener], payload);
+    inFlight.delete(channel);
+    const refused =
+      outcome.error !== undefined
+        ? toAckError(outcome.error)
+        : outcome.value === false
+          ? { message: JOIN_REFUSED, status: 403 }
+          : undefined;
+    // Gone (or suspended) while the handler ran: nobody is there to answer.
+    if (refused || kws.state !== KwsState.Connected) {
+      if (!this.isMember(kws, channel)) this.presence.untrack(kws, channel);
+      if (refused) this.answer(kws, id, { channel, ack: id!, error: refused });
+      return;
+    }
+    this.admit(kws, channel);
+    const reply = outcome.value === true ? undefined : outcome.value;
+    this.answer(
+      kws,
+      id,
+      reply === undefined ? { channel, ack: id! } : { channel, ack: id!, data: reply },
+    );
+    this.pushState(kws, channel);
+  }
+
+  private admit(kws: Kws, channel: string): void {
+    // Diffs pending for the channel go to its members before the joiner is one: its state is next.
+    this.presence.flush(channel);
+    this.own = { kws, channel };
+    try {
+      kws.join(channelRoom(channel));
+    } finally {
+      this.own = undefined;
+    }
+  }
+
+  private leave(kws: Kws, channel: string, id: number | undefined): void {
+    if (this.isMember(kws, channel)) {
+      this.own = { kws, channel };
+      try {
+        kws.leave(channelRoom(channel));
+      } finally {
+        this.own = undefined;
+      }
+    }
+    this.answer(kws, id, { channel, ack: id! });
+  }
+
+  private async onEvent(
+    kws: Kws,
+    channel: string,
+    event: unknown,
+    data: unknown,
+    id: number | undefined,
+  ): Promise<void> {
+    if (typeof event !== 'string' || event.length === 0 || event.length > MAX_EVENT_NAME_LENGTH) {
+      return this.refuse(kws, id, channel, 400, 'Bad event name');
+    }
+    if (CHANNEL_CONTROL_EVENTS.has(event)) return this.refuse(kws, id, channel, 404, UNKNOWN_EVENT);
+    if (!this.isMember(kws, channel))
+      return this.refuse(kws, id, channel, 403, NOT_A_MEMBER(channel));
+    const listeners = this.registry.event(channel, event, this.endpoint);
+    if (listeners.length === 0) return this.refuse(kws, id, channel, 404, UNKNOWN_EVENT);
+    const outcome = await runChannelHandlers(
+      listeners,
+      new KwsChannelPayload(kws, event, channel, data, id),
+    );
+    if (id === undefined) return;
+    if (outcome.error !== undefined) {
+      this.answer(kws, id, { channel, ack: id, error: toAckError(outcome.error) });
+    } else {
+      this.answer(
+        kws,
+        id,
+        outcome.value === undefined
+          ? { channel, ack: id }
+          : { channel, ack: id, data: outcome.value },
+      );
+    }
+  }
+
+  /** The pool's hook: every change of a connection's rooms, whoever made it. */
+  private membershipChanged(change: KwsMembershipChange, kws: Kws): void {
+    const channel = channelOfRoom(change.room);
+    if (channel === undefined || change.reason === 'renamed') return;
+    const own = this.own?.kws === kws && this.own.channel === channel;
+    if (change.type === 'join') {
+      // A resume restores its rooms while opening: the client still has its channels.
+      if (own || kws.state === KwsState.Opening) return;
+      this.presence.flush(channel);
+      kws.sendPacket({ channel, event: ChannelControl.Join, data: {} });
+      this.pushState(kws, channel);
+      return;
+    }
+    this.presence.untrack(kws, channel);
+    const reason: KwsChannelLeaveReason =
+      change.reason === 'disconnected' ? 'disconnected' : own ? 'left' : 'removed';
+    const listeners = this.registry.leave(channel, this.endpoint);
+    if (listeners.length > 0) {
+      void runChannelHandlers(
+        listeners,
+        new KwsChannelPayload(kws, ChannelControl.Leave, channel, { reason }),
+      );
+    }
+  }
+
+  private pushState(kws: Kws, channel: string): void {
+    kws.sendPacket({
+      channel,
+      event: ChannelControl.PresenceState,
+      data: this.presence.list(channel),
+    });
+  }
+
+  private publishDiff(channel: string, diff: KwsPresenceDiff<object>): void {
+    void this.broadcast(channel, ChannelControl.PresenceDiff, diff).catch(() => undefined);
+  }
+
+  private refuse(
+    kws: Kws,
+    id: number | undefined,
+    channel: string,
+    status: number,
+    message: string,
+  ): void {
+    this.answer(kws, id, { channel, ack: id!, error: { message, status } });
+  }
+
+  private answer(kws: Kws, id: number | undefined, packet: Parameters<Kws['sendPacket']>[0]): void {
+    if (id === undefined) return;
+    try {
+      kws.sendPacket(packet);
+    } catch (error) {
+      // The parser could not encode what a handler returned (a cycle, a BigInt...).
+      kws.sendPacket({
+        channel: (packet as { channel: string }).channel,
+        ack: id,
+        error: toAckError(error),
+      });
+      kws.context.dispatcher.dispatch(kws, KwsEvent.Error, undefined, false, error as Error);
+    }
+  }
+
+  private protocolError(kws: Kws, packet: KwsEventPacket, why: string): void {
+    this.context.dispatcher.dispatch(
+      kws,
+      KwsEvent.Error,
+      Buffer.from(JSON.stringify(packet)),
+      false,
+      new KwsProtocolError(MALFORMED_PACKET(why)),
+    );
+  }
+
+  private checkName(channel: string): void {
+    if (
+      typeof channel !== 'string' ||
+      channel.length === 0 ||
+      channel.length > this.bounds.maxNameLength
+    ) {
+      throw new KwsError(BAD_CHANNEL_NAME(this.bounds.maxNameLength));
+    }
+  }
+}

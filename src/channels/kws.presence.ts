@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import type { Kws } from '../connection/kws.js';
+import { KwsError } from '../errors/kws.error.js';
+import {
+  PRESENCE_META_NOT_OBJECT,
+  PRESENCE_META_TOO_BIG,
+  PRESENCE_NOT_A_MEMBER,
+} from '../kws.messages.js';
+import { PresenceBatch } from './presence.batch.js';
+import type { KwsPresenceDiff, KwsPresenceMeta, KwsPresenceState } from './presence.types.js';
+
+/** @internal What presence needs from the channels it serves. */
+export interface KwsPresenceHost {
+  /** Whether the connection is in the channel, or its join handler is running. */
+  mayTrack(kws: Kws, channel: string): boolean;
+  /** Sends a channel's batched diff to its members (every node in cluster mode). */
+  publish(channel: string, diff: KwsPresenceDiff<object>): void;
+}
+
+interface Entry {
+  key: string;
+  meta: KwsPresenceMeta<object>;
+}
+
+/**
+ * Presence with metadata, as Phoenix.Presence: the app tracks a connection of a channel under a
+ * key (usually the user id) with a meta; several connections of one key collapse under it, one
+ * meta each. Members get the state when they join and a diff (joins and leaves, with metas) per
+ * batch afterwards. An entry follows the session: it goes with `untrack`, the connection's leave
+ * of the channel or the end of its session, never with a suspended socket (recovery).
+ */
+export class KwsPresence {
+  /** channel -> key -> ref -> entry */
+  private readonly channels = new Map<string, Map<string, Map<string, Entry>>>();
+  /** connection -> channel -> key -> ref: what each connection tracks. */
+  private readonly tracked = new WeakMap<Kws, Map<string, Map<string, string>>>();
+  private readonly pending = new Map<string, PresenceBatch>();
+  private flushing: NodeJS.Immediate | undefined;
+  private readonly refPrefix = randomBytes(6).toString('base64url');
+  private lastRef = 0;
+
+  /** @internal Built by `KwsChannels`. */
+  constructor(
+    private readonly host: KwsPresenceHost,
+    private readonly maxMetaBytes: number,
+  ) {}
+
+  /**
+   * Tracks `kws` in `channel` under `key` with `meta` (a JSON object of at most
+   * `channels.maxMetaBytes`); the connection must be in the channel or in its join handler.
+   * Tracking the same connection, channel and key again updates the meta. Returns the meta's ref.
+   */
+  track(kws: Kws, channel: string, key: string, meta: object = {}): string {
+    if (!this.host.mayTrack(kws, channel)) throw new KwsError(PRESENCE_NOT_A_MEMBER(channel));
+    const copy = this.copyMeta(meta);
+    const refs = this.refsOf(kws, channel);
+    const previous = refs.get(key);
+    if (previous !== undefined) this.remove(channel, key, previous);
+    const ref = `${this.refPrefix}.${(++this.lastRef).toString(36)}`;
+    const entry: Entry = { key, meta: { ...copy, kws_ref: ref } };
+    let keys = this.channels.get(channel);
+    if (!keys) this.channels.set(channel, (keys = new Map()));
+    let metas = keys.get(key);
+    if (!metas) keys.set(key, (metas = new Map()));
+    metas.set(ref, entry);
+    refs.set(key, ref);
+    this.batch(channel).join(key, entry.meta);
+    return ref;
+  }
+
+  /** Replaces the meta of a tracked connection (members see a leave of the old, a join of the new). */
+  update(kws: Kws, channel: string, key: string, meta: object): string {
+    return this.track(kws, channel, key, meta);
+  }
+
+  /** Stops tracking `kws` in `channel` under `key` (every key when none is given). */
+  untrack(kws: Kws, channel: string, key?: string): void {
+    const refs = this.tracked.get(kws)?.get(channel);
+    if (!refs) return;
+    for (const [tracked, ref] of Array.from(refs)) {
+      if (key !== undefined && tracked !== key) continue;
+      refs.delete(tracked);
+      this.remove(channel, tracked, ref);
+    }
+    if (refs.size === 0) this.tracked.get(kws)?.delete(channel);
+  }
+
+  /** The channel's presence now: every key with its metas (this node's view). */
+  list<T extends object = Record<string, unknown>>(channel: string): KwsPresenceState<T> {
+    const state: KwsPresenceState<object> = {};
+    for (const [key, metas] of this.channels.get(channel) ?? []) {
+      state[key] = { metas: Array.from(metas.values(), (entry) => entry.meta) };
+    }
+    return state as KwsPresenceState<T>;
+  }
+
+  /** @internal Sends the changes of `channel` (of every channel when none is given) now. */
+  flush(channel?: string): void {
+    if (channel !== undefined) {
+      const batch = this.pending.get(channel);
+      if (!batch) return;
+      this.pending.delete(channel);
+      if (!batch.empty) this.host.publish(channel, batch.diff());
+      return;
+    }
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const batches = Array.from(this.pending);
+    this.pending.clear();
+    for (const [name, batch] of batches) if (!batch.empty) this.host.publish(name, batch.diff());
+  }
+
+  private remove(channel: string, key: string, ref: string): void {
+    const keys = this.channels.get(channel);
+    const metas = keys?.get(key);
+    const entry = metas?.get(ref);
+    if (!entry) return;
+    metas!.delete(ref);
+    if (metas!.size === 0) keys!.delete(key);
+    if (keys!.size === 0) this.channels.delete(channel);
+    this.batch(channel).leave(key, entry.meta);
+  }
+
+  private refsOf(kws: Kws, channel: string): Map<string, string> {
+    let channels = this.tracked.get(kws);
+    if (!channels) this.tracked.set(kws, (channels = new Map()));
+    let refs = channels.get(channel);
+    if (!refs) channels.set(channel, (refs = new Map()));
+    return refs;
+  }
+
+  /** One batch per channel per turn of the event loop: N changes in a turn cost one diff. */
+  private batch(channel: string): PresenceBatch {
+    let batch = this.pending.get(channel);
+    if (!batch) this.pending.set(channel, (batch = new PresenceBatch()));
+    this.flushing ??= setImmediate(() => {
+      this.flushing = undefined;
+      this.flush();
+    });
+    return batch;
+  }
+
+  private copyMeta(meta: object): Record<string, unknown> {
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+      throw new KwsError(PRESENCE_META_NOT_OBJECT);
+    }
+    const json = JSON.stringify(meta);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.maxMetaBytes)
+      throw new KwsError(PRESENCE_META_TOO_BIG(bytes, this.maxMetaBytes));
+    return JSON.parse(json) as Record<string, unknown>;
+  }
+}
