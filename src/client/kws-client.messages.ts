@@ -11,3 +11,6 @@ export const QUEUE_FULL = (size: number) =>
 export const NO_HANDLER = (event: string) => `The client has no handler for "${event}".`;
 export const NO_WEBSOCKET =
   'No WebSocket class: this runtime has no global WebSocket (Node < 22); pass one, e.g. `new KwsClient(url, { WebSocket })` with `import { WebSocket } from "ws"`.';
+export const CHANNEL_CLOSED = (channel: string) =>
+  `Channel "${channel}" is closed (left, kicked or refused): join it again.`;
+export const NOT_JOINED = (channel: string) => `Channel "${channel}" is not joined yet.`;

@@ -27,7 +27,7 @@ import type {
   KwsRequestArgs,
 } from './kws-events.types.js';
 
-const PACKET_KEYS = ['event', 'data', 'id', 'ack', 'error', 'offset', 'session'];
+const PACKET_KEYS = ['event', 'data', 'id', 'ack', 'error', 'offset', 'session', 'channel'];
 
 type Handler = (data: any) => unknown;
 
@@ -75,6 +75,8 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   uuid: string | undefined;
   /** True when the last (re)connection resumed the previous session with nothing lost. */
   recovered = false;
+  /** @internal Where channel packets go (`nestjs-kws/client/channels`); never to `on` handlers. */
+  channelSink: ((packet: any) => void) | undefined;
 
   constructor(
     readonly url: string,
@@ -255,7 +257,9 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
         // not JSON: a raw frame
       }
     }
-    if (packet?.session && typeof packet.session.token === 'string') {
+    if (typeof packet?.channel === 'string') {
+      this.channelSink?.(packet);
+    } else if (packet?.session && typeof packet.session.token === 'string') {
       const { token, uuid, recovered } = packet.session;
       if (!recovered) this.offset = '';
       this.token = token;

@@ -48,6 +48,9 @@ export class AdminOnly implements CanActivate {
   }
 }
 
+/** Every join the `room:*` handler ran: `<uuid> <channel>`. */
+export const joins: string[] = [];
+
 /** Every leave a handler saw, in order: `<uuid> <channel> <reason>`. */
 export const leaves: string[] = [];
 
@@ -65,6 +68,7 @@ export class RoomHandlers {
     @MessageBody() params: JoinParams,
     @KwsChannelName() channel: string,
   ): RoomChannel['reply'] | false {
+    joins.push(`${kws.uuid} ${channel}`);
     if (channel === 'room:closed') throw new ForbiddenException('This room is closed');
     if (channel === 'room:nobody') return false;
     kws.setAttribute('name', params.name);
