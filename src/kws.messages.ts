@@ -129,3 +129,5 @@ export const PRESENCE_META_TOO_BIG = (bytes: number, max: number) =>
 export const PRESENCE_NOT_A_MEMBER = (channel: string) =>
   `presence.track: the connection is not in channel "${channel}" (track it in or after its join handler).`;
 export const PRESENCE_META_NOT_OBJECT = 'presence.track: the meta must be a JSON object.';
+export const PRESENCE_SYNC_FAILED = (why: string) =>
+  `Presence could not be shared with the other nodes (${why}); it converges once Redis answers again.`;

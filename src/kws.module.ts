@@ -19,7 +19,7 @@ import { KwsServer } from './server/kws.server.js';
 import { KwsChannelExplorer } from './channels/channel.explorer.js';
 import { KwsChannelRegistry } from './channels/channel.registry.js';
 import { KwsChannels } from './channels/kws.channels.js';
-import { KWS_CHANNEL_BOUNDS } from './channels/channel.constants.js';
+import { KWS_CHANNEL_SETUP } from './channels/channel.constants.js';
 import { channelBounds } from './channels/channels-options.validator.js';
 import { KwsPresence } from './channels/kws.presence.js';
 
@@ -73,8 +73,11 @@ export class KwsCoreModule {}
     },
     KwsServer,
     {
-      provide: KWS_CHANNEL_BOUNDS,
-      useFactory: (options: KwsModuleOptions) => channelBounds(options.channels),
+      provide: KWS_CHANNEL_SETUP,
+      useFactory: (options: KwsModuleOptions) => ({
+        bounds: channelBounds(options.channels),
+        cluster: options.broker ? undefined : options.cluster,
+      }),
       inject: [KWS_MODULE_OPTIONS],
     },
     KwsChannels,

@@ -8,8 +8,8 @@ export const KWS_CHANNEL_METADATA = 'kws:channel';
  */
 export const CHANNEL_ROOM_PREFIX = 'ch:';
 
-/** @internal Injection token of an endpoint's channel bounds (option `channels`, checked). */
-export const KWS_CHANNEL_BOUNDS = Symbol('KWS_CHANNEL_BOUNDS');
+/** @internal Injection token of an endpoint's channel setup (option `channels` checked, `cluster`). */
+export const KWS_CHANNEL_SETUP = Symbol('KWS_CHANNEL_SETUP');
 
 /** Reserved events of the channel protocol (docs/protocol.md); a channel's own events never use them. */
 export const ChannelControl = {

@@ -6,9 +6,17 @@ import {
   DEFAULT_MAX_PRESENCE_META_BYTES,
 } from './channel.constants.js';
 import type { KwsChannelsOptions } from './channels-options.interface.js';
+import type { KwsClusterOptions } from '../cluster/kws-cluster-options.interface.js';
 
 /** The bounds in force, defaults filled in. */
 export type KwsChannelBounds = Required<KwsChannelsOptions>;
+
+/** @internal What the channels of an endpoint are built from. */
+export interface KwsChannelSetup {
+  bounds: KwsChannelBounds;
+  /** Cluster mode: presence is shared through this Redis. */
+  cluster: KwsClusterOptions | undefined;
+}
 
 /** Checks option `channels` at bootstrap and fills in the defaults. */
 export function channelBounds(options: KwsChannelsOptions | undefined): KwsChannelBounds {

@@ -1,4 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { KwsRedisBroker } from '../cluster/redis.broker.js';
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import { KwsState, type Kws } from '../connection/kws.js';
 import type { KwsContext } from '../connection/kws.context.js';
@@ -25,13 +31,14 @@ import { runChannelHandlers } from './channel-handler.runner.js';
 import {
   CHANNEL_CONTROL_EVENTS,
   ChannelControl,
-  KWS_CHANNEL_BOUNDS,
+  KWS_CHANNEL_SETUP,
   channelOfRoom,
   channelRoom,
 } from './channel.constants.js';
 import { KwsChannelPayload } from './channel.payload.js';
 import { KwsChannelRegistry } from './channel.registry.js';
-import type { KwsChannelBounds } from './channels-options.validator.js';
+import type { KwsChannelBounds, KwsChannelSetup } from './channels-options.validator.js';
+import { ClusterPresenceSync } from './presence.cluster.js';
 import type { KwsChannelMap, KwsChannelServerEvents } from './kws-channel-map.types.js';
 import { KwsPresence } from './kws.presence.js';
 import type { KwsPresenceDiff } from './presence.types.js';
@@ -57,7 +64,7 @@ export interface KwsChannelEmitter<M extends KwsChannelMap> {
  * rooms do. Injectable wherever `KwsServer` is.
  */
 @Injectable()
-export class KwsChannels {
+export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdown {
   /** Presence with metadata of this endpoint's channels. */
   readonly presence: KwsPresence;
   private readonly bounds: KwsChannelBounds;
@@ -65,25 +72,42 @@ export class KwsChannels {
   private readonly joining = new WeakMap<Kws, Set<string>>();
   /** The membership change this class is making itself (a client's own join or leave). */
   private own: { kws: Kws; channel: string } | undefined;
+  /** Cluster mode: the same presence on every node. */
+  private readonly sync: ClusterPresenceSync | undefined;
 
   constructor(
     private readonly registry: KwsChannelRegistry,
     @Inject(KWS_CONTEXT) private readonly context: KwsContext,
     @Inject(KWS_BROKER) private readonly broker: KwsBroker,
     @Inject(KWS_ENDPOINT_NAME) private readonly endpoint: string,
-    @Inject(KWS_CHANNEL_BOUNDS) bounds: KwsChannelBounds,
+    @Inject(KWS_CHANNEL_SETUP) setup: KwsChannelSetup,
   ) {
-    this.bounds = bounds;
+    this.bounds = setup.bounds;
     this.presence = new KwsPresence(
       {
         mayTrack: (kws, channel) =>
           this.isMember(kws, channel) || this.joining.get(kws)?.has(channel) === true,
         publish: (channel, diff) => this.publishDiff(channel, diff),
+        pushLocal: (channel, diff) => this.pushLocal(channel, diff),
       },
       this.bounds.maxMetaBytes,
     );
+    if (setup.cluster && broker instanceof KwsRedisBroker) {
+      this.sync = new ClusterPresenceSync(setup.cluster, broker.nodeId, this.presence);
+    }
     context.channels = this;
     context.pool.observeMembership((change, kws) => this.membershipChanged(change, kws));
+  }
+
+  /** @internal Cluster mode: loads the other nodes' presence before the endpoint accepts sockets. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.sync?.start();
+  }
+
+  /** @internal Sockets are closed by now (beforeApplicationShutdown): this node's presence goes. */
+  async onApplicationShutdown(): Promise<void> {
+    this.presence.flush();
+    await this.sync?.stop();
   }
 
   /** A typed sender for one channel. */
@@ -327,7 +351,32 @@ export class KwsChannels {
   }
 
   private publishDiff(channel: string, diff: KwsPresenceDiff<object>): void {
-    void this.broadcast(channel, ChannelControl.PresenceDiff, diff).catch(() => undefined);
+    if (!this.sync) {
+      void this.broadcast(channel, ChannelControl.PresenceDiff, diff).catch(() => undefined);
+      return;
+    }
+    // Cluster mode: this node's members now, the other nodes through ONE message per batch, each
+    // of which updates its replica and pushes the diff to its own members.
+    this.pushLocal(channel, diff);
+    this.sync.publish({
+      c: channel,
+      j: Object.entries(diff.joins).flatMap(([key, { metas }]) =>
+        metas.map((meta) => [key, meta] as [string, typeof meta]),
+      ),
+      l: Object.entries(diff.leaves).flatMap(([key, { metas }]) =>
+        metas.map((meta) => [key, meta.kws_ref] as [string, string]),
+      ),
+    });
+  }
+
+  /** A diff to this node's members of the channel only (not numbered for recovery). */
+  private pushLocal(channel: string, diff: KwsPresenceDiff<object>): void {
+    const packet = toOutbound(
+      { channel, event: ChannelControl.PresenceDiff, data: diff },
+      undefined,
+      this.context.parser,
+    );
+    this.context.pool.broadcast(packet, undefined, channelRoom(channel));
   }
 
   private refuse(

@@ -13,14 +13,21 @@ import type { KwsPresenceDiff, KwsPresenceMeta, KwsPresenceState } from './prese
 export interface KwsPresenceHost {
   /** Whether the connection is in the channel, or its join handler is running. */
   mayTrack(kws: Kws, channel: string): boolean;
-  /** Sends a channel's batched diff to its members (every node in cluster mode). */
+  /** Sends this node's batched diff of a channel to its members (every node in cluster mode). */
   publish(channel: string, diff: KwsPresenceDiff<object>): void;
+  /** Sends another node's diff to this node's members of the channel. */
+  pushLocal(channel: string, diff: KwsPresenceDiff<object>): void;
 }
 
 interface Entry {
   key: string;
   meta: KwsPresenceMeta<object>;
+  /** The node holding the connection ('' for this node). */
+  node: string;
 }
+
+/** `[channel, key, meta]`: one entry as nodes exchange them. */
+export type KwsPresenceRecord = [string, string, KwsPresenceMeta<object>];
 
 /**
  * Presence with metadata, as Phoenix.Presence: the app tracks a connection of a channel under a
@@ -57,7 +64,7 @@ export class KwsPresence {
     const previous = refs.get(key);
     if (previous !== undefined) this.remove(channel, key, previous);
     const ref = `${this.refPrefix}.${(++this.lastRef).toString(36)}`;
-    const entry: Entry = { key, meta: { ...copy, kws_ref: ref } };
+    const entry: Entry = { key, meta: { ...copy, kws_ref: ref }, node: '' };
     let keys = this.channels.get(channel);
     if (!keys) this.channels.set(channel, (keys = new Map()));
     let metas = keys.get(key);
@@ -108,6 +115,77 @@ export class KwsPresence {
     const batches = Array.from(this.pending);
     this.pending.clear();
     for (const [name, batch] of batches) if (!batch.empty) this.host.publish(name, batch.diff());
+  }
+
+  /** @internal Another node's changes of one channel (cluster mode); replaying one is a no-op. */
+  apply(change: {
+    c: string;
+    j: [string, KwsPresenceMeta<object>][];
+    l: [string, string][];
+    n: string;
+  }): void {
+    const batch = new PresenceBatch();
+    for (const [key, ref] of change.l) {
+      const entry = this.channels.get(change.c)?.get(key)?.get(ref);
+      if (entry && entry.node === change.n) this.drop(change.c, entry, batch);
+    }
+    for (const [key, meta] of change.j) this.add(change.c, { key, meta, node: change.n }, batch);
+    if (!batch.empty) this.host.pushLocal(change.c, batch.diff());
+  }
+
+  /** @internal Replaces every entry of another node (`[]`: it died or left): one diff per channel. */
+  replaceNode(node: string, records: KwsPresenceRecord[]): void {
+    const batches = new Map<string, PresenceBatch>();
+    const batchOf = (channel: string): PresenceBatch => {
+      let batch = batches.get(channel);
+      if (!batch) batches.set(channel, (batch = new PresenceBatch()));
+      return batch;
+    };
+    const kept = new Set(records.map((record) => record[2].kws_ref));
+    for (const [channel, keys] of Array.from(this.channels)) {
+      for (const metas of Array.from(keys.values())) {
+        for (const entry of Array.from(metas.values())) {
+          if (entry.node === node && !kept.has(entry.meta.kws_ref)) {
+            this.drop(channel, entry, batchOf(channel));
+          }
+        }
+      }
+    }
+    for (const [channel, key, meta] of records)
+      this.add(channel, { key, meta, node }, batchOf(channel));
+    for (const [channel, batch] of batches)
+      if (!batch.empty) this.host.pushLocal(channel, batch.diff());
+  }
+
+  /** @internal This node's own entries, as nodes exchange them. */
+  localEntries(): KwsPresenceRecord[] {
+    const records: KwsPresenceRecord[] = [];
+    for (const [channel, keys] of this.channels) {
+      for (const [key, metas] of keys) {
+        for (const entry of metas.values())
+          if (entry.node === '') records.push([channel, key, entry.meta]);
+      }
+    }
+    return records;
+  }
+
+  private add(channel: string, entry: Entry, batch: PresenceBatch): void {
+    let keys = this.channels.get(channel);
+    if (!keys) this.channels.set(channel, (keys = new Map()));
+    let metas = keys.get(entry.key);
+    if (!metas) keys.set(entry.key, (metas = new Map()));
+    if (metas.has(entry.meta.kws_ref)) return;
+    metas.set(entry.meta.kws_ref, entry);
+    batch.join(entry.key, entry.meta);
+  }
+
+  private drop(channel: string, entry: Entry, batch: PresenceBatch): void {
+    const keys = this.channels.get(channel)!;
+    const metas = keys.get(entry.key)!;
+    metas.delete(entry.meta.kws_ref);
+    if (metas.size === 0) keys.delete(entry.key);
+    if (keys.size === 0) this.channels.delete(channel);
+    batch.leave(entry.key, entry.meta);
   }
 
   private remove(channel: string, key: string, ref: string): void {
