@@ -44,6 +44,8 @@ import { KwsPresence } from './kws.presence.js';
 import type { KwsPresenceDiff } from './presence.types.js';
 
 const MAX_ID = 2 ** 31 - 1;
+/** How long a session moved to another node keeps its presence here until that node claims it. */
+const HANDOVER_CLAIM_MS = 10_000;
 
 /** Why a member left a channel, as `@OnKwsLeave` handlers see it (`data.reason`). */
 export type KwsChannelLeaveReason = 'left' | 'removed' | 'disconnected';
@@ -323,11 +325,21 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     if (channel === undefined || change.reason === 'renamed') return;
     const own = this.own?.kws === kws && this.own.channel === channel;
     if (change.type === 'join') {
-      // A resume restores its rooms while opening: the client still has its channels.
-      if (own || kws.state === KwsState.Opening) return;
+      // A resume restores its rooms while opening: the client still has its channels. A session
+      // moved from another node takes its presence along, with no diff (docs/channels.md).
+      if (kws.state === KwsState.Opening) {
+        if (this.sync && kws.hasConnected) this.sync.publishMove(this.presence.claim(kws, channel));
+        return;
+      }
+      if (own) return;
       this.presence.flush(channel);
       kws.sendPacket({ channel, event: ChannelControl.Join, data: {} });
       this.pushState(kws, channel);
+      return;
+    }
+    if (change.reason === 'disconnected' && this.handedOver(kws)) {
+      // Not an end: another node resumed the session and claims its entries (or they go later).
+      this.presence.park(kws, channel, HANDOVER_CLAIM_MS);
       return;
     }
     this.presence.untrack(kws, channel);
@@ -340,6 +352,13 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
         new KwsChannelPayload(kws, ChannelControl.Leave, channel, { reason }),
       );
     }
+  }
+
+  /** Recovery: the session left this node for another one (see KwsSessionRecovery.moved). */
+  private handedOver(kws: Kws): boolean {
+    return (
+      this.sync !== undefined && this.context.recovery !== undefined && kws.session === undefined
+    );
   }
 
   private pushState(kws: Kws, channel: string): void {
@@ -361,7 +380,14 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     this.sync.publish({
       c: channel,
       j: Object.entries(diff.joins).flatMap(([key, { metas }]) =>
-        metas.map((meta) => [key, meta] as [string, typeof meta]),
+        metas.map(
+          (meta) =>
+            [key, meta, this.presence.uuidOf(channel, key, meta.kws_ref)] as [
+              string,
+              typeof meta,
+              string,
+            ],
+        ),
       ),
       l: Object.entries(diff.leaves).flatMap(([key, { metas }]) =>
         metas.map((meta) => [key, meta.kws_ref] as [string, string]),

@@ -24,10 +24,14 @@ interface Entry {
   meta: KwsPresenceMeta<object>;
   /** The node holding the connection ('' for this node). */
   node: string;
+  /** The session's uuid: a session moved to another node takes its entries along. */
+  uuid: string;
+  /** This node's connection, for its own entries. */
+  kws?: Kws;
 }
 
-/** `[channel, key, meta]`: one entry as nodes exchange them. */
-export type KwsPresenceRecord = [string, string, KwsPresenceMeta<object>];
+/** `[channel, key, meta, uuid]`: one entry as nodes exchange them. */
+export type KwsPresenceRecord = [string, string, KwsPresenceMeta<object>, string];
 
 /**
  * Presence with metadata, as Phoenix.Presence: the app tracks a connection of a channel under a
@@ -64,7 +68,7 @@ export class KwsPresence {
     const previous = refs.get(key);
     if (previous !== undefined) this.remove(channel, key, previous);
     const ref = `${this.refPrefix}.${(++this.lastRef).toString(36)}`;
-    const entry: Entry = { key, meta: { ...copy, kws_ref: ref }, node: '' };
+    const entry: Entry = { key, meta: { ...copy, kws_ref: ref }, node: '', uuid: kws.uuid, kws };
     let keys = this.channels.get(channel);
     if (!keys) this.channels.set(channel, (keys = new Map()));
     let metas = keys.get(key);
@@ -101,6 +105,11 @@ export class KwsPresence {
     return state as KwsPresenceState<T>;
   }
 
+  /** @internal The session uuid of an entry ('' when it is gone). */
+  uuidOf(channel: string, key: string, ref: string): string {
+    return this.channels.get(channel)?.get(key)?.get(ref)?.uuid ?? '';
+  }
+
   /** @internal Sends the changes of `channel` (of every channel when none is given) now. */
   flush(channel?: string): void {
     if (channel !== undefined) {
@@ -120,7 +129,7 @@ export class KwsPresence {
   /** @internal Another node's changes of one channel (cluster mode); replaying one is a no-op. */
   apply(change: {
     c: string;
-    j: [string, KwsPresenceMeta<object>][];
+    j: [string, KwsPresenceMeta<object>, string][];
     l: [string, string][];
     n: string;
   }): void {
@@ -129,7 +138,8 @@ export class KwsPresence {
       const entry = this.channels.get(change.c)?.get(key)?.get(ref);
       if (entry && entry.node === change.n) this.drop(change.c, entry, batch);
     }
-    for (const [key, meta] of change.j) this.add(change.c, { key, meta, node: change.n }, batch);
+    for (const [key, meta, uuid] of change.j)
+      this.add(change.c, { key, meta, node: change.n, uuid }, batch);
     if (!batch.empty) this.host.pushLocal(change.c, batch.diff());
   }
 
@@ -151,8 +161,9 @@ export class KwsPresence {
         }
       }
     }
-    for (const [channel, key, meta] of records)
-      this.add(channel, { key, meta, node }, batchOf(channel));
+    for (const [channel, key, meta, uuid] of records) {
+      this.add(channel, { key, meta, node, uuid }, batchOf(channel));
+    }
     for (const [channel, batch] of batches)
       if (!batch.empty) this.host.pushLocal(channel, batch.diff());
   }
@@ -163,10 +174,66 @@ export class KwsPresence {
     for (const [channel, keys] of this.channels) {
       for (const [key, metas] of keys) {
         for (const entry of metas.values())
-          if (entry.node === '') records.push([channel, key, entry.meta]);
+          if (entry.node === '') records.push([channel, key, entry.meta, entry.uuid]);
       }
     }
     return records;
+  }
+
+  /**
+   * @internal A session moved here from another node (recovery): its entries in `channel` become
+   * this node's, with no diff (members see nothing: the session never ended). Returns them.
+   */
+  claim(kws: Kws, channel: string): KwsPresenceRecord[] {
+    const claimed: KwsPresenceRecord[] = [];
+    for (const [key, metas] of this.channels.get(channel) ?? []) {
+      for (const entry of metas.values()) {
+        if (entry.uuid !== kws.uuid || entry.node === '') continue;
+        entry.node = '';
+        entry.kws = kws;
+        this.refsOf(kws, channel).set(key, entry.meta.kws_ref);
+        claimed.push([channel, key, entry.meta, entry.uuid]);
+      }
+    }
+    return claimed;
+  }
+
+  /**
+   * @internal Another node claimed entries (a session moved there): they are that node's now, with
+   * no diff. Returns the refs that were this node's (to drop from its own records).
+   */
+  movedTo(node: string, records: KwsPresenceRecord[]): string[] {
+    const mine: string[] = [];
+    const batch = new Map<string, PresenceBatch>();
+    for (const [channel, key, meta, uuid] of records) {
+      const entry = this.channels.get(channel)?.get(key)?.get(meta.kws_ref);
+      if (!entry) {
+        // Never seen here: for this node's members it is a join.
+        let joins = batch.get(channel);
+        if (!joins) batch.set(channel, (joins = new PresenceBatch()));
+        this.add(channel, { key, meta, node, uuid }, joins);
+        continue;
+      }
+      if (entry.node === '') {
+        mine.push(meta.kws_ref);
+        const refs = entry.kws && this.tracked.get(entry.kws)?.get(channel);
+        if (refs?.get(key) === meta.kws_ref) refs.delete(key);
+        entry.kws = undefined;
+      }
+      entry.node = node;
+    }
+    for (const [channel, joins] of batch)
+      if (!joins.empty) this.host.pushLocal(channel, joins.diff());
+    return mine;
+  }
+
+  /**
+   * @internal The session moved to another node: its entries stay until that node claims them,
+   * or for `ms` at most (then they leave, as for a session that ended).
+   */
+  park(kws: Kws, channel: string, ms: number): void {
+    if (!this.tracked.get(kws)?.get(channel)?.size) return;
+    setTimeout(() => this.untrack(kws, channel), ms).unref();
   }
 
   private add(channel: string, entry: Entry, batch: PresenceBatch): void {

@@ -10,12 +10,13 @@ import {
 } from '../cluster/kws-cluster-options.interface.js';
 import { PRESENCE_SYNC_FAILED } from '../kws.messages.js';
 import type { KwsPresenceMeta } from './presence.types.js';
+import type { KwsPresenceRecord } from './kws.presence.js';
 
 /** One node's changes of one channel: `j` joins `[key, meta]`, `l` leaves `[key, ref]`. */
 export interface PresenceChange {
   n: string;
   c: string;
-  j: [string, KwsPresenceMeta<object>][];
+  j: [string, KwsPresenceMeta<object>, string][];
   l: [string, string][];
 }
 
@@ -24,9 +25,11 @@ export interface PresenceReplica {
   /** Another node's changes of one channel (idempotent: a known join, an unknown leave do nothing). */
   apply(change: PresenceChange): void;
   /** Replaces every entry of a node (`[]`: it died or left), one diff per channel. */
-  replaceNode(node: string, entries: [string, string, KwsPresenceMeta<object>][]): void;
-  /** This node's own entries: `[channel, key, meta]`. */
-  localEntries(): [string, string, KwsPresenceMeta<object>][];
+  replaceNode(node: string, entries: KwsPresenceRecord[]): void;
+  /** This node's own entries. */
+  localEntries(): KwsPresenceRecord[];
+  /** Another node claimed entries (a session moved there); returns the refs that were ours. */
+  movedTo(node: string, records: KwsPresenceRecord[]): string[];
 }
 
 /**
@@ -92,9 +95,7 @@ export class ClusterPresenceSync {
       this.known.add(node);
       this.replica.replaceNode(
         node,
-        Object.values(entries).map(
-          (json) => JSON.parse(json) as [string, string, KwsPresenceMeta<object>],
-        ),
+        Object.values(entries).map((json) => JSON.parse(json) as KwsPresenceRecord),
       );
     }
     this.timer = setInterval(
@@ -115,8 +116,8 @@ export class ClusterPresenceSync {
     }
     const message: PresenceChange = { n: this.nodeId, ...change };
     const multi = commands.multi();
-    for (const [key, meta] of change.j) {
-      multi.hset(this.hash(this.nodeId), meta.kws_ref, JSON.stringify([change.c, key, meta]));
+    for (const [key, meta, uuid] of change.j) {
+      multi.hset(this.hash(this.nodeId), meta.kws_ref, JSON.stringify([change.c, key, meta, uuid]));
     }
     if (change.l.length) multi.hdel(this.hash(this.nodeId), ...change.l.map(([, ref]) => ref));
     if (this.connections!.sharded) {
@@ -133,6 +134,31 @@ export class ClusterPresenceSync {
       },
       (error: unknown) => this.failed(error),
     );
+  }
+
+  /** A session moved here: its entries are this node's now (the others change no diff). */
+  publishMove(records: KwsPresenceRecord[]): void {
+    const commands = this.connections?.commands;
+    if (!commands || !this.started || records.length === 0) {
+      this.dirty = true;
+      return;
+    }
+    const multi = commands.multi();
+    for (const record of records)
+      multi.hset(this.hash(this.nodeId), record[2].kws_ref, JSON.stringify(record));
+    this.publishIn(multi, JSON.stringify({ n: this.nodeId, moved: records }));
+    multi.exec().catch((error: unknown) => this.failed(error));
+  }
+
+  private publishIn(multi: ReturnType<Redis['multi']>, message: string): void {
+    if (this.connections!.sharded) {
+      (multi as unknown as { spublish(c: string, m: string): unknown }).spublish(
+        this.prefix,
+        message,
+      );
+    } else {
+      multi.publish(this.prefix, message);
+    }
   }
 
   /** This node leaves: its entries go now (the others drop it on the goodbye). */
@@ -161,7 +187,8 @@ export class ClusterPresenceSync {
   private receive(buffer: Buffer): void {
     let message: PresenceChange & {
       bye?: number;
-      full?: [string, string, KwsPresenceMeta<object>][];
+      full?: KwsPresenceRecord[];
+      moved?: KwsPresenceRecord[];
     };
     try {
       message = JSON.parse(buffer.toString()) as typeof message;
@@ -172,6 +199,16 @@ export class ClusterPresenceSync {
     if (message.bye) {
       this.known.delete(message.n);
       this.replica.replaceNode(message.n, []);
+      return;
+    }
+    if (message.moved) {
+      this.known.add(message.n);
+      const mine = this.replica.movedTo(message.n, message.moved);
+      if (mine.length > 0) {
+        this.connections?.commands
+          .hdel(this.hash(this.nodeId), ...mine)
+          .catch((e: unknown) => this.failed(e));
+      }
       return;
     }
     if (message.full) {
