@@ -60,6 +60,11 @@ export type {
   KwsChannelReply,
 } from './channels/kws-channel-map.types.js';
 export type { KwsChannelsOptions } from './channels/channels-options.interface.js';
+export type {
+  KwsHistoryMessage,
+  KwsHistoryPage,
+  KwsHistoryQuery,
+} from './channels/history.store.js';
 export { LocalKwsBroker } from './broker/local.broker.js';
 export { KwsRedisBroker } from './cluster/redis.broker.js';
 export type {

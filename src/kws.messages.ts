@@ -131,3 +131,7 @@ export const PRESENCE_NOT_A_MEMBER = (channel: string) =>
 export const PRESENCE_META_NOT_OBJECT = 'presence.track: the meta must be a JSON object.';
 export const PRESENCE_SYNC_FAILED = (why: string) =>
   `Presence could not be shared with the other nodes (${why}); it converges once Redis answers again.`;
+export const NO_HISTORY = (channel: string) =>
+  `Channel "${channel}" keeps no history (@OnKwsJoin(pattern, { history: { size, ttl } })).`;
+export const BAD_HISTORY_QUERY =
+  'A history query is { limit?: integer from 1 to 1000, since?: a seq of at most 200 characters }';

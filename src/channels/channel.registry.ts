@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { KwsError } from '../errors/kws.error.js';
 import type { KwsListener } from '../events/kws-event-payload.interface.js';
 import { DEFAULT_ENDPOINT } from '../kws.constants.js';
-import { DUPLICATE_JOIN_HANDLER } from '../kws.messages.js';
+import { DUPLICATE_JOIN_HANDLER, INVALID_OPTION } from '../kws.messages.js';
 import { KwsChannelPattern } from './channel.pattern.js';
 import type { KwsChannelHistoryOptions } from './on-kws-channel.decorator.js';
 
@@ -36,6 +36,7 @@ export class KwsChannelRegistry {
     history?: KwsChannelHistoryOptions,
   ): void {
     const channels = this.of(endpoint);
+    if (history !== undefined) checkHistory(pattern, history);
     if (channels.joins.some((entry) => entry.pattern.source === pattern)) {
       throw new KwsError(DUPLICATE_JOIN_HANDLER(pattern));
     }
@@ -85,5 +86,20 @@ export class KwsChannelRegistry {
       this.endpoints.set(endpoint, channels);
     }
     return channels;
+  }
+}
+
+/** `history: { size, ttl }` of a join handler, checked at bootstrap. */
+function checkHistory(pattern: string, history: KwsChannelHistoryOptions): void {
+  const { size, ttl } = history;
+  const where = `@OnKwsJoin('${pattern}') history`;
+  if (size === undefined && ttl === undefined) {
+    throw new KwsError(INVALID_OPTION(where, history, 'at least one of size and ttl'));
+  }
+  if (size !== undefined && !(Number.isInteger(size) && size > 0)) {
+    throw new KwsError(INVALID_OPTION(`${where}.size`, size, 'an integer > 0'));
+  }
+  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) {
+    throw new KwsError(INVALID_OPTION(`${where}.ttl`, ttl, 'a number of milliseconds > 0'));
   }
 }

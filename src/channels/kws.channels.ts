@@ -17,6 +17,8 @@ import type { KwsEventArgs, KwsEventName } from '../client/kws-events.types.js';
 import { KwsEvent, MAX_EVENT_NAME_LENGTH } from '../kws.constants.js';
 import {
   BAD_CHANNEL_NAME,
+  BAD_HISTORY_QUERY,
+  NO_HISTORY,
   JOIN_IN_PROGRESS,
   JOIN_REFUSED,
   MALFORMED_PACKET,
@@ -39,6 +41,13 @@ import { KwsChannelPayload } from './channel.payload.js';
 import { KwsChannelRegistry } from './channel.registry.js';
 import type { KwsChannelBounds, KwsChannelSetup } from './channels-options.validator.js';
 import { ClusterPresenceSync } from './presence.cluster.js';
+import { RedisHistoryStore } from './history.redis.js';
+import {
+  LocalHistoryStore,
+  type KwsHistoryPage,
+  type KwsHistoryQuery,
+  type KwsHistoryStore,
+} from './history.store.js';
 import type { KwsChannelMap, KwsChannelServerEvents } from './kws-channel-map.types.js';
 import { KwsPresence } from './kws.presence.js';
 import type { KwsPresenceDiff } from './presence.types.js';
@@ -76,6 +85,8 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
   private own: { kws: Kws; channel: string } | undefined;
   /** Cluster mode: the same presence on every node. */
   private readonly sync: ClusterPresenceSync | undefined;
+  /** Where channels with `history` keep their messages (a Redis stream per channel in a cluster). */
+  private readonly historyStore: KwsHistoryStore;
 
   constructor(
     private readonly registry: KwsChannelRegistry,
@@ -96,6 +107,9 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     );
     if (setup.cluster && broker instanceof KwsRedisBroker) {
       this.sync = new ClusterPresenceSync(setup.cluster, broker.nodeId, this.presence);
+      this.historyStore = new RedisHistoryStore(setup.cluster);
+    } else {
+      this.historyStore = new LocalHistoryStore();
     }
     context.channels = this;
     context.pool.observeMembership((change, kws) => this.membershipChanged(change, kws));
@@ -110,6 +124,7 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     this.presence.flush();
     await this.sync?.stop();
+    await this.historyStore.stop?.();
   }
 
   /** A typed sender for one channel. */
@@ -122,15 +137,20 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     };
   }
 
-  /** Pushes `{ channel, event, data }` to every member of the channel (but `except`). */
-  broadcast(
+  /**
+   * Pushes `{ channel, event, data }` to every member of the channel (but `except`). A channel
+   * whose pattern keeps history keeps it first: the packet then carries its `seq`.
+   */
+  async broadcast(
     channel: string,
     event: string,
     data?: unknown,
     options: { except?: string } = {},
   ): Promise<string[]> {
+    const history = this.registry.join(channel, this.endpoint)?.history;
+    const seq = history ? await this.historyStore.append(channel, history, event, data) : undefined;
     const message = toOutbound(
-      { channel, event, data },
+      seq === undefined ? { channel, event, data } : { channel, event, data, seq },
       undefined,
       this.context.parser,
       this.context.recovery,
@@ -163,6 +183,17 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     );
     await this.broker.emitTo(uuid, notice).catch(() => undefined);
     await this.broker.leave(uuid, [channelRoom(channel)]);
+  }
+
+  /**
+   * The messages a channel kept (`history: { size, ttl }` on its `@OnKwsJoin`): the newest
+   * `limit`, or those after `since` (with `complete: false` when some are gone). Cluster mode: a
+   * Redis stream per channel, the same on every node.
+   */
+  history(channel: string, query: KwsHistoryQuery = {}): Promise<KwsHistoryPage> {
+    const history = this.registry.join(channel, this.endpoint)?.history;
+    if (!history) return Promise.reject(new KwsError(NO_HISTORY(channel)));
+    return this.historyStore.read(channel, history, query);
   }
 
   /** The uuids of a channel's members (every live node in cluster mode). */
@@ -213,6 +244,9 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
       case ChannelControl.Leave:
         this.leave(kws, channel, id);
         return;
+      case ChannelControl.History:
+        void this.readHistory(kws, channel, data, id);
+        return;
       default:
         void this.onEvent(kws, channel, event, data, id);
     }
@@ -261,6 +295,32 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
       reply === undefined ? { channel, ack: id! } : { channel, ack: id!, data: reply },
     );
     this.pushState(kws, channel);
+  }
+
+  private async readHistory(
+    kws: Kws,
+    channel: string,
+    query: unknown,
+    id: number | undefined,
+  ): Promise<void> {
+    if (!this.isMember(kws, channel))
+      return this.refuse(kws, id, channel, 403, NOT_A_MEMBER(channel));
+    const { limit, since } = (query ?? {}) as KwsHistoryQuery;
+    if (
+      (typeof query !== 'object' && query !== undefined) ||
+      (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) ||
+      (since !== undefined && !(typeof since === 'string' && since.length <= 200))
+    ) {
+      return this.refuse(kws, id, channel, 400, BAD_HISTORY_QUERY);
+    }
+    try {
+      const page = await this.history(channel, { limit, since });
+      this.answer(kws, id, { channel, ack: id!, data: page });
+    } catch (error) {
+      const status = error instanceof KwsError && !(error instanceof KwsProtocolError) ? 404 : 500;
+      const message = status === 404 ? NO_HISTORY(channel) : 'Internal error';
+      this.refuse(kws, id, channel, status, message);
+    }
   }
 
   private admit(kws: Kws, channel: string): void {
@@ -371,7 +431,14 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
 
   private publishDiff(channel: string, diff: KwsPresenceDiff<object>): void {
     if (!this.sync) {
-      void this.broadcast(channel, ChannelControl.PresenceDiff, diff).catch(() => undefined);
+      // Not through `broadcast`: a presence diff is never kept in the channel's history.
+      const message = toOutbound(
+        { channel, event: ChannelControl.PresenceDiff, data: diff },
+        undefined,
+        this.context.parser,
+        this.context.recovery,
+      );
+      void this.broker.broadcast(message, undefined, channelRoom(channel)).catch(() => undefined);
       return;
     }
     // Cluster mode: this node's members now, the other nodes through ONE message per batch, each

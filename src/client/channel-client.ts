@@ -126,7 +126,7 @@ export class KwsChannelClient {
       for (const listener of this.subscribers) listener(channel);
       return;
     }
-    channel?.receive(packet.event, packet.data);
+    channel?.receive(packet.event, packet.data, packet.seq);
   }
 
   private rejoin(): void {

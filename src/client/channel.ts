@@ -27,6 +27,29 @@ export interface KwsChannelClose {
   detail?: string;
 }
 
+/** One kept message of a channel (see `history`). */
+export interface KwsChannelHistoryMessage {
+  seq: string;
+  event: string;
+  data: any;
+}
+
+/** What `history` resolves with. */
+export interface KwsChannelHistoryPage {
+  messages: KwsChannelHistoryMessage[];
+  /** With `since`: false when messages after it are gone (reload what you show). */
+  complete: boolean;
+  /** The newest kept position ('' when none). */
+  seq: string;
+}
+
+/** After a rejoin on a fresh session: whether what was missed meanwhile could be delivered. */
+export interface KwsChannelRecovery {
+  complete: boolean;
+  /** How many missed messages were delivered to the handlers. */
+  missed: number;
+}
+
 /** @internal What a channel needs from the client that multiplexes it. */
 export interface KwsChannelLink {
   request(channel: string, event: string, data: unknown, timeout?: number): Promise<unknown>;
@@ -45,6 +68,11 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
   private current: KwsChannelState = 'joining';
   private readonly handlers = new Map<string, Handler[]>();
   private readonly closers = new Set<(close: KwsChannelClose) => void>();
+  private readonly recoveries = new Set<(recovery: KwsChannelRecovery) => void>();
+  /** The position of the last kept message received: where a rejoin recovers from. */
+  private lastSeq: string | undefined;
+  /** While a rejoin recovers: live messages wait here, behind the missed ones. */
+  private buffered: [string, any, string | undefined][] | undefined;
   /** The presence of this channel, kept up to date by the server's pushes. */
   readonly presence = new KwsChannelPresence();
   /** Settles with the join's reply; rejects with the refusal. */
@@ -89,6 +117,31 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
     return () => this.closers.delete(listener);
   }
 
+  /**
+   * Calls `listener` after each rejoin on a fresh session of a channel with history: the messages
+   * missed meanwhile were delivered (in order, before live ones), or `complete: false` when some
+   * were gone (reload what you show).
+   */
+  onRecover(listener: (recovery: KwsChannelRecovery) => void): () => void {
+    this.recoveries.add(listener);
+    return () => this.recoveries.delete(listener);
+  }
+
+  /** Reads the channel's kept messages (members only): the newest `limit`, or those after `since`. */
+  history(query: { limit?: number; since?: string } = {}): Promise<KwsChannelHistoryPage> {
+    try {
+      this.usable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.link.request(
+      this.name,
+      'kws:history',
+      query,
+      this.timeout,
+    ) as Promise<KwsChannelHistoryPage>;
+  }
+
   /** Sends an event to the channel's server handlers (throws `KwsClientError` once closed). */
   emit<E extends KwsEventName<KwsChannelClientEvents<M>>>(
     event: E,
@@ -121,12 +174,44 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
   }
 
   /** @internal A packet of this channel from the server. */
-  receive(event: string, data: any): void {
+  receive(event: string, data: any, seq?: string): void {
     if (event === 'kws:presence_state') this.presence.syncState(data);
     else if (event === 'kws:presence_diff') this.presence.syncDiff(data);
     else if (event === 'kws:kicked') this.close({ reason: 'kicked', detail: data?.reason });
     else if (event === 'kws:join') this.current = 'joined';
-    else for (const handler of this.handlers.get(event) ?? []) handler(data);
+    else if (this.buffered) this.buffered.push([event, data, seq]);
+    else this.deliver(event, data, seq);
+  }
+
+  private deliver(event: string, data: any, seq: string | undefined): void {
+    if (typeof seq === 'string') this.lastSeq = seq;
+    for (const handler of this.handlers.get(event) ?? []) handler(data);
+  }
+
+  /** Delivers what was missed since `since` (from the history), then what arrived meanwhile. */
+  private async recover(since: string): Promise<void> {
+    let page: KwsChannelHistoryPage;
+    try {
+      page = (await this.link.request(
+        this.name,
+        'kws:history',
+        { since, limit: 1000 },
+        this.timeout,
+      )) as KwsChannelHistoryPage;
+    } catch {
+      page = { messages: [], complete: false, seq: '' };
+    }
+    const seen = new Set<string>();
+    for (const message of page.messages) {
+      seen.add(message.seq);
+      this.deliver(message.event, message.data, message.seq);
+    }
+    const live = this.buffered ?? [];
+    this.buffered = undefined;
+    for (const [event, data, seq] of live)
+      if (seq === undefined || !seen.has(seq)) this.deliver(event, data, seq);
+    for (const listener of this.recoveries)
+      listener({ complete: page.complete, missed: page.messages.length });
   }
 
   /** @internal The session is fresh (the server forgot this channel): join again. */
@@ -134,7 +219,14 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
     if (this.current === 'closed') return;
     this.current = 'joining';
     this.presence.clear();
-    this.join().catch(() => undefined);
+    const since = this.lastSeq;
+    if (since !== undefined) this.buffered = [];
+    this.join().then(
+      () => (since === undefined ? undefined : this.recover(since)),
+      () => {
+        this.buffered = undefined;
+      },
+    );
   }
 
   private join(): Promise<KwsChannelReply<M>> {

@@ -1,6 +1,13 @@
 // nestjs-kws/client/channels: channels, presence and history on top of `KwsClient` (no server imports).
 export { KwsChannelClient, type KwsChannelClientOptions } from './channel-client.js';
-export { KwsChannel, type KwsChannelClose, type KwsChannelState } from './channel.js';
+export {
+  KwsChannel,
+  type KwsChannelClose,
+  type KwsChannelHistoryMessage,
+  type KwsChannelHistoryPage,
+  type KwsChannelRecovery,
+  type KwsChannelState,
+} from './channel.js';
 export {
   KwsChannelPresence,
   type KwsClientPresenceMeta,

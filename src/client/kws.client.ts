@@ -27,7 +27,7 @@ import type {
   KwsRequestArgs,
 } from './kws-events.types.js';
 
-const PACKET_KEYS = ['event', 'data', 'id', 'ack', 'error', 'offset', 'session', 'channel'];
+const PACKET_KEYS = ['event', 'data', 'id', 'ack', 'error', 'offset', 'session', 'channel', 'seq'];
 
 type Handler = (data: any) => unknown;
 
@@ -258,6 +258,8 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
       }
     }
     if (typeof packet?.channel === 'string') {
+      // Recovery numbers channel packets too: the resume offset must count them.
+      if (typeof packet.offset === 'string') this.offset = packet.offset;
       this.channelSink?.(packet);
     } else if (packet?.session && typeof packet.session.token === 'string') {
       const { token, uuid, recovered } = packet.session;

@@ -8,6 +8,8 @@ export interface KwsEventPacket<T = unknown> {
   offset?: string;
   /** A channel's packet (docs/channels.md); connection-level events never carry it. */
   channel?: string;
+  /** A channel message kept in its history: its position (`since` of a later history read). */
+  seq?: string;
 }
 
 /** What an error acknowledgement carries. */

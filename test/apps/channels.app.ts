@@ -101,6 +101,17 @@ export class RoomHandlers {
     );
   }
 
+  /** `log:*` keeps its last 3 messages, `ttl:*` those of the last 300 ms. */
+  @OnKwsJoin('log:*', { history: { size: 3 } })
+  logJoin(): boolean {
+    return true;
+  }
+
+  @OnKwsJoin('ttl:*', { history: { ttl: 300 } })
+  ttlJoin(): boolean {
+    return true;
+  }
+
   /** A connection-level event of the same name as a channel event: the two never meet. */
   @OnKwsEvent('say')
   connectionSay(): string {

@@ -1,6 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KwsChannels, KwsModule } from '../../src/index.js';
+import { KwsChannels, KwsModule, OnKwsJoin } from '../../src/index.js';
 import { channelsApp, leaves } from '../apps/channels.app.js';
 import { ChannelPackets } from '../helpers/channel-packets.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -186,5 +186,19 @@ describe('channels: client joins authorized by @OnKwsJoin, events, leaves, kicks
       .catch((error: Error) => error);
     const error = module instanceof Error ? module : await module.init().catch((e: Error) => e);
     expect(String(error)).toContain('channels.maxPerConnection');
+  });
+
+  it('a bad history option of a join handler fails at bootstrap, naming it', async () => {
+    class BadHistory {
+      @OnKwsJoin('bad:*', { history: { size: 0 } })
+      join(): boolean {
+        return true;
+      }
+    }
+    const module = await Test.createTestingModule({
+      imports: [KwsModule.forRoot({ parser: 'json' })],
+      providers: [BadHistory],
+    }).compile();
+    await expect(module.init()).rejects.toThrow("@OnKwsJoin('bad:*') history.size");
   });
 });

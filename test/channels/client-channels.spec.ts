@@ -107,6 +107,13 @@ describe.each([
     const server = running.app.get(KwsServer);
     const kwsChannels = running.app.get(KwsChannels);
     const [uuid] = await kwsChannels.members('room:r1');
+    const said: unknown[] = [];
+    room.on('said', (message) => void said.push(message));
+    await room.request('say', { text: 'before' });
+    await eventually(
+      () => said.length,
+      (n) => n === 1,
+    );
     // The network goes away: no close handshake.
     server.get(uuid)!.conn.terminate();
     const recovery = 'recovery' in extra;
@@ -123,13 +130,16 @@ describe.each([
     );
     expect(members).toEqual([recovery ? uuid : expect.not.stringMatching(uuid)]);
     await eventually(() => channels.client.recovered || !recovery, Boolean);
-    const said: unknown[] = [];
-    room.on('said', (message) => void said.push(message));
     expect(await room.request('say', { text: 'again' })).toEqual({ ok: true });
     await eventually(
       () => said.length,
-      (n) => n === 1,
+      (n) => n === 2,
     );
+    // A resume replays only what was missed: the channel message received before is not again.
+    expect(said).toEqual([
+      { from: 'ann', text: 'before' },
+      { from: 'ann', text: 'again' },
+    ]);
     // The join handler ran once per session: again for a fresh one, not for a resumed one (the
     // request's ack came after anything the client sent on reconnecting).
     expect(joins.slice(before)).toEqual(
