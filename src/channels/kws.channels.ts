@@ -498,10 +498,16 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private protocolError(kws: Kws, packet: KwsEventPacket, why: string): void {
+    let raw: Buffer;
+    try {
+      raw = Buffer.from(JSON.stringify(packet));
+    } catch {
+      raw = Buffer.alloc(0); // a custom parser's packet JSON cannot write (a BigInt...)
+    }
     this.context.dispatcher.dispatch(
       kws,
       KwsEvent.Error,
-      Buffer.from(JSON.stringify(packet)),
+      raw,
       false,
       new KwsProtocolError(MALFORMED_PACKET(why)),
     );
