@@ -67,6 +67,11 @@ export class KwsChannelRegistry {
     return this.endpoints.get(endpoint)?.joins.find((entry) => entry.pattern.matches(channel));
   }
 
+  /** Whether an endpoint has any join handler (channels are in use there). */
+  hasJoins(endpoint = DEFAULT_ENDPOINT): boolean {
+    return (this.endpoints.get(endpoint)?.joins.length ?? 0) > 0;
+  }
+
   /** The handlers of a channel's event. */
   event(channel: string, event: string, endpoint = DEFAULT_ENDPOINT): KwsListener[] {
     const entries = this.endpoints.get(endpoint)?.events.get(event) ?? [];

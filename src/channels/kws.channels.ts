@@ -85,6 +85,7 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
   private own: { kws: Kws; channel: string } | undefined;
   /** Cluster mode: the same presence on every node. */
   private readonly sync: ClusterPresenceSync | undefined;
+  private syncStarted: Promise<void> | undefined;
   /** Where channels with `history` keep their messages (a Redis stream per channel in a cluster). */
   private readonly historyStore: KwsHistoryStore;
 
@@ -117,13 +118,24 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** @internal Cluster mode: loads the other nodes' presence before the endpoint accepts sockets. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.sync?.start();
+    // An endpoint without join handlers shares presence only once it is used (no Redis keys,
+    // connections or heartbeats for apps that do not use channels).
+    if (this.registry.hasJoins(this.endpoint)) await this.startSync();
+  }
+
+  /** Cluster mode: starts sharing presence (once); what was tracked before goes on the first beat. */
+  private startSync(): Promise<void> {
+    this.syncStarted ??= this.sync ? this.sync.start() : Promise.resolve();
+    return this.syncStarted;
   }
 
   /** @internal Sockets are closed by now (beforeApplicationShutdown): this node's presence goes. */
   async onApplicationShutdown(): Promise<void> {
     this.presence.flush();
-    await this.sync?.stop();
+    if (this.syncStarted) {
+      await this.syncStarted.catch(() => undefined);
+      await this.sync?.stop();
+    }
     await this.historyStore.stop?.();
   }
 
@@ -444,6 +456,7 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     // Cluster mode: this node's members now, the other nodes through ONE message per batch, each
     // of which updates its replica and pushes the diff to its own members.
     this.pushLocal(channel, diff);
+    this.startSync().catch(() => undefined);
     this.sync.publish({
       c: channel,
       j: Object.entries(diff.joins).flatMap(([key, { metas }]) =>

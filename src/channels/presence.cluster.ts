@@ -65,23 +65,53 @@ export class ClusterPresenceSync {
     this.ttl = options.nodeTtl ?? DEFAULT_NODE_TTL;
   }
 
+  /**
+   * Opens the connections and shares presence once Redis answers; waits for that at most
+   * requestTimeout (a node may start while Redis is down: it shares its presence when it is back,
+   * and loads the others' again after every reconnect).
+   */
   async start(): Promise<void> {
-    const connections = await createRedisConnections(
-      this.options,
-      this.options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
-    );
+    const timeout = this.options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
+    const connections = await createRedisConnections(this.options, timeout);
     this.connections = connections;
     const { commands, subscriber, sharded } = connections;
-    await Promise.all([commands.connect(), subscriber.connect()]);
     subscriber.on(
       sharded ? 'smessageBuffer' : 'messageBuffer',
       (_channel: Buffer, message: Buffer) => this.receive(message),
     );
-    if (sharded)
+    let first: () => void = () => undefined;
+    const firstReady = new Promise<void>((resolve) => (first = resolve));
+    subscriber.on('ready', () => {
+      this.ready().then(first, (error: unknown) => this.failed(error));
+    });
+    this.timer = setInterval(
+      () => void this.beat().catch((error) => this.failed(error)),
+      this.interval,
+    );
+    this.timer.unref();
+    this.started = true;
+    await Promise.all([
+      commands.connect().catch((error: unknown) => this.failed(error)),
+      subscriber.connect().catch((error: unknown) => this.failed(error)),
+    ]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      firstReady,
+      new Promise((resolve) => (timer = setTimeout(resolve, timeout))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** (Re)subscribed: this node's liveness, then the others' entries (a replay is a no-op). */
+  private async ready(): Promise<void> {
+    const { commands, subscriber, sharded } = this.connections!;
+    if (sharded) {
       await (subscriber as unknown as { ssubscribe(c: string): Promise<unknown> }).ssubscribe(
         this.prefix,
       );
-    else await subscriber.subscribe(this.prefix);
+    } else {
+      await subscriber.subscribe(this.prefix);
+    }
     await this.beat();
     // Subscribed first, then the snapshot: a change published meanwhile arrives twice at most.
     const nodes = await commands.smembers(`${this.prefix}:nodes`);
@@ -98,12 +128,6 @@ export class ClusterPresenceSync {
         Object.values(entries).map((json) => JSON.parse(json) as KwsPresenceRecord),
       );
     }
-    this.timer = setInterval(
-      () => void this.beat().catch((error) => this.failed(error)),
-      this.interval,
-    );
-    this.timer.unref();
-    this.started = true;
   }
 
   /** Sends this node's batch of one channel to the others and records it in this node's hash. */

@@ -1,6 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KwsChannels, KwsModule, OnKwsJoin } from '../../src/index.js';
+import { KwsChannels, KwsModule, KwsServer, OnKwsJoin } from '../../src/index.js';
 import { channelsApp, leaves } from '../apps/channels.app.js';
 import { ChannelPackets } from '../helpers/channel-packets.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -138,7 +138,8 @@ describe('channels: client joins authorized by @OnKwsJoin, events, leaves, kicks
       () => [...channels['context'].pool.values()].at(-1)?.uuid,
       Boolean,
     ))!;
-    await channels.subscribe(uuid, 'news');
+    // KwsServer.subscribe is KwsChannels.subscribe.
+    await running.app.get(KwsServer).subscribe(uuid, 'news');
     expect(await client.waitFor((p) => p.event === 'kws:join')).toEqual({
       channel: 'news',
       event: 'kws:join',

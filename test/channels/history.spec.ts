@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KwsClient } from '../../src/client/index.js';
 import { KwsChannelClient, type KwsChannelRecovery } from '../../src/client/channels.js';
-import { KwsChannels, type KwsModuleOptions } from '../../src/index.js';
+import { KwsChannels, KwsServer, type KwsModuleOptions } from '../../src/index.js';
 import { CuttableSockets } from '../recovery/cuttable-socket.js';
 import { channelsApp } from '../apps/channels.app.js';
 import { ChannelPackets } from '../helpers/channel-packets.js';
@@ -59,6 +59,7 @@ describe.each(['one node', 'two nodes (a Redis stream per channel)'])(
       expect((await channels.history('log:a', { limit: 2 })).messages.map((m) => m.data)).toEqual([
         4, 5,
       ]);
+      expect(await node.app.get(KwsServer).history('log:a')).toEqual(page);
       // Read on the other node: the same.
       expect(await other.app.get(KwsChannels).history('log:a')).toEqual(page);
       // The member asks for it over the socket.
