@@ -134,6 +134,8 @@ export class RedisHistoryStore implements KwsHistoryStore {
       this.options,
       this.options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
     ).then(async (connections) => {
+      // Failures show in the scripts' rejections, not as ioredis noise.
+      connections.commands.on('error', () => undefined);
       await connections.commands.connect();
       return connections;
     });

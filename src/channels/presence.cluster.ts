@@ -75,6 +75,9 @@ export class ClusterPresenceSync {
     const connections = await createRedisConnections(this.options, timeout);
     this.connections = connections;
     const { commands, subscriber, sharded } = connections;
+    // Failures show in the commands' rejections (and one warning per outage), not as ioredis noise.
+    commands.on('error', () => undefined);
+    subscriber.on('error', () => undefined);
     subscriber.on(
       sharded ? 'smessageBuffer' : 'messageBuffer',
       (_channel: Buffer, message: Buffer) => this.receive(message),

@@ -167,4 +167,31 @@ describe('presence across nodes (Redis)', () => {
     expect(Object.keys(diffs[0].data.leaves)).toHaveLength(43);
     expect(Object.keys(nodeA.app.get(KwsPresence).list('room:x')).sort()).toEqual(['ann', 'eve']);
   });
+
+  it('Redis restarts empty: every node shares its presence again and the replicas converge', async () => {
+    const ann = clients[0];
+    const fresh = await startApp(
+      channelsApp({
+        cluster: { redis: redis.url, keyPrefix, heartbeatInterval: HEARTBEAT, nodeTtl: NODE_TTL },
+      }),
+    );
+    try {
+      await redis.stop();
+      await redis.restart(); // empty, as after a crash
+      // A member joins on the new node right after: its change may go nowhere at first.
+      const gus = await on(fresh.port, 'room:x', 'gus');
+      const expected = ['ann×1', 'eve×1', 'gus×1'];
+      for (const client of [ann, gus]) {
+        expect(
+          await eventually(
+            () => heldBy(client, 'room:x'),
+            (held) => held.join() === expected.join(),
+            NODE_TTL * 4,
+          ),
+        ).toEqual(expected);
+      }
+    } finally {
+      await fresh.app.close();
+    }
+  });
 });
