@@ -47,6 +47,12 @@ export {
   type KwsChannelLeaveReason,
 } from './channels/kws.channels.js';
 export { KwsPresence } from './channels/kws.presence.js';
+export {
+  getKwsChannelsToken,
+  getKwsPresenceToken,
+  InjectKwsChannels,
+  InjectKwsPresence,
+} from './channels/channel.tokens.js';
 export type {
   KwsPresenceDiff,
   KwsPresenceMeta,

@@ -4,6 +4,7 @@ import { KwsServer } from './server/kws.server.js';
 import { KWS_ENDPOINT_NAME } from './kws.tokens.js';
 import { KwsChannels } from './channels/kws.channels.js';
 import { KwsPresence } from './channels/kws.presence.js';
+import { getKwsChannelsToken, getKwsPresenceToken } from './channels/channel.tokens.js';
 
 export { KWS_BROKER } from './kws.tokens.js';
 
@@ -30,13 +31,19 @@ export const {
       const endpointName: Provider = { provide: KWS_ENDPOINT_NAME, useValue: name ?? '' };
       // A named endpoint exports its server under its own token, so several can live side by side.
       const named: Provider[] = name
-        ? [{ provide: getKwsServerToken(name), useExisting: KwsServer }]
+        ? [
+            { provide: getKwsServerToken(name), useExisting: KwsServer },
+            { provide: getKwsChannelsToken(name), useExisting: KwsChannels },
+            { provide: getKwsPresenceToken(name), useExisting: KwsPresence },
+          ]
         : [];
       return {
         ...definition,
         global: isGlobal,
         providers: [...(definition.providers ?? []), endpointName, ...named],
-        exports: name ? [getKwsServerToken(name)] : [KwsServer, KwsChannels, KwsPresence],
+        exports: name
+          ? [getKwsServerToken(name), getKwsChannelsToken(name), getKwsPresenceToken(name)]
+          : [KwsServer, KwsChannels, KwsPresence],
       };
     },
   )
