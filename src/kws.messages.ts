@@ -135,3 +135,5 @@ export const NO_HISTORY = (channel: string) =>
   `Channel "${channel}" keeps no history (@OnKwsJoin(pattern, { history: { size, ttl } })).`;
 export const BAD_HISTORY_QUERY =
   'A history query is { limit?: integer from 1 to 1000, since?: a seq of at most 200 characters }';
+export const PRESENCE_BAD_KEY = (max: number) =>
+  `presence.track: the key is a string of 1 to ${max} characters (usually the user id).`;

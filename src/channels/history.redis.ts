@@ -58,8 +58,13 @@ export class RedisHistoryStore implements KwsHistoryStore {
   private readonly prefix: string;
   private connections: Promise<RedisConnections> | undefined;
 
-  constructor(private readonly options: KwsClusterOptions) {
-    this.prefix = `${options.keyPrefix ?? DEFAULT_CLUSTER_KEY_PREFIX}:ch:`;
+  constructor(
+    private readonly options: KwsClusterOptions,
+    /** The endpoint's name: endpoints sharing a keyPrefix keep apart histories. */
+    endpoint = '',
+  ) {
+    const prefix = options.keyPrefix ?? DEFAULT_CLUSTER_KEY_PREFIX;
+    this.prefix = endpoint ? `${prefix}:ch:${endpoint}:` : `${prefix}:ch:`;
   }
 
   async append(

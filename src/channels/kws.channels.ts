@@ -107,8 +107,8 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
       this.bounds.maxMetaBytes,
     );
     if (setup.cluster && broker instanceof KwsRedisBroker) {
-      this.sync = new ClusterPresenceSync(setup.cluster, broker.nodeId, this.presence);
-      this.historyStore = new RedisHistoryStore(setup.cluster);
+      this.sync = new ClusterPresenceSync(setup.cluster, broker.nodeId, this.presence, endpoint);
+      this.historyStore = new RedisHistoryStore(setup.cluster, endpoint);
     } else {
       this.historyStore = new LocalHistoryStore();
     }

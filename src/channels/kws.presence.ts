@@ -2,12 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { Kws } from '../connection/kws.js';
 import { KwsError } from '../errors/kws.error.js';
 import {
+  PRESENCE_BAD_KEY,
   PRESENCE_META_NOT_OBJECT,
   PRESENCE_META_TOO_BIG,
   PRESENCE_NOT_A_MEMBER,
 } from '../kws.messages.js';
 import { PresenceBatch } from './presence.batch.js';
 import type { KwsPresenceDiff, KwsPresenceMeta, KwsPresenceState } from './presence.types.js';
+
+/** Longest presence key (a user id, usually), in characters. */
+const MAX_PRESENCE_KEY_LENGTH = 256;
 
 /** @internal What presence needs from the channels it serves. */
 export interface KwsPresenceHost {
@@ -62,6 +66,9 @@ export class KwsPresence {
    * Tracking the same connection, channel and key again updates the meta. Returns the meta's ref.
    */
   track(kws: Kws, channel: string, key: string, meta: object = {}): string {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_PRESENCE_KEY_LENGTH) {
+      throw new KwsError(PRESENCE_BAD_KEY(MAX_PRESENCE_KEY_LENGTH));
+    }
     if (!this.host.mayTrack(kws, channel)) throw new KwsError(PRESENCE_NOT_A_MEMBER(channel));
     const copy = this.copyMeta(meta);
     const refs = this.refsOf(kws, channel);

@@ -58,9 +58,12 @@ export class ClusterPresenceSync {
     private readonly options: KwsClusterOptions,
     private readonly nodeId: string,
     private readonly replica: PresenceReplica,
+    endpoint = '',
   ) {
     // One hash slot for every key (Redis Cluster runs each MULTI below on one shard).
-    this.prefix = `{${options.keyPrefix ?? DEFAULT_CLUSTER_KEY_PREFIX}:pr}`;
+    // Endpoints sharing a keyPrefix share nothing of their presence.
+    const prefix = options.keyPrefix ?? DEFAULT_CLUSTER_KEY_PREFIX;
+    this.prefix = endpoint ? `{${prefix}:pr:${endpoint}}` : `{${prefix}:pr}`;
     this.interval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
     this.ttl = options.nodeTtl ?? DEFAULT_NODE_TTL;
   }

@@ -124,6 +124,9 @@ describe('presence with metadata (one node)', () => {
       /must be a JSON object/,
     );
     expect(() => presence.track(kws, 'room:other', 'm', {})).toThrow(/not in channel "room:other"/);
+    expect(() => presence.track(kws, 'room:meta', 'k'.repeat(257), {})).toThrow(
+      /1 to 256 characters/,
+    );
     // The refused updates changed nothing.
     expect(presence.list('room:meta').m.metas).toEqual([{ tab: '1', kws_ref: expect.any(String) }]);
     await client.close();
