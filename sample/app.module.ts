@@ -4,6 +4,7 @@ import { ChatController } from './chat/chat.controller.js';
 import { ChatListeners } from './chat/chat.listeners.js';
 import { ChatRouter } from './chat/chat-router.js';
 import { DirectMessages } from './chat/direct-messages.handler.js';
+import { ChatRooms } from './chat/chat-rooms.handler.js';
 
 /** The gofiber socketio chat example as a Nest app: sockets on /ws/:id, HTTP on /users. */
 @Module({
@@ -26,6 +27,6 @@ import { DirectMessages } from './chat/direct-messages.handler.js';
     }),
   ],
   controllers: [ChatController],
-  providers: [ChatListeners, ChatRouter, DirectMessages],
+  providers: [ChatListeners, ChatRouter, DirectMessages, ChatRooms],
 })
 export class AppModule {}

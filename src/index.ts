@@ -32,6 +32,45 @@ export {
   type KwsRequestOptions,
 } from './connection/kws.js';
 export { KwsServer, type KwsBroadcastOptions } from './server/kws.server.js';
+export {
+  OnKwsJoin,
+  OnKwsChannelEvent,
+  OnKwsLeave,
+  type OnKwsJoinOptions,
+  type OnKwsChannelHandlerOptions,
+  type KwsChannelHistoryOptions,
+} from './channels/on-kws-channel.decorator.js';
+export { KwsChannelName, KwsChannelPayload } from './channels/channel.payload.js';
+export {
+  KwsChannels,
+  type KwsChannelEmitter,
+  type KwsChannelLeaveReason,
+} from './channels/kws.channels.js';
+export { KwsPresence } from './channels/kws.presence.js';
+export {
+  getKwsChannelsToken,
+  getKwsPresenceToken,
+  InjectKwsChannels,
+  InjectKwsPresence,
+} from './channels/channel.tokens.js';
+export type {
+  KwsPresenceDiff,
+  KwsPresenceMeta,
+  KwsPresenceState,
+} from './channels/presence.types.js';
+export type {
+  KwsChannelMap,
+  KwsChannelClientEvents,
+  KwsChannelServerEvents,
+  KwsChannelParams,
+  KwsChannelReply,
+} from './channels/kws-channel-map.types.js';
+export type { KwsChannelsOptions } from './channels/channels-options.interface.js';
+export type {
+  KwsHistoryMessage,
+  KwsHistoryPage,
+  KwsHistoryQuery,
+} from './channels/history.store.js';
 export { LocalKwsBroker } from './broker/local.broker.js';
 export { KwsRedisBroker } from './cluster/redis.broker.js';
 export type { KwsClusterGap } from './cluster/gap.detector.js';

@@ -4,6 +4,7 @@ import type { KwsAsyncApiOptions } from './asyncapi/asyncapi-options.interface.j
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
 import type { KwsBrokerFactory } from './broker/kws-broker.interface.js';
 import type { KwsParser } from './events/kws-packet.interface.js';
+import type { KwsChannelsOptions } from './channels/channels-options.interface.js';
 import type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
 import type { KwsMetricsOptions } from './metrics/kws-stats.interface.js';
 import type { KwsRateLimitOptions } from './transport/rate-limit-options.interface.js';
@@ -145,6 +146,8 @@ export interface KwsModuleOptions {
    * attributes and rooms back and every event it missed, once, in order (docs/recovery.md).
    */
   recovery?: KwsRecoveryOptions;
+  /** Bounds of channels, their presence and history (docs/channels.md); channels need `parser`. */
+  channels?: KwsChannelsOptions;
   /**
    * Counters for `KwsServer.stats()` are on by default (`false` turns counting off);
    * `{ prometheus: true }` also exports them through prom-client.

@@ -1,6 +1,7 @@
 import { KwsError } from './errors/kws.error.js';
 import { UNKNOWN_OPTION } from './kws.messages.js';
 import type { KwsAsyncApiOptions } from './asyncapi/asyncapi-options.interface.js';
+import type { KwsChannelsOptions } from './channels/channels-options.interface.js';
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import type { KwsMetricsOptions, KwsPrometheusOptions } from './metrics/kws-stats.interface.js';
@@ -39,6 +40,7 @@ const TOP = [
   'metrics',
   'rateLimit',
   'asyncapi',
+  'channels',
 ] as const satisfies readonly (keyof KwsModuleOptions)[];
 const RECOVERY = [
   'maxDisconnection',
@@ -69,6 +71,11 @@ const ASYNCAPI = [
   'version',
   'description',
 ] as const satisfies readonly (keyof KwsAsyncApiOptions)[];
+const CHANNELS = [
+  'maxNameLength',
+  'maxPerConnection',
+  'maxMetaBytes',
+] as const satisfies readonly (keyof KwsChannelsOptions)[];
 const METRICS = ['prometheus'] as const satisfies readonly (keyof KwsMetricsOptions)[];
 const PROMETHEUS = [
   'registry',
@@ -89,6 +96,7 @@ export const KWS_OPTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   metrics: METRICS,
   'metrics.prometheus': PROMETHEUS,
   asyncapi: ASYNCAPI,
+  channels: CHANNELS,
 };
 
 /**
@@ -141,5 +149,6 @@ const complete: [
   Unlisted<KwsMetricsOptions, typeof METRICS>,
   Unlisted<KwsPrometheusOptions, typeof PROMETHEUS>,
   Unlisted<KwsAsyncApiOptions, typeof ASYNCAPI>,
-] = [{}, {}, {}, {}, {}, {}, {}];
+  Unlisted<KwsChannelsOptions, typeof CHANNELS>,
+] = [{}, {}, {}, {}, {}, {}, {}, {}];
 void complete;

@@ -81,7 +81,14 @@ function validateKeys(options: KwsModuleOptions): void {
       throw new KwsError(EXTRA_IN_FACTORY(extra));
   }
   assertKnownKeys(options, '');
-  for (const nested of ['recovery', 'rateLimit', 'cluster', 'metrics', 'asyncapi'] as const) {
+  for (const nested of [
+    'recovery',
+    'rateLimit',
+    'cluster',
+    'metrics',
+    'asyncapi',
+    'channels',
+  ] as const) {
     const value = options[nested];
     if (isPlainObject(value)) assertKnownKeys(value, nested);
   }

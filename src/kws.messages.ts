@@ -173,3 +173,31 @@ export const ASYNCAPI_NOT_SERVED =
 export const ASYNCAPI_PATH_TAKEN = (path: string) =>
   `KwsModule option "asyncapi.path": ${path} is already served by another endpoint's asyncapi option; give one endpoint the option (the document lists every endpoint).`;
 export const ASYNCAPI_FAILED = 'Building the AsyncAPI document failed.';
+export const DUPLICATE_JOIN_HANDLER = (pattern: string) =>
+  `Two @OnKwsJoin handlers for channel pattern "${pattern}" on one endpoint: a pattern has one join handler.`;
+export const SCOPED_CHANNEL_HANDLER = (name: string) =>
+  `${name} is request-scoped (or depends on a request-scoped provider): its channel handlers (@OnKwsJoin, @OnKwsChannelEvent, @OnKwsLeave) are not registered. Make it a singleton or transient provider.`;
+export const BAD_CHANNEL_NAME = (max: number) =>
+  `A channel name is a string of 1 to ${max} characters`;
+export const NO_SUCH_CHANNEL = (channel: string) => `No channel matches "${channel}"`;
+export const TOO_MANY_CHANNELS = (max: number) =>
+  `Too many channels: a connection may be in ${max} at once (channels.maxPerConnection)`;
+export const JOIN_REFUSED = 'Join refused';
+export const NOT_A_MEMBER = (channel: string) => `Not a member of channel "${channel}"`;
+export const JOIN_IN_PROGRESS = (channel: string) =>
+  `A join of channel "${channel}" is in progress`;
+export const CHANNEL_HANDLER_FAILED = (what: string, channel: string, uuid: string) =>
+  `A channel handler of "${what}" failed on channel "${channel}" for connection ${uuid}.`;
+export const PRESENCE_META_TOO_BIG = (bytes: number, max: number) =>
+  `A presence meta of ${bytes} bytes is over the limit of ${max} (channels.maxMetaBytes).`;
+export const PRESENCE_NOT_A_MEMBER = (channel: string) =>
+  `presence.track: the connection is not in channel "${channel}" (track it in or after its join handler).`;
+export const PRESENCE_META_NOT_OBJECT = 'presence.track: the meta must be a JSON object.';
+export const PRESENCE_SYNC_FAILED = (why: string) =>
+  `Presence could not be shared with the other nodes (${why}); it converges once Redis answers again.`;
+export const NO_HISTORY = (channel: string) =>
+  `Channel "${channel}" keeps no history (@OnKwsJoin(pattern, { history: { size, ttl } })).`;
+export const BAD_HISTORY_QUERY =
+  'A history query is { limit?: integer from 1 to 1000, since?: a seq of at most 200 characters }';
+export const PRESENCE_BAD_KEY = (max: number) =>
+  `presence.track: the key is a string of 1 to ${max} characters (usually the user id).`;

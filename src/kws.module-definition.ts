@@ -4,6 +4,9 @@ import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { KwsListenerRegistry } from './events/listener.registry.js';
 import { KwsServer } from './server/kws.server.js';
 import { KWS_ENDPOINT_NAME } from './kws.tokens.js';
+import { KwsChannels } from './channels/kws.channels.js';
+import { KwsPresence } from './channels/kws.presence.js';
+import { getKwsChannelsToken, getKwsPresenceToken } from './channels/channel.tokens.js';
 
 export { KWS_BROKER } from './kws.tokens.js';
 
@@ -38,13 +41,24 @@ export const {
       };
       // A named endpoint exports its server under its own token, so several can live side by side.
       const named: Provider[] = name
-        ? [{ provide: getKwsServerToken(name), useExisting: KwsServer }]
+        ? [
+            { provide: getKwsServerToken(name), useExisting: KwsServer },
+            { provide: getKwsChannelsToken(name), useExisting: KwsChannels },
+            { provide: getKwsPresenceToken(name), useExisting: KwsPresence },
+          ]
         : [];
       return {
         ...definition,
         global: isGlobal,
         providers: [...(definition.providers ?? []), endpointName, ...named],
-        exports: [name ? getKwsServerToken(name) : KwsServer, KwsAsyncApi],
+        exports: name
+          ? [
+              getKwsServerToken(name),
+              getKwsChannelsToken(name),
+              getKwsPresenceToken(name),
+              KwsAsyncApi,
+            ]
+          : [KwsServer, KwsChannels, KwsPresence, KwsAsyncApi],
       };
     },
   )

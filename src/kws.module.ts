@@ -20,6 +20,12 @@ import { KwsConnectionPool } from './server/connection.pool.js';
 import { createKwsContext } from './server/kws-context.factory.js';
 import { KwsEndpoint } from './server/kws.endpoint.js';
 import { KwsServer } from './server/kws.server.js';
+import { KwsChannelExplorer } from './channels/channel.explorer.js';
+import { KwsChannelRegistry } from './channels/channel.registry.js';
+import { KwsChannels } from './channels/kws.channels.js';
+import { KWS_CHANNEL_SETUP } from './channels/channel.constants.js';
+import { channelBounds } from './channels/channels-options.validator.js';
+import { KwsPresence } from './channels/kws.presence.js';
 
 /**
  * @internal What every endpoint of the app shares, once: the listener registry and the discovery
@@ -32,8 +38,10 @@ import { KwsServer } from './server/kws.server.js';
     KwsListenerContextCreator,
     KwsListenerExplorer,
     KwsEndpointCatalog,
+    KwsChannelRegistry,
+    KwsChannelExplorer,
   ],
-  exports: [KwsListenerRegistry, KwsEndpointCatalog],
+  exports: [KwsListenerRegistry, KwsEndpointCatalog, KwsChannelRegistry],
 })
 export class KwsCoreModule {}
 
@@ -69,6 +77,20 @@ export class KwsCoreModule {}
       inject: [KWS_MODULE_OPTIONS, KWS_BROKER, KwsConnectionPool, KwsEventDispatcher, KwsStats],
     },
     KwsServer,
+    {
+      provide: KWS_CHANNEL_SETUP,
+      useFactory: (options: KwsModuleOptions) => ({
+        bounds: channelBounds(options.channels),
+        cluster: options.broker ? undefined : options.cluster,
+      }),
+      inject: [KWS_MODULE_OPTIONS],
+    },
+    KwsChannels,
+    {
+      provide: KwsPresence,
+      useFactory: (channels: KwsChannels) => channels.presence,
+      inject: [KwsChannels],
+    },
     KwsEndpoint,
     KwsStats,
     KwsPrometheus,

@@ -2,6 +2,8 @@
 import { checksum, doodle, imageType } from './bytes.js';
 // The shipped client (nestjs-kws/client), served by the sample from dist/client.
 import { KwsClient } from '/kws-client/index.js';
+// Rooms as channels (nestjs-kws/client/channels): presence is the Online list, history on join.
+import { KwsChannelClient } from '/kws-client/channels.js';
 
 const MAX_BYTES = 1024 * 1024; // the server's default maxPayload
 const $ = (id) => document.getElementById(id);
@@ -10,8 +12,10 @@ let me = '';
 /** @type {KwsClient | undefined} */
 let socket;
 let wasOpen = false;
-let onlineRequest = 0;
-let onlineTimer;
+/** @type {KwsChannelClient | undefined} */
+let channels;
+/** The rooms this page joined, by channel name. */
+const rooms = new Map();
 /** Bumped by Leave: a stopped socket's late events belong to a session the page has left. */
 let session = 0;
 const counter = { sent: 0, received: 0 };
@@ -31,6 +35,7 @@ $('picture').addEventListener('change', async () => {
   $('picture').value = '';
 });
 $('leave').addEventListener('click', leave);
+$('join-staff').addEventListener('click', () => joinRoom('room:staff'));
 
 const requested = new URLSearchParams(location.search).get('user');
 if (requested) join(requested);
@@ -58,8 +63,39 @@ function join(userId) {
     'message',
     live((data) => (typeof data === 'string' ? onText(data) : onBytes(new Uint8Array(data)))),
   );
-  onlineTimer = setInterval(refreshOnline, 10_000);
+  channels = new KwsChannelClient(socket);
+  joinRoom('room:lobby', live);
   $('text').focus();
+}
+
+/**
+ * Joins a room (a channel): the server's handler may refuse (the reason is shown); once in, the
+ * room's last messages are shown, then what members say. The lobby's presence is the Online list.
+ */
+function joinRoom(name, live = (handler) => handler) {
+  if (!channels || rooms.has(name)) return;
+  const room = channels.join(name);
+  rooms.set(name, room);
+  room.on(
+    'said',
+    live(({ from, text }) => addEntry('room', text, { from, to: name })),
+  );
+  if (name === 'room:lobby') {
+    room.presence.onSync(live(renderPresence));
+  }
+  room.joined.then(
+    live(async () => {
+      addEntry('joined', `Joined ${name}`);
+      renderRoomOptions();
+      const { messages } = await room.history({ limit: 50 });
+      for (const { data } of messages)
+        addEntry('history', data.text, { from: data.from, to: name });
+    }),
+    live((error) => {
+      rooms.delete(name);
+      addEntry('error', `Join of ${name} refused: ${error.message}`);
+    }),
+  );
 }
 
 /** Back to the join form (the id filled in), ready to join again as anyone. */
@@ -67,8 +103,8 @@ function leave() {
   session++;
   socket?.close(1000, 'Left the chat');
   socket = undefined;
-  clearInterval(onlineTimer);
-  onlineRequest++; // an answer still on its way is for the session that ended
+  channels = undefined;
+  rooms.clear();
   wasOpen = false;
   $('log').replaceChildren();
   renderOnline([]);
@@ -91,7 +127,9 @@ function onState({ state, code, reason, delay }) {
     status.textContent = 'open';
     wasOpen = true;
     addEntry('state', `Connected as ${me}`);
-    refreshOnline();
+    // A resumed session keeps its rooms and their presence (a fresh one gets it with its rejoin).
+    const lobby = rooms.get('room:lobby');
+    if (lobby?.state === 'joined') renderPresence(lobby.presence.list());
     return;
   }
   if (state === 'connecting') {
@@ -122,7 +160,6 @@ function onText(text) {
   } catch {
     // The welcome and newcomer notices are plain text, as in the Go example.
     addEntry('notice', text);
-    if (text.startsWith('New user connected')) refreshOnline();
     return;
   }
   onChat(message);
@@ -136,7 +173,6 @@ function onChat(message) {
   }
   if (message.event === 'user-left') {
     addEntry('notice', `User left: ${message.data}`);
-    refreshOnline();
   } else if (message.event === 'error' || message.event === 'announcement') {
     addEntry(message.event, message.data, message);
   } else {
@@ -156,7 +192,8 @@ function sendText() {
   const to = $('to').value;
   const event = $('custom').checked ? 'CUSTOM_EVENT' : '';
   try {
-    if (to && !event) sendDirect(to, text);
+    if (rooms.has(to) && !event) sendToRoom(to, text);
+    else if (to && !event) sendDirect(to, text);
     else {
       socket?.send(JSON.stringify({ from: me, to, event, data: text }));
       addEntry('sent', text, { from: me, to, event });
@@ -166,6 +203,14 @@ function sendText() {
     return;
   }
   $('text').value = '';
+}
+
+/** A room message: every member (this page too) gets it as `said`, and it is kept for later. */
+function sendToRoom(name, text) {
+  rooms
+    .get(name)
+    .request('say', { text })
+    .catch((error) => addEntry('error', `Not sent to ${name}: ${error.message}`));
 }
 
 /** A named event with an acknowledgement: the entry shows the receipt, or why it failed. */
@@ -209,20 +254,6 @@ function updateCounter() {
   $('byte-counter').textContent = `${counter.sent} bytes sent, ${counter.received} received`;
 }
 
-/** Asks the sample's controller (`GET /users`, served through `KwsServer`) who is online. */
-async function refreshOnline() {
-  const request = ++onlineRequest;
-  try {
-    const response = await fetch('/users');
-    if (!response.ok) return;
-    const users = await response.json();
-    // A slow answer must not overwrite a newer one.
-    if (request === onlineRequest) renderOnline(users);
-  } catch {
-    // The server is down; the socket's reconnect will refresh the list.
-  }
-}
-
 function renderOnline(users) {
   // One line per person: the same id twice is one user in two tabs (or on two devices).
   const tabs = new Map();
@@ -240,8 +271,34 @@ function renderOnline(users) {
   const select = $('to');
   const chosen = select.value;
   const others = [...tabs.keys()].filter((id) => id !== me);
-  select.replaceChildren(new Option('Everyone', ''), ...others.map((id) => new Option(id, id)));
-  select.value = others.includes(chosen) ? chosen : '';
+  select.replaceChildren(
+    new Option('Everyone', ''),
+    ...others.map((id) => new Option(id, id)),
+    ...roomOptions(),
+  );
+  select.value = [...select.options].some((option) => option.value === chosen) ? chosen : '';
+}
+
+/** The joined rooms, after the people, in the recipient list. */
+function roomOptions() {
+  return [...rooms]
+    .filter(([, room]) => room.state === 'joined')
+    .map(([name]) => new Option(`Room ${name.slice(5)}`, name));
+}
+
+function renderRoomOptions() {
+  const select = $('to');
+  const chosen = select.value;
+  // A copy: removing options changes the live collection.
+  for (const option of Array.from(select.options)) if (rooms.has(option.value)) option.remove();
+  select.append(...roomOptions());
+  if ([...select.options].some((option) => option.value === chosen)) select.value = chosen;
+}
+
+/** The Online list: one line per user of the lobby's presence, a meta per tab. */
+function renderPresence(list) {
+  const sorted = [...list].sort((a, b) => a.key.localeCompare(b.key));
+  renderOnline(sorted.flatMap(({ key, metas }) => metas.map(() => ({ id: key }))));
 }
 
 /**
@@ -282,6 +339,9 @@ function label(kind, message) {
     case 'direct':
     case 'broadcast':
       return `${message.from} → ${to}`;
+    case 'room':
+    case 'history':
+      return `${message.from} → ${message.to.slice(5)}${kind === 'history' ? ' (earlier)' : ''}`;
     case 'sent-binary':
       return 'you → everyone (bytes)';
     case 'binary':

@@ -16,3 +16,6 @@ export const MALFORMED_PACKET = (field: string) =>
 export const HANDLER_FAILED = (event: string) => `A handler of "${event}" failed.`;
 export const UNENCODABLE_ANSWER = (event: string) =>
   `The answer to "${event}" cannot be encoded as JSON.`;
+export const CHANNEL_CLOSED = (channel: string) =>
+  `Channel "${channel}" is closed (left, kicked or refused): join it again.`;
+export const NOT_JOINED = (channel: string) => `Channel "${channel}" is not joined yet.`;

@@ -101,6 +101,8 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   uuid: string | undefined;
   /** True when the last (re)connection resumed the previous session with nothing lost. */
   recovered = false;
+  /** @internal Where channel packets go (`nestjs-kws/client/channels`); never to `on` handlers. */
+  channelSink: ((packet: any) => void) | undefined;
 
   constructor(
     readonly url: string,
@@ -397,6 +399,10 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     const packet = readServerFrame(data);
     if ('malformed' in packet) {
       this.report(new KwsClientError(MALFORMED_PACKET(packet.malformed), 'protocol'));
+    } else if ('channel' in packet) {
+      // Recovery numbers channel packets too: the resume offset must count them.
+      if (packet.offset !== undefined) this.offset = packet.offset;
+      this.channelSink?.(packet.packet);
     } else if ('session' in packet) {
       const { token, uuid, recovered } = packet.session;
       if (!recovered) this.offset = '';

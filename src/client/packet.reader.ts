@@ -1,7 +1,7 @@
 // Reads a frame from the server as hostile: every field is checked where it is read, nothing in
 // it can make the client throw. No server imports (this ships to browsers).
 
-const PACKET_KEYS = ['event', 'data', 'id', 'ack', 'error', 'offset', 'session'];
+const PACKET_KEYS = ['event', 'data', 'id', 'ack', 'error', 'offset', 'session', 'channel', 'seq'];
 const MAX_ID = 2 ** 31 - 1;
 /** Longest error message kept from an error ack (longer ones are cut). */
 const MAX_MESSAGE = 1024;
@@ -11,6 +11,8 @@ export type KwsServerFrame =
   | { session: { token: string; uuid: string; recovered: boolean } }
   | { event: string; data: unknown; id?: number; offset?: string }
   | { ack: number; data: unknown; error?: { message: string; status: number } }
+  /** A channel's packet, for the channel client (which reads its other fields itself). */
+  | { channel: string; packet: Record<string, unknown>; offset?: string }
   /** Not a packet: the app's own frame (binary, not JSON, not an envelope). */
   | { raw: true }
   /** A packet that breaks the protocol: the field that is wrong. */
@@ -29,9 +31,15 @@ export function readServerFrame(frame: unknown): KwsServerFrame {
     !packet ||
     Array.isArray(packet) ||
     Object.keys(packet).some((key) => !PACKET_KEYS.includes(key)) ||
-    !('event' in packet || 'ack' in packet || 'session' in packet)
+    !('event' in packet || 'ack' in packet || 'session' in packet || 'channel' in packet)
   ) {
     return { raw: true };
+  }
+  if ('channel' in packet) {
+    const { channel, offset } = packet;
+    if (typeof channel !== 'string') return { malformed: 'channel' };
+    if (offset !== undefined && typeof offset !== 'string') return { malformed: 'offset' };
+    return { channel, packet, offset };
   }
   if ('session' in packet) {
     const { token, uuid, recovered } = packet.session ?? {};

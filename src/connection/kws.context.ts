@@ -1,7 +1,7 @@
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsEventDispatcher } from '../events/event.dispatcher.js';
 import type { KwsStats } from '../metrics/kws.stats.js';
-import type { KwsParser } from '../events/kws-packet.interface.js';
+import type { KwsEventPacket, KwsParser } from '../events/kws-packet.interface.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsFrameWriter } from '../transport/frame.writer.js';
 import type { KwsRateLimiter } from '../transport/rate.limiter.js';
@@ -31,4 +31,6 @@ export interface KwsContext {
   readonly rateLimiter: KwsRateLimiter | undefined;
   /** The compiled `trustProxy`: which `X-Forwarded-For` hops `kws.ip` believes. */
   readonly trust: KwsTrustProxy | undefined;
+  /** @internal The channels of the endpoint (src/channels), set when they start: channel packets go there. */
+  channels?: { receive(kws: Kws, packet: KwsEventPacket): void };
 }

@@ -11,6 +11,10 @@ export interface KwsEventPacket<T = unknown> {
   rid?: number;
   /** Server -> client with connection-state recovery on: where this packet sits in the session. */
   offset?: string;
+  /** A channel's packet (docs/channels.md); connection-level events never carry it. */
+  channel?: string;
+  /** A channel message kept in its history: its position (`since` of a later history read). */
+  seq?: string;
 }
 
 /** What an error acknowledgement carries. */
@@ -22,6 +26,8 @@ export interface KwsAckErrorBody {
 /** The answer to an event that carried an `id`: data, or an error. */
 export interface KwsAckPacket<T = unknown> {
   ack: number;
+  /** The answer to a channel's packet names the channel. */
+  channel?: string;
   data?: T;
   error?: KwsAckErrorBody;
 }

@@ -51,7 +51,9 @@ export class KwsPacketRouter {
       // A codec of the app's may decode hostile bytes to null or a number (MessagePack's nil).
       this.reject(kws, data, 'a packet must be an object');
     } else if (isEventPacket(packet)) {
-      this.onEvent(kws, packet.event, packet.data, packet.id, data, packet.rid);
+      // A channel's packet never reaches connection-level listeners (docs/channels.md).
+      if (packet.channel !== undefined) kws.context.channels?.receive(kws, packet);
+      else this.onEvent(kws, packet.event, packet.data, packet.id, data, packet.rid);
     } else if (isAckPacket(packet)) {
       if (!Number.isInteger(packet.ack)) this.reject(kws, data, '"ack" must be an integer');
       else kws.settleRequest(packet); // an answer to a request that timed out is dropped

@@ -31,6 +31,8 @@ export class KwsConnectionPool {
    */
   private readonly memberships = new WeakMap<Kws, Set<string>>();
   private membershipListener: ((change: KwsMembershipChange) => void) | undefined;
+  /** Channels' hook (src/channels): told after the broker, with the connection itself. */
+  private membershipObserver: ((change: KwsMembershipChange, kws: Kws) => void) | undefined;
 
   constructor(private readonly dispatcher: KwsEventDispatcher) {}
 
@@ -67,6 +69,16 @@ export class KwsConnectionPool {
     this.membershipListener = listener;
   }
 
+  /** @internal The channels' hook: every change of local membership, after the broker's. */
+  observeMembership(observer: (change: KwsMembershipChange, kws: Kws) => void): void {
+    this.membershipObserver = observer;
+  }
+
+  private changed(change: KwsMembershipChange, kws: Kws): void {
+    this.membershipListener?.(change);
+    this.membershipObserver?.(change, kws);
+  }
+
   /** Adds a local connection to a room; false if it was a member already. */
   join(kws: Kws, room: string): boolean {
     let members = this.rooms.get(room);
@@ -76,7 +88,7 @@ export class KwsConnectionPool {
     let joined = this.memberships.get(kws);
     if (!joined) this.memberships.set(kws, (joined = new Set()));
     joined.add(room);
-    this.membershipListener?.({ type: 'join', uuid: kws.uuid, room, reason: 'joined' });
+    this.changed({ type: 'join', uuid: kws.uuid, room, reason: 'joined' }, kws);
     return true;
   }
 
@@ -109,7 +121,7 @@ export class KwsConnectionPool {
     const members = this.rooms.get(room);
     if (!members?.delete(kws)) return false;
     if (members.size === 0) this.rooms.delete(room);
-    this.membershipListener?.({ type: 'leave', uuid: kws.uuid, room, reason });
+    this.changed({ type: 'leave', uuid: kws.uuid, room, reason }, kws);
     return true;
   }
 
@@ -139,8 +151,8 @@ export class KwsConnectionPool {
     // Memberships follow the connection; seen from the room, the old uuid left, the new one joined.
     for (const room of this.roomsOf(kws)) {
       if (!this.rooms.get(room)?.has(kws)) continue;
-      this.membershipListener?.({ type: 'leave', uuid: from, room, reason: 'renamed' });
-      this.membershipListener?.({ type: 'join', uuid: to, room, reason: 'renamed' });
+      this.changed({ type: 'leave', uuid: from, room, reason: 'renamed' }, kws);
+      this.changed({ type: 'join', uuid: to, room, reason: 'renamed' }, kws);
     }
   }
 

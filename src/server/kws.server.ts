@@ -21,6 +21,8 @@ import { KwsStats } from '../metrics/kws.stats.js';
 import type { KwsStatsSnapshot } from '../metrics/kws-stats.interface.js';
 import { isDraining } from './session.handover.js';
 import { snapshotStats } from '../metrics/stats.snapshot.js';
+import { KwsChannels } from '../channels/kws.channels.js';
+import type { KwsHistoryPage, KwsHistoryQuery } from '../channels/history.store.js';
 
 /** Options of `KwsServer.broadcast`. */
 export interface KwsBroadcastOptions {
@@ -70,6 +72,7 @@ export class KwsServer<Emit extends object = object> {
     private readonly registry: KwsListenerRegistry,
     @Inject(KWS_CONTEXT) private readonly context: KwsContext,
     private readonly counters: KwsStats,
+    private readonly channels: KwsChannels,
   ) {}
 
   /**
@@ -218,6 +221,24 @@ export class KwsServer<Emit extends object = object> {
    */
   onPresence(listener: KwsPresenceListener): () => void {
     return this.broker.onPresence(listener);
+  }
+
+  /**
+   * Subscribes a connection, wherever it lives, to a channel without a join handler (the client
+   * is told); see `KwsChannels` and docs/channels.md.
+   */
+  subscribe(uuid: string, channel: string): Promise<void> {
+    return handled(() => this.channels.subscribe(uuid, channel));
+  }
+
+  /** Removes a connection from a channel (a kick: the client gets `kws:kicked` with `reason`). */
+  unsubscribe(uuid: string, channel: string, reason?: string): Promise<void> {
+    return handled(() => this.channels.unsubscribe(uuid, channel, reason));
+  }
+
+  /** A channel's kept messages (`history` on its `@OnKwsJoin`): the newest `limit`, or after `since`. */
+  history(channel: string, query?: KwsHistoryQuery): Promise<KwsHistoryPage> {
+    return handled(() => this.channels.history(channel, query));
   }
 
   /** Adds a listener at runtime (clients may trigger it); returns a function that removes it. */

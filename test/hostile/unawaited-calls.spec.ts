@@ -3,6 +3,7 @@ import {
   Kws,
   KwsState,
   KwsEncodeError,
+  KwsError,
   KwsEvent,
   KwsInvalidConnectionError,
   KwsServer,
@@ -251,6 +252,21 @@ function serverCases(
     on: [on('plain', () => server.on('custom', () => undefined), { returns: isFunction })],
     off: [on('plain', () => server.off('custom'), { returns: isUndefined })],
     draining: [on('plain', () => server.draining, { returns: equals(false) })],
+    subscribe: [
+      on('closed', () => server.subscribe(c, 'room:1'), { rejects: KwsInvalidConnectionError }),
+      on('unknown uuid', () => server.subscribe(UNKNOWN, 'room:1'), {
+        rejects: KwsInvalidConnectionError,
+      }),
+      on('bad name', () => server.subscribe(live.uuid, ''), { rejects: KwsError }),
+    ],
+    unsubscribe: [
+      on('closed', () => server.unsubscribe(c, 'room:1'), { rejects: KwsInvalidConnectionError }),
+      on('unknown uuid', () => server.unsubscribe(UNKNOWN, 'room:1'), {
+        rejects: KwsInvalidConnectionError,
+      }),
+      on('bad name', () => server.unsubscribe(live.uuid, ''), { rejects: KwsError }),
+    ],
+    history: [on('no history', () => server.history('room:1'), { rejects: KwsError })],
   };
 }
 

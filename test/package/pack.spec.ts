@@ -40,7 +40,7 @@ describe('the published package (npm pack)', () => {
 
   it('builds before packing, and packs the code of every entry point', () => {
     expect(pkg.scripts.prepack).toMatch(/\bnpm run build\b/);
-    for (const entry of ['index', 'client/index', 'testing/index']) {
+    for (const entry of ['index', 'client/index', 'client/channels', 'testing/index']) {
       expect(packed).toContain(`dist/${entry}.js`);
       expect(packed).toContain(`dist/${entry}.d.ts`);
     }
