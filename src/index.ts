@@ -65,6 +65,7 @@ export type {
   KwsChannelParams,
   KwsChannelReply,
 } from './channels/kws-channel-map.types.js';
+export type { KwsAnyChannelEvents, KwsChannelClientEvent } from './client/channel-map.types.js';
 export type { KwsChannelsOptions } from './channels/channels-options.interface.js';
 export type {
   KwsHistoryMessage,

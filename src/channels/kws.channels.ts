@@ -89,6 +89,7 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
   /** Where channels with `history` keep their messages (a Redis stream per channel in a cluster). */
   private readonly historyStore: KwsHistoryStore;
 
+  /** @internal Built by Nest's injector. */
   constructor(
     private readonly registry: KwsChannelRegistry,
     @Inject(KWS_CONTEXT) private readonly context: KwsContext,
