@@ -2,6 +2,7 @@ import { KwsError } from './errors/kws.error.js';
 import { UNKNOWN_OPTION } from './kws.messages.js';
 import type { KwsAsyncApiOptions } from './asyncapi/asyncapi-options.interface.js';
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
+import type { KwsInspectorOptions } from './inspector/inspector-options.interface.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import type { KwsMetricsOptions, KwsPrometheusOptions } from './metrics/kws-stats.interface.js';
 import type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
@@ -39,6 +40,7 @@ const TOP = [
   'metrics',
   'rateLimit',
   'asyncapi',
+  'inspector',
 ] as const satisfies readonly (keyof KwsModuleOptions)[];
 const RECOVERY = [
   'maxDisconnection',
@@ -68,6 +70,11 @@ const ASYNCAPI = [
   'version',
   'description',
 ] as const satisfies readonly (keyof KwsAsyncApiOptions)[];
+const INSPECTOR = [
+  'guard',
+  'path',
+  'sampleInterval',
+] as const satisfies readonly (keyof KwsInspectorOptions)[];
 const METRICS = ['prometheus'] as const satisfies readonly (keyof KwsMetricsOptions)[];
 const PROMETHEUS = [
   'registry',
@@ -88,6 +95,7 @@ export const KWS_OPTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   metrics: METRICS,
   'metrics.prometheus': PROMETHEUS,
   asyncapi: ASYNCAPI,
+  inspector: INSPECTOR,
 };
 
 /**
@@ -140,5 +148,6 @@ const complete: [
   Unlisted<KwsMetricsOptions, typeof METRICS>,
   Unlisted<KwsPrometheusOptions, typeof PROMETHEUS>,
   Unlisted<KwsAsyncApiOptions, typeof ASYNCAPI>,
-] = [{}, {}, {}, {}, {}, {}, {}];
+  Unlisted<KwsInspectorOptions, typeof INSPECTOR>,
+] = [{}, {}, {}, {}, {}, {}, {}, {}];
 void complete;

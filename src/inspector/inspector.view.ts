@@ -1,0 +1,131 @@
+import { KwsState } from '../connection/kws.js';
+import { KwsError } from '../errors/kws.error.js';
+import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
+import { INSPECTOR_BAD_REQUEST } from '../kws.messages.js';
+import type { KwsServer } from '../server/kws.server.js';
+import type { KwsStatsHistory } from './stats.history.js';
+
+/** Rooms listed (with their sizes) and local connections listed, at most. */
+export const INSPECTOR_ROOMS_SHOWN = 100;
+export const INSPECTOR_CONNECTIONS_SHOWN = 200;
+const ATTRIBUTE_PREVIEW = 200;
+
+/** What a JSON endpoint of the inspector answers: a status and a body. */
+export interface InspectorReply {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * @internal The inspector's JSON views and actions over `KwsServer`: the same figures
+ * `stats()`, `count()`, `rooms()` and `roomSize()` give the app, cluster-wide where they are.
+ */
+export class KwsInspectorView {
+  constructor(
+    private readonly server: KwsServer,
+    private readonly history: KwsStatsHistory,
+  ) {}
+
+  /** Connections (this node and in total), rooms and their sizes, counters, chart samples. */
+  async state(): Promise<InspectorReply> {
+    const stats = this.server.stats();
+    const [total, rooms] = await Promise.all([this.server.count(), this.server.rooms()]);
+    rooms.sort();
+    const shown = rooms.slice(0, INSPECTOR_ROOMS_SHOWN);
+    const sizes = await Promise.all(shown.map((room) => this.server.roomSize(room)));
+    const connections = [];
+    for (const kws of this.server.connections()) {
+      if (connections.length === INSPECTOR_CONNECTIONS_SHOWN) break;
+      connections.push({ uuid: kws.uuid, rooms: kws.rooms().length });
+    }
+    return {
+      status: 200,
+      body: {
+        at: Date.now(),
+        node: stats.cluster?.nodeId ?? null,
+        nodes: stats.cluster?.nodes ?? 1,
+        connections: { here: stats.connections, total },
+        rooms: { count: rooms.length, shown: shown.map((name, i) => ({ name, size: sizes[i] })) },
+        local: connections,
+        stats,
+        samples: this.history.samples(),
+      },
+    };
+  }
+
+  /** One connection of this node: its rooms and attributes (previews of their JSON). */
+  connection(uuid: string | null): InspectorReply {
+    if (!uuid) return bad('the query needs a "uuid"');
+    const kws = this.server.get(uuid);
+    if (!kws || !kws.isAlive()) {
+      const elsewhere = this.server.stats().cluster ? ' (it may live on another node)' : '';
+      return { status: 404, body: { message: `No connection ${uuid} on this node${elsewhere}.` } };
+    }
+    const attributes: Record<string, string> = {};
+    for (const [key, value] of Object.entries(kws.attributesSnapshot())) {
+      attributes[key] = preview(value);
+    }
+    return {
+      status: 200,
+      body: {
+        uuid: kws.uuid,
+        state: STATE_NAMES[kws.state] ?? String(kws.state),
+        ip: kws.ip,
+        rooms: kws.rooms(),
+        attributes,
+      },
+    };
+  }
+
+  /** Closes a connection wherever it lives (as `KwsServer.close`). */
+  async close(body: Record<string, unknown>): Promise<InspectorReply> {
+    const uuid = body.uuid;
+    if (typeof uuid !== 'string' || uuid === '') return bad('"uuid" must be a non-empty string');
+    return this.act(() => this.server.close(uuid, 1000, 'Closed by the inspector'));
+  }
+
+  /** Makes a connection leave a room wherever it lives (as `KwsServer.leave`). */
+  async leave(body: Record<string, unknown>): Promise<InspectorReply> {
+    const { uuid, room } = body;
+    if (typeof uuid !== 'string' || uuid === '') return bad('"uuid" must be a non-empty string');
+    if (typeof room !== 'string') return bad('"room" must be a string');
+    return this.act(() => this.server.leave(uuid, room));
+  }
+
+  private async act(action: () => Promise<void>): Promise<InspectorReply> {
+    try {
+      await action();
+      return { status: 200, body: { ok: true } };
+    } catch (error) {
+      if (error instanceof KwsInvalidConnectionError) {
+        return { status: 404, body: { message: error.message } };
+      }
+      if (error instanceof KwsError && error.constructor === KwsError) {
+        return { status: 400, body: { message: error.message } };
+      }
+      // Cluster unavailable, outcome unknown...: the action may not have happened.
+      const message = error instanceof Error ? error.message : String(error);
+      return { status: 503, body: { message } };
+    }
+  }
+}
+
+// 'connected', 'suspended'...: the page shows names, not the enum's numbers.
+const STATE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(KwsState).map(([name, value]) => [value, name.toLowerCase()]),
+);
+
+function bad(what: string): InspectorReply {
+  return { status: 400, body: { message: INSPECTOR_BAD_REQUEST(what) } };
+}
+
+/** A short, JSON-like text of an attribute value; never throws (cycles, BigInt, getters). */
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = `[${typeof value}]`;
+  }
+  return text.length > ATTRIBUTE_PREVIEW ? `${text.slice(0, ATTRIBUTE_PREVIEW)}…` : text;
+}
