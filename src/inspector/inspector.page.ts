@@ -30,7 +30,7 @@ h2{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:#5b6475;ma
 table{width:100%;border-collapse:collapse;table-layout:fixed}
 td,th{padding:4px 6px;border-bottom:1px solid #eceef2;text-align:left;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 th{font-weight:600;color:#5b6475;font-size:12px}
-td.num,th.num{text-align:right;width:70px}
+td.num,th.num{text-align:right;width:84px}
 td.act{width:86px;text-align:right}
 .scroll{max-height:300px;overflow:auto}
 button{font:inherit;border:1px solid #c4c9d4;background:#fff;border-radius:5px;padding:3px 8px;cursor:pointer}
@@ -59,9 +59,9 @@ pre{margin:0;white-space:pre-wrap;word-break:break-all;font-size:12px}
 <section aria-labelledby="h-c1"><h2 id="h-c1">Connections on this node</h2><svg id="chart-connections" role="img" aria-label="connections over time"></svg>
 <div class="legend"><i style="background:#2563eb"></i>connections</div></section>
 <section aria-labelledby="h-c2"><h2 id="h-c2">Messages per second</h2><svg id="chart-rates" role="img" aria-label="messages per second"></svg>
-<div class="legend"><i style="background:#16a34a"></i>in<i style="background:#ea580c"></i>out</div></section>
+<div class="legend"><i style="background:#16a34a"></i>in<i style="background:#ea580c"></i>out (dashed)</div></section>
 <section aria-labelledby="h-c3"><h2 id="h-c3">Ack latency (ms)</h2><svg id="chart-acks" role="img" aria-label="ack latency"></svg>
-<div class="legend"><i style="background:#7c3aed"></i>mean<i style="background:#db2777"></i>max</div></section>
+<div class="legend"><i style="background:#7c3aed"></i>mean<i style="background:#db2777"></i>max (dashed)</div></section>
 <section aria-labelledby="h-rooms"><h2 id="h-rooms">Rooms</h2><div class="scroll"><table><thead><tr><th>room</th><th class="num">members</th></tr></thead><tbody id="rooms"></tbody></table></div><p class="muted" id="rooms-more"></p></section>
 <section aria-labelledby="h-local"><h2 id="h-local">This node's connections</h2><div class="scroll"><table><thead><tr><th>uuid</th><th class="num">rooms</th><th class="act"></th></tr></thead><tbody id="local"></tbody></table></div></section>
 <section aria-labelledby="h-look"><h2 id="h-look">Look up a connection</h2>
@@ -95,30 +95,35 @@ function armed(button, action) {
   });
 }
 const NS = 'http://www.w3.org/2000/svg';
+function svgText(svg, x, y, text, anchor) {
+  const t = document.createElementNS(NS, 'text');
+  t.setAttribute('x', String(x)); t.setAttribute('y', String(y)); t.setAttribute('font-size', '10'); t.setAttribute('fill', '#5b6475');
+  if (anchor) t.setAttribute('text-anchor', anchor);
+  t.textContent = text; svg.append(t);
+}
 function chart(svg, samples, series) {
-  const w = svg.clientWidth || 300, h = 120, pad = 22;
+  const w = svg.clientWidth || 300, h = 120, pad = 22, bottom = h - 14;
   svg.setAttribute('viewBox', '0 0 ' + w + ' ' + h);
   svg.replaceChildren();
   let max = 1;
   for (const s of samples) for (const [key] of series) max = Math.max(max, s[key]);
-  const axis = document.createElementNS(NS, 'text');
-  axis.setAttribute('x', '2'); axis.setAttribute('y', '10'); axis.setAttribute('font-size', '10'); axis.setAttribute('fill', '#5b6475');
-  axis.textContent = String(Math.round(max * 100) / 100); svg.append(axis);
+  svgText(svg, 2, 10, String(Math.round(max * 100) / 100));
   const base = document.createElementNS(NS, 'line');
-  base.setAttribute('x1', String(pad)); base.setAttribute('x2', String(w)); base.setAttribute('y1', String(h - 2)); base.setAttribute('y2', String(h - 2)); base.setAttribute('stroke', '#dfe2e8');
+  base.setAttribute('x1', String(pad)); base.setAttribute('x2', String(w)); base.setAttribute('y1', String(bottom)); base.setAttribute('y2', String(bottom)); base.setAttribute('stroke', '#dfe2e8');
   svg.append(base);
-  if (samples.length === 0) {
-    const t = document.createElementNS(NS, 'text'); t.setAttribute('x', String(pad)); t.setAttribute('y', '60'); t.setAttribute('font-size', '12'); t.setAttribute('fill', '#5b6475');
-    t.textContent = 'collecting the first sample…'; svg.append(t); return;
-  }
+  if (samples.length === 0) { svgText(svg, pad, 60, 'collecting the first sample…'); return; }
+  svgText(svg, pad, h - 2, '-' + Math.round((samples[samples.length - 1].at - samples[0].at) / 1000) + ' s');
+  svgText(svg, w - 2, h - 2, 'now', 'end');
   const step = samples.length > 1 ? (w - pad) / (samples.length - 1) : 0;
-  for (const [key, color] of series) {
-    const points = samples.map((s, i) => (pad + i * step).toFixed(1) + ',' + (h - 2 - (s[key] / max) * (h - 16)).toFixed(1));
-    if (points.length === 1) points.push((w).toFixed(1) + ',' + points[0].split(',')[1]);
+  series.forEach(([key, color], n) => {
+    const points = samples.map((s, i) => (pad + i * step).toFixed(1) + ',' + (bottom - (s[key] / max) * (bottom - 14)).toFixed(1));
+    if (points.length === 1) points.push(w.toFixed(1) + ',' + points[0].split(',')[1]);
     const line = document.createElementNS(NS, 'polyline');
     line.setAttribute('points', points.join(' ')); line.setAttribute('fill', 'none'); line.setAttribute('stroke', color); line.setAttribute('stroke-width', '2');
+    // The second series dashed: in and out are often equal (an echo), and one would hide the other.
+    if (n > 0) line.setAttribute('stroke-dasharray', '5 4');
     svg.append(line);
-  }
+  });
 }
 function flat(prefix, value, out) {
   if (value && typeof value === 'object') { for (const [k, v] of Object.entries(value)) flat(prefix ? prefix + '.' + k : k, v, out); }
