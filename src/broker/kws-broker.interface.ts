@@ -63,6 +63,8 @@ export interface KwsBroker {
   onPresence(listener: KwsPresenceListener): () => void;
   /** Optional: figures for `KwsServer.stats()` and the health indicator (a cluster broker's). */
   clusterSnapshot?(): KwsClusterSnapshot;
+  /** Optional: live connections per live node id (the inspector's per-node figures). */
+  nodeCounts?(): Promise<Record<string, number>>;
 }
 
 /** Builds the broker of an endpoint from the node's local connection pool. */

@@ -337,6 +337,10 @@ export class KwsRedisBroker implements KwsBroker {
     return this.cluster('count', (directory) => directory.count());
   }
 
+  nodeCounts(): Promise<Record<string, number>> {
+    return this.cluster('count', (directory) => directory.nodeCounts());
+  }
+
   async join(uuid: string, rooms: readonly string[]): Promise<void> {
     await this.changeRooms('join', uuid, rooms);
   }

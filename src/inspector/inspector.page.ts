@@ -62,6 +62,7 @@ pre{margin:0;white-space:pre-wrap;word-break:break-all;font-size:12px}
 <div class="legend"><i style="background:#16a34a"></i>in<i style="background:#ea580c"></i>out (dashed)</div></section>
 <section aria-labelledby="h-c3"><h2 id="h-c3">Ack latency (ms)</h2><svg id="chart-acks" role="img" aria-label="ack latency"></svg>
 <div class="legend"><i style="background:#7c3aed"></i>mean<i style="background:#db2777"></i>max (dashed)</div></section>
+<section aria-labelledby="h-nodes" id="nodes-section" hidden><h2 id="h-nodes">Connections per node</h2><div class="scroll"><table><thead><tr><th>node</th><th class="num">count</th></tr></thead><tbody id="per-node"></tbody></table></div></section>
 <section aria-labelledby="h-rooms"><h2 id="h-rooms">Rooms</h2><div class="scroll"><table><thead><tr><th>room</th><th class="num">members</th></tr></thead><tbody id="rooms"></tbody></table></div><p class="muted" id="rooms-more"></p></section>
 <section aria-labelledby="h-local"><h2 id="h-local">This node's connections</h2><div class="scroll"><table><thead><tr><th>uuid</th><th class="num">rooms</th><th class="act"></th></tr></thead><tbody id="local"></tbody></table></div></section>
 <section aria-labelledby="h-look"><h2 id="h-look">Look up a connection</h2>
@@ -139,6 +140,8 @@ function render(state) {
   $('total').textContent = state.connections.total;
   $('nodes').textContent = state.nodes;
   $('room-count').textContent = state.rooms.count;
+  $('nodes-section').hidden = !state.perNode;
+  $('per-node').replaceChildren(...(state.perNode || []).map((n) => row([td((n.node === state.node ? 'this: ' : '') + n.node), td(n.connections, 'num')])));
   $('rooms').replaceChildren(...state.rooms.shown.map((r) => row([td(r.name), td(r.size, 'num')])));
   $('rooms-more').textContent = state.rooms.count > state.rooms.shown.length ? 'First ' + state.rooms.shown.length + ' of ' + state.rooms.count + ' rooms.' : '';
   $('local').replaceChildren(...state.local.map((c) => {

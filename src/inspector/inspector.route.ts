@@ -21,6 +21,8 @@ import {
   INTERNAL_ERROR,
 } from '../kws.messages.js';
 import { KWS_MODULE_OPTIONS } from '../kws.module-definition.js';
+import { KWS_BROKER } from '../kws.tokens.js';
+import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import { KwsStats, type KwsTimers } from '../metrics/kws.stats.js';
 import { KwsServer } from '../server/kws.server.js';
 import {
@@ -79,6 +81,7 @@ export class KwsInspectorRoute implements OnModuleInit, OnApplicationBootstrap, 
     private readonly catalog: KwsEndpointCatalog,
     private readonly moduleRef: ModuleRef,
     private readonly httpAdapterHost: HttpAdapterHost,
+    @Inject(KWS_BROKER) private readonly broker: KwsBroker,
   ) {
     this.options = options.inspector || undefined;
   }
@@ -94,7 +97,7 @@ export class KwsInspectorRoute implements OnModuleInit, OnApplicationBootstrap, 
     const path = options.path ?? DEFAULT_INSPECTOR_PATH;
     if (!this.catalog.serve(`inspector:${path}`)) throw new KwsError(INSPECTOR_PATH_TAKEN(path));
     const gate = new KwsInspectorGate(options.guard, this.moduleRef);
-    const view = new KwsInspectorView(this.server, this.history);
+    const view = new KwsInspectorView(this.server, this.history, this.broker);
     const page = inspectorPage(path);
     const api = path === '/' ? '/api' : `${path}/api`;
 

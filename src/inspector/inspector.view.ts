@@ -2,6 +2,7 @@ import { KwsState } from '../connection/kws.js';
 import { KwsError } from '../errors/kws.error.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
 import { INSPECTOR_BAD_REQUEST } from '../kws.messages.js';
+import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsServer } from '../server/kws.server.js';
 import type { KwsStatsHistory } from './stats.history.js';
 
@@ -24,12 +25,17 @@ export class KwsInspectorView {
   constructor(
     private readonly server: KwsServer,
     private readonly history: KwsStatsHistory,
+    private readonly broker: KwsBroker,
   ) {}
 
-  /** Connections (this node and in total), rooms and their sizes, counters, chart samples. */
+  /** Connections (this node, per node, in total), rooms and their sizes, counters, chart samples. */
   async state(): Promise<InspectorReply> {
     const stats = this.server.stats();
-    const [total, rooms] = await Promise.all([this.server.count(), this.server.rooms()]);
+    const [total, rooms, perNode] = await Promise.all([
+      this.server.count(),
+      this.server.rooms(),
+      this.broker.nodeCounts?.(),
+    ]);
     rooms.sort();
     const shown = rooms.slice(0, INSPECTOR_ROOMS_SHOWN);
     const sizes = await Promise.all(shown.map((room) => this.server.roomSize(room)));
@@ -45,6 +51,12 @@ export class KwsInspectorView {
         node: stats.cluster?.nodeId ?? null,
         nodes: stats.cluster?.nodes ?? 1,
         connections: { here: stats.connections, total },
+        // Cluster mode: every live node's connections (one Redis call per shard).
+        perNode: perNode
+          ? Object.entries(perNode)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([node, connections]) => ({ node, connections }))
+          : null,
         rooms: { count: rooms.length, shown: shown.map((name, i) => ({ name, size: sizes[i] })) },
         local: connections,
         stats,

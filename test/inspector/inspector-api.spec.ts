@@ -109,6 +109,7 @@ describe.each<Platform>(['express', 'fastify'])('the inspector on %s', (platform
     const { body } = state;
     expect(body.connections).toEqual({ here: 2, total: 2 });
     expect(body.nodes).toBe(1);
+    expect(body.perNode).toBeNull();
     expect(body.rooms).toEqual({
       count: 2,
       shown: [

@@ -55,6 +55,10 @@ describe('the inspector in cluster mode (two nodes, one Redis)', () => {
     expect(seenFromA.node).toBe(a.app.get(KwsServer).stats().cluster?.nodeId);
     expect(seenFromA.nodes).toBe(2);
     expect(seenFromA.connections).toEqual({ here: 1, total: 2 });
+    const ids = nodes.map((node) => node.app.get(KwsServer).stats().cluster!.nodeId);
+    expect(seenFromA.perNode).toEqual(
+      ids.map((node) => ({ node, connections: 1 })).sort((x, y) => x.node.localeCompare(y.node)),
+    );
     expect(seenFromA.rooms.shown).toEqual([
       { name: 'far-room', size: 1 },
       { name: 'lobby', size: 2 },
