@@ -186,3 +186,4 @@ export const INSPECTOR_CSRF =
 export const INSPECTOR_BAD_REQUEST = (what: string) => `Inspector: ${what}.`;
 export const INSPECTOR_WITHOUT_METRICS =
   'KwsModule option "inspector" reads the counters that "metrics: false" turns off: remove metrics: false, or the inspector.';
+export const INSPECTOR_FAILED = 'An inspector request failed.';

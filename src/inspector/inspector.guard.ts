@@ -1,8 +1,15 @@
-import type { CanActivate, ExecutionContext, Type } from '@nestjs/common';
+import { HttpException, type CanActivate, type ExecutionContext, type Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { KwsInspectorGuard, KwsInspectorGuardFn } from './inspector-options.interface.js';
+
+/** @internal The guard threw something that is not an `HttpException` (answered 500, logged). */
+export class KwsInspectorGuardError extends Error {
+  constructor(cause: unknown) {
+    super('inspector guard failed', { cause });
+  }
+}
 
 /** A guard class: a function whose prototype has `canActivate`. */
 function isGuardClass(guard: KwsInspectorGuard): guard is Type<CanActivate> {
@@ -35,12 +42,17 @@ export class KwsInspectorGate {
       handler,
     );
     context.setType('http');
-    const verdict =
-      typeof guard === 'function'
-        ? guard(context as ExecutionContext)
-        : guard.canActivate(context as ExecutionContext);
-    const value = isObservable(verdict) ? await lastValueFrom(verdict) : await verdict;
-    return value === true;
+    try {
+      const verdict =
+        typeof guard === 'function'
+          ? guard(context as ExecutionContext)
+          : guard.canActivate(context as ExecutionContext);
+      const value = isObservable(verdict) ? await lastValueFrom(verdict) : await verdict;
+      return value === true;
+    } catch (error) {
+      if (error instanceof HttpException) throw error;
+      throw new KwsInspectorGuardError(error);
+    }
   }
 
   private async resolve(): Promise<CanActivate | KwsInspectorGuardFn> {

@@ -14,6 +14,7 @@ import { KwsError } from '../errors/kws.error.js';
 import type { KwsModuleOptions } from '../kws-module-options.interface.js';
 import {
   INSPECTOR_CSRF,
+  INSPECTOR_FAILED,
   INSPECTOR_GUARD_FAILED,
   INSPECTOR_NOT_SERVED,
   INSPECTOR_PATH_TAKEN,
@@ -31,7 +32,7 @@ import {
   INSPECTOR_SAMPLES,
   type KwsInspectorOptions,
 } from './inspector-options.interface.js';
-import { KwsInspectorGate } from './inspector.guard.js';
+import { KwsInspectorGate, KwsInspectorGuardError } from './inspector.guard.js';
 import { inspectorPage } from './inspector.page.js';
 import { type InspectorReply, KwsInspectorView } from './inspector.view.js';
 import { KwsStatsHistory } from './stats.history.js';
@@ -148,6 +149,24 @@ export class KwsInspectorRoute implements OnModuleInit, OnApplicationBootstrap, 
     if (this.timers && this.stats.timers === this.timers) this.stats.timers = undefined;
   }
 
+  /** The answer to a guard's refusal, a refused action, or a failure (logged when unexpected). */
+  private failure(error: unknown): InspectorReply {
+    if (error instanceof HttpException) {
+      return { status: error.getStatus(), body: { message: error.message } };
+    }
+    if (error instanceof CsrfRefusal) return { status: 403, body: { message: INSPECTOR_CSRF } };
+    if (error instanceof BodyRefusal) return { status: 400, body: { message: error.message } };
+    // Redis unreachable or slow (cluster mode): the figures are not available now.
+    if (error instanceof KwsError) return { status: 503, body: { message: error.message } };
+    const guard = error instanceof KwsInspectorGuardError;
+    const cause = guard ? error.cause : error;
+    this.logger.error(
+      guard ? INSPECTOR_GUARD_FAILED : INSPECTOR_FAILED,
+      cause instanceof Error ? cause.stack : String(cause),
+    );
+    return { status: 500, body: { message: INTERNAL_ERROR } };
+  }
+
   private async answer(
     adapter: RouteAdapter,
     gate: KwsInspectorGate,
@@ -161,22 +180,10 @@ export class KwsInspectorRoute implements OnModuleInit, OnApplicationBootstrap, 
     adapter.setHeader(response, 'X-Frame-Options', 'DENY');
     let result: InspectorReply | string;
     try {
-      if (!(await gate.allows(request, response, handler))) {
-        result = { status: 403, body: { message: 'Forbidden' } };
-      } else {
-        result = await reply(request);
-      }
+      const allowed = await gate.allows(request, response, handler);
+      result = allowed ? await reply(request) : { status: 403, body: { message: 'Forbidden' } };
     } catch (error) {
-      if (error instanceof HttpException) {
-        result = { status: error.getStatus(), body: { message: error.message } };
-      } else if (error instanceof CsrfRefusal) {
-        result = { status: 403, body: { message: INSPECTOR_CSRF } };
-      } else if (error instanceof BodyRefusal) {
-        result = { status: 400, body: { message: error.message } };
-      } else {
-        this.logger.error(INSPECTOR_GUARD_FAILED, error instanceof Error ? error.stack : error);
-        result = { status: 500, body: { message: INTERNAL_ERROR } };
-      }
+      result = this.failure(error);
     }
     if (typeof result === 'string') {
       adapter.setHeader(response, 'Content-Type', 'text/html; charset=utf-8');

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { of } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KwsModule, KwsServer, type KwsModuleOptions } from '../../src/index.js';
 import { PacketClient } from '../helpers/packet-client.js';
@@ -246,6 +247,33 @@ describe('inspector guards of every kind', () => {
       }
     }
     expect(seen).toEqual(expect.arrayContaining(['instance', 'function:http']));
+  });
+
+  it('an Observable false is 403; a guard that throws a plain error is 500, logged, nothing shown', async () => {
+    const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => {});
+    for (const [guard, status] of [
+      [() => of(false), 403],
+      [
+        () => {
+          throw new Error('session store down');
+        },
+        500,
+      ],
+    ] as const) {
+      const running = await startApp(inspectedApp({ inspector: { guard } }));
+      try {
+        const state = await call(running, '/kws/inspect/api/state');
+        expect(state.status).toBe(status);
+        expect(state.text).not.toContain('connections');
+      } finally {
+        await running.app.close();
+      }
+    }
+    expect(logged).toHaveBeenCalledWith(
+      'The inspector guard threw a non-HTTP error.',
+      expect.stringContaining('session store down'),
+    );
+    logged.mockRestore();
   });
 
   it('a guard class gets its dependencies from the app (taken from the container)', async () => {
