@@ -181,7 +181,7 @@ async function lookup() {
     const close = el('button', 'Close connection', 'danger'); close.type = 'button';
     armed(close, () => api('close', { uuid: c.uuid }).then(() => { detail.replaceChildren(el('p', 'Closed ' + c.uuid)); }));
     detail.className = '';
-    detail.replaceChildren(el('p', c.uuid + ' · ' + c.state + ' · ' + c.ip), el('h2', 'Rooms (' + c.rooms.length + ')'), rooms, el('h2', 'Attributes'), attrs, close);
+    detail.replaceChildren(el('p', c.uuid + ' · ' + c.state + ' · ' + c.ip + (c.node ? ' · node ' + c.node : '')), el('h2', 'Rooms (' + c.rooms.length + ')'), rooms, el('h2', 'Attributes'), attrs, close);
   } catch (e) { detail.className = 'muted'; detail.replaceChildren(el('p', e.message)); }
 }
 $('lookup').addEventListener('submit', (e) => { e.preventDefault(); lookup(); });

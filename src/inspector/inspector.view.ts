@@ -1,4 +1,4 @@
-import { KwsState } from '../connection/kws.js';
+import { describeKws, type KwsConnectionDescription } from '../connection/kws.description.js';
 import { KwsError } from '../errors/kws.error.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
 import { INSPECTOR_BAD_REQUEST } from '../kws.messages.js';
@@ -9,7 +9,6 @@ import type { KwsStatsHistory } from './stats.history.js';
 /** Rooms listed (with their sizes) and local connections listed, at most. */
 export const INSPECTOR_ROOMS_SHOWN = 100;
 export const INSPECTOR_CONNECTIONS_SHOWN = 200;
-const ATTRIBUTE_PREVIEW = 200;
 
 /** What a JSON endpoint of the inspector answers: a status and a body. */
 export interface InspectorReply {
@@ -65,28 +64,24 @@ export class KwsInspectorView {
     };
   }
 
-  /** One connection of this node: its rooms and attributes (previews of their JSON). */
-  connection(uuid: string | null): InspectorReply {
+  /**
+   * One connection's rooms and attributes: from this node, or in cluster mode from the node that
+   * holds it (one request over Redis, as `KwsServer.leave` makes).
+   */
+  async connection(uuid: string | null): Promise<InspectorReply> {
     if (!uuid) return bad('the query needs a "uuid"');
     const kws = this.server.get(uuid);
-    if (!kws || !kws.isAlive()) {
-      const elsewhere = this.server.stats().cluster ? ' (it may live on another node)' : '';
-      return { status: 404, body: { message: `No connection ${uuid} on this node${elsewhere}.` } };
+    const node = this.server.stats().cluster?.nodeId ?? null;
+    if (kws?.isAlive()) return { status: 200, body: describeKws(kws, node) };
+    if (!this.broker.describe) {
+      return { status: 404, body: { message: new KwsInvalidConnectionError(uuid).message } };
     }
-    const attributes: Record<string, string> = {};
-    for (const [key, value] of Object.entries(kws.attributesSnapshot())) {
-      attributes[key] = preview(value);
-    }
-    return {
-      status: 200,
-      body: {
-        uuid: kws.uuid,
-        state: STATE_NAMES[kws.state] ?? String(kws.state),
-        ip: kws.ip,
-        rooms: kws.rooms(),
-        attributes,
-      },
-    };
+    const describe = this.broker.describe.bind(this.broker);
+    let found: KwsConnectionDescription | undefined;
+    const failed = await this.act(async () => {
+      found = await describe(uuid);
+    });
+    return found ? { status: 200, body: found } : failed;
   }
 
   /** Closes a connection wherever it lives (as `KwsServer.close`). */
@@ -122,22 +117,6 @@ export class KwsInspectorView {
   }
 }
 
-// 'connected', 'suspended'...: the page shows names, not the enum's numbers.
-const STATE_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(KwsState).map(([name, value]) => [value, name.toLowerCase()]),
-);
-
 function bad(what: string): InspectorReply {
   return { status: 400, body: { message: INSPECTOR_BAD_REQUEST(what) } };
-}
-
-/** A short, JSON-like text of an attribute value; never throws (cycles, BigInt, getters). */
-function preview(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = `[${typeof value}]`;
-  }
-  return text.length > ATTRIBUTE_PREVIEW ? `${text.slice(0, ATTRIBUTE_PREVIEW)}…` : text;
 }

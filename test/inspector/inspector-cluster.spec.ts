@@ -66,7 +66,7 @@ describe('the inspector in cluster mode (two nodes, one Redis)', () => {
     expect(seenFromA.stats.cluster).toMatchObject({ nodes: 2, registered: true });
   });
 
-  it('closes a connection, and makes one leave a room, on another node', async () => {
+  it('shows a connection held by another node, makes it leave a room and closes it', async () => {
     const [a, b] = nodes;
     const client = await PacketClient.open(b.wsUrl('/ws?name=remote'));
     clients.push(client);
@@ -76,11 +76,23 @@ describe('the inspector in cluster mode (two nodes, one Redis)', () => {
       (kws) => kws.getAttribute('name') === 'remote',
     )!.uuid;
 
+    // Looked up on A, described by B (the node holding it).
     const lookup = await fetch(a.httpUrl(`/kws/inspect/api/connection?uuid=${uuid}`), {
       headers: ADMIN,
     });
-    expect(lookup.status).toBe(404);
-    expect(((await lookup.json()) as Json).message).toContain('another node');
+    expect(lookup.status).toBe(200);
+    expect(await lookup.json()).toEqual({
+      uuid,
+      node: b.app.get(KwsServer).stats().cluster!.nodeId,
+      state: 'connected',
+      ip: '127.0.0.1',
+      rooms: ['ops', 'support'],
+      attributes: { name: '"remote"', profile: '{"plan":"pro","since":2024}' },
+    });
+    const nobody = await fetch(a.httpUrl('/kws/inspect/api/connection?uuid=nobody'), {
+      headers: ADMIN,
+    });
+    expect(nobody.status).toBe(404);
 
     const left = await fetch(a.httpUrl('/kws/inspect/api/leave'), {
       method: 'POST',
