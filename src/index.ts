@@ -141,3 +141,9 @@ export type {
   KwsPacketIn,
   KwsPacketOf,
 } from './events/kws-event-map.types.js';
+export type {
+  KwsInspectorOptions,
+  KwsInspectorGuard,
+  KwsInspectorGuardFn,
+} from './inspector/inspector-options.interface.js';
+export type { KwsInspectorSample } from './inspector/stats.history.js';

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { PerMessageDeflateOptions } from 'ws';
 import type { KwsAsyncApiOptions } from './asyncapi/asyncapi-options.interface.js';
+import type { KwsInspectorOptions } from './inspector/inspector-options.interface.js';
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
 import type { KwsBrokerFactory } from './broker/kws-broker.interface.js';
 import type { KwsParser } from './events/kws-packet.interface.js';
@@ -164,4 +165,9 @@ export interface KwsModuleOptions {
    * `/asyncapi.yaml`, or `{ path, title, version, description }` (docs/asyncapi.md).
    */
   asyncapi?: boolean | KwsAsyncApiOptions;
+  /**
+   * Serves a live inspection page (connections, rooms, rates, ack latencies, close/leave actions)
+   * on the app's HTTP server, behind `guard` (required): `{ guard: AdminGuard }` (docs/inspector.md).
+   */
+  inspector?: false | KwsInspectorOptions;
 }

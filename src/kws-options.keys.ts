@@ -3,6 +3,7 @@ import { UNKNOWN_OPTION } from './kws.messages.js';
 import type { KwsAsyncApiOptions } from './asyncapi/asyncapi-options.interface.js';
 import type { KwsChannelsOptions } from './channels/channels-options.interface.js';
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
+import type { KwsInspectorOptions } from './inspector/inspector-options.interface.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import type { KwsMetricsOptions, KwsPrometheusOptions } from './metrics/kws-stats.interface.js';
 import type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
@@ -41,6 +42,7 @@ const TOP = [
   'rateLimit',
   'asyncapi',
   'channels',
+  'inspector',
 ] as const satisfies readonly (keyof KwsModuleOptions)[];
 const RECOVERY = [
   'maxDisconnection',
@@ -76,6 +78,11 @@ const CHANNELS = [
   'maxPerConnection',
   'maxMetaBytes',
 ] as const satisfies readonly (keyof KwsChannelsOptions)[];
+const INSPECTOR = [
+  'guard',
+  'path',
+  'sampleInterval',
+] as const satisfies readonly (keyof KwsInspectorOptions)[];
 const METRICS = ['prometheus'] as const satisfies readonly (keyof KwsMetricsOptions)[];
 const PROMETHEUS = [
   'registry',
@@ -97,6 +104,7 @@ export const KWS_OPTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   'metrics.prometheus': PROMETHEUS,
   asyncapi: ASYNCAPI,
   channels: CHANNELS,
+  inspector: INSPECTOR,
 };
 
 /**
@@ -150,5 +158,6 @@ const complete: [
   Unlisted<KwsPrometheusOptions, typeof PROMETHEUS>,
   Unlisted<KwsAsyncApiOptions, typeof ASYNCAPI>,
   Unlisted<KwsChannelsOptions, typeof CHANNELS>,
-] = [{}, {}, {}, {}, {}, {}, {}, {}];
+  Unlisted<KwsInspectorOptions, typeof INSPECTOR>,
+] = [{}, {}, {}, {}, {}, {}, {}, {}, {}];
 void complete;

@@ -1,4 +1,5 @@
 import { validateAsyncApiOptions } from './asyncapi/asyncapi-options.validator.js';
+import { validateInspectorOptions } from './inspector/inspector-options.validator.js';
 import { KwsError } from './errors/kws.error.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { EXTRA_IN_FACTORY, INVALID_OPTION, RECOVERY_NEEDS_PARSER } from './kws.messages.js';
@@ -68,6 +69,7 @@ export function validateKwsOptions(options: KwsModuleOptions): void {
   validateMetricsOptions(options.metrics);
   validateRateLimit(options.rateLimit);
   validateAsyncApiOptions(options.asyncapi);
+  validateInspectorOptions(options.inspector, options.metrics);
 }
 
 /** Unknown keys (typos) and keys only `forRootAsync` itself reads, at every level. */
@@ -88,6 +90,7 @@ function validateKeys(options: KwsModuleOptions): void {
     'metrics',
     'asyncapi',
     'channels',
+    'inspector',
   ] as const) {
     const value = options[nested];
     if (isPlainObject(value)) assertKnownKeys(value, nested);

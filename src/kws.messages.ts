@@ -201,3 +201,17 @@ export const BAD_HISTORY_QUERY =
   'A history query is { limit?: integer from 1 to 1000, since?: a seq of at most 200 characters }';
 export const PRESENCE_BAD_KEY = (max: number) =>
   `presence.track: the key is a string of 1 to ${max} characters (usually the user id).`;
+export const INSPECTOR_WITHOUT_GUARD =
+  'KwsModule option "inspector.guard" is required: the inspection page shows every connection and can close them, so it is never served unguarded. Pass a Nest guard class, a guard instance or a function (context) => boolean, e.g. inspector: { guard: AdminGuard }.';
+export const INSPECTOR_SERVED = (path: string) => `Inspection page served on ${path} (guarded)`;
+export const INSPECTOR_NOT_SERVED =
+  'The inspector option found no HTTP server to serve the page on (an application context).';
+export const INSPECTOR_PATH_TAKEN = (path: string) =>
+  `KwsModule option "inspector.path": ${path} is already served by another endpoint's inspector; give each endpoint its own path.`;
+export const INSPECTOR_GUARD_FAILED = 'The inspector guard threw a non-HTTP error.';
+export const INSPECTOR_CSRF =
+  'Inspector actions need the header "X-Kws-Inspector: 1" and a JSON body (Content-Type: application/json).';
+export const INSPECTOR_BAD_REQUEST = (what: string) => `Inspector: ${what}.`;
+export const INSPECTOR_WITHOUT_METRICS =
+  'KwsModule option "inspector" reads the counters that "metrics: false" turns off: remove metrics: false, or the inspector.';
+export const INSPECTOR_FAILED = 'An inspector request failed.';

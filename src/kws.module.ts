@@ -9,6 +9,7 @@ import { KwsEventDispatcher } from './events/event.dispatcher.js';
 import { KwsListenerContextCreator } from './events/listener-context.creator.js';
 import { KwsListenerExplorer } from './events/listener.explorer.js';
 import { KwsListenerRegistry } from './events/listener.registry.js';
+import { KwsInspectorRoute } from './inspector/inspector.route.js';
 import { KwsParserHint } from './events/parser.hint.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { validateKwsOptions } from './kws-options.validator.js';
@@ -97,6 +98,7 @@ export class KwsCoreModule {}
     KwsParserHint,
     KwsAsyncApi,
     KwsAsyncApiRoute,
+    KwsInspectorRoute,
   ],
 })
 export class KwsModule extends ConfigurableKwsModule {}

@@ -1,3 +1,4 @@
+import type { KwsConnectionDescription } from '../connection/kws.description.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
@@ -63,6 +64,10 @@ export interface KwsBroker {
   onPresence(listener: KwsPresenceListener): () => void;
   /** Optional: figures for `KwsServer.stats()` and the health indicator (a cluster broker's). */
   clusterSnapshot?(): KwsClusterSnapshot;
+  /** Optional: live connections per live node id (the inspector's per-node figures). */
+  nodeCounts?(): Promise<Record<string, number>>;
+  /** Optional: a connection's description from the node holding it (the inspector's lookup). */
+  describe?(uuid: string): Promise<KwsConnectionDescription>;
 }
 
 /** Builds the broker of an endpoint from the node's local connection pool. */

@@ -4,6 +4,7 @@ import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.erro
 import { KwsTimeoutError } from '../errors/kws-timeout.error.js';
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { KwsOutbound } from '../connection/outbound.message.js';
+import { describeKws } from '../connection/kws.description.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsDelivery } from '../server/connection.pool.js';
 import {
@@ -134,6 +135,13 @@ export class ClusterInbox {
       case ClusterMessageType.Leave:
         this.events.nodeLeft(message.origin);
         return;
+      case ClusterMessageType.Describe: {
+        const kws = this.pool.get(message.uuid);
+        if (!kws?.isAlive()) return this.reply(message.replyTo, message.id, ReplyStatus.Unknown);
+        const json = JSON.stringify(describeKws(kws, this.node.nodeId));
+        this.reply(message.replyTo, message.id, ReplyStatus.Ok, [], Buffer.from(json));
+        return;
+      }
     }
   }
 

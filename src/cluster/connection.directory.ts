@@ -27,6 +27,7 @@ const SCRIPTS = {
   kwsRouteList: scripts.ROUTE_LIST,
   kwsPublishAll: scripts.PUBLISH_ALL,
   kwsCount: scripts.COUNT,
+  kwsNodeCounts: scripts.NODE_COUNTS,
   kwsRoomJoin: scripts.ROOM_JOIN,
   kwsRoomLeave: scripts.ROOM_LEAVE,
   kwsRoomSync: scripts.ROOM_SYNC,
@@ -390,6 +391,21 @@ export class ConnectionDirectory {
       this.prefixes.map((_, shard) => this.run(shard, 'kwsCount') as Promise<number>),
     );
     return counts.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Connections per live node, every shard's summed. */
+  async nodeCounts(): Promise<Record<string, number>> {
+    const flat = await Promise.all(
+      this.prefixes.map((_, shard) => this.run(shard, 'kwsNodeCounts') as Promise<unknown[]>),
+    );
+    const counts: Record<string, number> = {};
+    for (const list of flat) {
+      for (let i = 0; i + 1 < list.length; i += 2) {
+        const node = String(list[i]);
+        counts[node] = (counts[node] ?? 0) + Number(list[i + 1]);
+      }
+    }
+    return counts;
   }
 
   async publish(channel: string, message: Buffer): Promise<number> {

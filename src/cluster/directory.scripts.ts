@@ -332,6 +332,17 @@ local all = -1
 if ARGV[5] == '1' then all = liveNodes() end
 return { receivers, live, all }`;
 
+/** ARGV: p. Connections per live node, flat: node, count, node, count... */
+export const NODE_COUNTS = `${HELPERS}
+local counts = {}
+for _, node in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do
+  if alive(node) then
+    counts[#counts + 1] = node
+    counts[#counts + 1] = redis.call('SCARD', p .. ':conns:' .. node)
+  end
+end
+return counts`;
+
 /** ARGV: p. Connections held by live nodes. */
 export const COUNT = `${HELPERS}
 local total = 0

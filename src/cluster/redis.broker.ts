@@ -5,6 +5,7 @@ import { redisLocation } from './redis.connections.js';
 import { KwsError } from '../errors/kws.error.js';
 import { randomUUID } from 'node:crypto';
 import type { KwsOutbound } from '../connection/outbound.message.js';
+import { describeKws, type KwsConnectionDescription } from '../connection/kws.description.js';
 import { KwsAckError } from '../errors/kws-ack.error.js';
 import { KwsTimeoutError } from '../errors/kws-timeout.error.js';
 import { KwsBroadcastIncompleteError } from '../errors/kws-broadcast-incomplete.error.js';
@@ -335,6 +336,26 @@ export class KwsRedisBroker implements KwsBroker {
 
   count(): Promise<number> {
     return this.cluster('count', (directory) => directory.count());
+  }
+
+  /** A connection's description from the node holding it (the inspector's lookup). */
+  async describe(uuid: string): Promise<KwsConnectionDescription> {
+    const kws = this.pool.get(uuid);
+    if (kws) {
+      if (!kws.isAlive()) throw new KwsInvalidConnectionError(uuid);
+      return describeKws(kws, this.nodeId);
+    }
+    const reply = await this.request(uuid, 'describe', (id) => ({
+      type: ClusterMessageType.Describe,
+      id,
+      replyTo: this.nodeId,
+      uuid,
+    }));
+    return JSON.parse(reply.data.toString()) as KwsConnectionDescription;
+  }
+
+  nodeCounts(): Promise<Record<string, number>> {
+    return this.cluster('count', (directory) => directory.nodeCounts());
   }
 
   async join(uuid: string, rooms: readonly string[]): Promise<void> {

@@ -70,6 +70,9 @@ export function encodeClusterMessage(message: ClusterMessage): Buffer {
     case ClusterMessageType.RoomLeave:
       writer.u32(message.id).str(message.replyTo).str(message.uuid).list(message.rooms);
       return writer.finish();
+    case ClusterMessageType.Describe:
+      writer.u32(message.id).str(message.replyTo).str(message.uuid);
+      return writer.finish();
   }
 }
 
@@ -167,6 +170,8 @@ export function decodeClusterMessage(buffer: Buffer): ClusterMessage {
         uuid: reader.str(),
         rooms: reader.list(),
       };
+    case ClusterMessageType.Describe:
+      return { type, id: reader.u32(), replyTo: reader.str(), uuid: reader.str() };
     default:
       throw new Error(`Unknown cluster message type ${type}`);
   }

@@ -48,6 +48,8 @@ export const ClusterMessageType = {
   RoomJoin: 10,
   /** Node channel: remove one uuid from rooms and reply. */
   RoomLeave: 11,
+  /** Node channel: reply with one uuid's description (JSON, for the inspector). */
+  Describe: 12,
 } as const;
 
 /**
@@ -70,7 +72,8 @@ export type ClusterMessage =
   | { type: 7; id: number; status: ReplyStatus; uuids: string[]; data: Buffer }
   | { type: 8; origin: string }
   | { type: 9; id: number; replyTo: string; uuid: string; timeoutMs: number; packet: Buffer }
-  | { type: 10 | 11; id: number; replyTo: string; uuid: string; rooms: string[] };
+  | { type: 10 | 11; id: number; replyTo: string; uuid: string; rooms: string[] }
+  | { type: 12; id: number; replyTo: string; uuid: string };
 
 /** A request that expects a `Reply` on the sender's node channel. */
 export type ClusterRequest = Extract<ClusterMessage, { replyTo: string }>;
