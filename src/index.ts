@@ -147,3 +147,4 @@ export type {
   KwsInspectorGuardFn,
 } from './inspector/inspector-options.interface.js';
 export type { KwsInspectorSample } from './inspector/stats.history.js';
+export type { KwsConnectionDescription } from './connection/kws.description.js';
