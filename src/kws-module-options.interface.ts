@@ -142,4 +142,10 @@ export interface KwsModuleOptions {
    * is dropped (`error` event, 429 ack for events with an `id`) or the connection closed with 1008.
    */
   rateLimit?: KwsRateLimitOptions;
+  /**
+   * OpenTelemetry spans (needs the `@opentelemetry/api` package and an SDK registered by the app):
+   * the connect decision, each client event, `request` round trips and the hop between cluster
+   * nodes (docs/observability.md). Off by default; off costs one branch per event.
+   */
+  tracing?: boolean;
 }

@@ -16,6 +16,7 @@ import { KwsConnectionPool } from './server/connection.pool.js';
 import { createKwsContext } from './server/kws-context.factory.js';
 import { KwsEndpoint } from './server/kws.endpoint.js';
 import { KwsServer } from './server/kws.server.js';
+import { KwsTracing } from './telemetry/kws.tracing.js';
 
 /**
  * @internal What every endpoint of the app shares, once: the listener registry and the discovery
@@ -63,6 +64,7 @@ export class KwsCoreModule {}
     KwsEndpoint,
     KwsStats,
     KwsPrometheus,
+    KwsTracing,
   ],
 })
 export class KwsModule extends ConfigurableKwsModule {}

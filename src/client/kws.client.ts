@@ -26,6 +26,7 @@ import type {
   KwsEventReply,
   KwsRequestArgs,
 } from './kws-events.types.js';
+import { traceFields } from './trace-context.js';
 
 const PACKET_KEYS = ['event', 'data', 'id', 'ack', 'error', 'offset', 'session'];
 
@@ -126,7 +127,8 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
 
   /** Fires an event at the server (queued while offline; throws `KwsClientError` when it cannot). */
   emit<E extends KwsEventName<C>>(event: E, ...args: KwsEventArgs<C[E]>): void {
-    this.push({ frame: JSON.stringify({ event, data: args[0] }) });
+    const trace = traceFields(this.options.trace);
+    this.push({ frame: JSON.stringify({ event, data: args[0], trace }) });
   }
 
   /**
@@ -139,6 +141,7 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   ): Promise<KwsEventReply<C[E]>> {
     const id = (this.lastId = (this.lastId % 0x7ffffffe) + 1);
     const ms = options?.timeout ?? this.options.timeout ?? 10_000;
+    const trace = traceFields(this.options.trace);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.queue = this.queue.filter((queued) => queued.id !== id);
@@ -146,7 +149,7 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
       }, ms);
       this.pending.set(id, { event, resolve: resolve as Pending['resolve'], reject, timer });
       try {
-        this.push({ frame: JSON.stringify({ event, data, id }), id });
+        this.push({ frame: JSON.stringify({ event, data, id, trace }), id });
       } catch (error) {
         this.settle(id, error as KwsClientError);
       }

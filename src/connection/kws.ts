@@ -255,6 +255,7 @@ export class Kws<Emit extends object = object> {
       return Promise.reject(error);
     }
     const { id, answer } = opened;
+    this.context.tracer?.request(this.untyped(), packet.event, id, answer);
     if (!this.sendPacket({ event: packet.event, data: packet.data, id })) {
       pending.cancel(id, new KwsInvalidConnectionError(this.currentUuid));
     }

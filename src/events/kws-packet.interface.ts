@@ -6,6 +6,8 @@ export interface KwsEventPacket<T = unknown> {
   id?: number;
   /** Server -> client with connection-state recovery on: where this packet sits in the session. */
   offset?: string;
+  /** Client -> server, optional: W3C trace context (`traceparent`, `tracestate`), see docs/observability.md. */
+  trace?: Record<string, string>;
 }
 
 /** What an error acknowledgement carries. */

@@ -42,7 +42,7 @@ export class KwsPacketRouter {
     if (packet === undefined) {
       this.dispatcher.receiveMessage(kws, data, isBinary);
     } else if (isEventPacket(packet)) {
-      this.onEvent(kws, packet.event, packet.data, packet.id, data);
+      this.onEvent(kws, packet.event, packet.data, packet.id, data, packet.trace);
     } else if (isAckPacket(packet)) {
       if (!Number.isInteger(packet.ack)) this.reject(kws, data, '"ack" must be an integer');
       else kws.settleRequest(packet); // an answer to a request that timed out is dropped
@@ -51,7 +51,14 @@ export class KwsPacketRouter {
     }
   }
 
-  private onEvent(kws: Kws, event: string, data: unknown, id: unknown, raw: Buffer): void {
+  private onEvent(
+    kws: Kws,
+    event: string,
+    data: unknown,
+    id: unknown,
+    raw: Buffer,
+    trace?: unknown,
+  ): void {
     if (
       id !== undefined &&
       !(Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_ID)
@@ -76,15 +83,30 @@ export class KwsPacketRouter {
       if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: TOO_MANY_IN_FLIGHT });
       return;
     }
-    // No closure per message unless Prometheus times the acknowledgement.
+    // No closure per message unless tracing is on (a span around the listeners).
+    const tracer = kws.context.tracer;
     const outcome =
-      ackId === undefined || kws.context.stats?.timers === undefined
-        ? this.dispatcher.run(kws, event, data, true, ackId)
-        : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId));
+      tracer === undefined
+        ? this.run(kws, event, data, ackId)
+        : tracer.event(kws, event, ackId, trace, raw.length, () =>
+            this.run(kws, event, data, ackId),
+          );
     if (isPromiseLike(outcome)) {
       inFlight?.track(kws, outcome);
       outcome.then((settled) => answer(kws, ackId, settled));
     } else answer(kws, ackId, outcome);
+  }
+
+  /** The listeners; no closure per message unless Prometheus times the acknowledgement. */
+  private run(
+    kws: Kws,
+    event: string,
+    data: unknown,
+    ackId: number | undefined,
+  ): KwsDispatchOutcome | Promise<KwsDispatchOutcome> {
+    return ackId === undefined || kws.context.stats?.timers === undefined
+      ? this.dispatcher.run(kws, event, data, true, ackId)
+      : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId));
   }
 
   private reject(kws: Kws, raw: Buffer, why: string): void {

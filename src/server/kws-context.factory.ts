@@ -56,6 +56,7 @@ export function createKwsContext(
       ? new KwsRateLimiter(options.rateLimit, options.parser ? parser : undefined)
       : undefined,
     trust: compileTrust(options.trustProxy),
+    tracer: undefined,
   };
 }
 
