@@ -71,7 +71,13 @@ export async function measureVariant(
   variant: Variant,
   options: BenchOptions,
 ): Promise<Array<[number, RpcFigures]>> {
-  const serverProcess = spawn(SERVER_FILES[variant.server], ['--expose-gc'], variant.env);
+  // BENCH_SERVER_NODE_ARGS: as in measureServer (e.g. '--cpu-prof' to profile the server).
+  const extraArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const serverProcess = spawn(
+    SERVER_FILES[variant.server],
+    ['--expose-gc', ...extraArgs],
+    variant.env,
+  );
   const loadProcess = spawn('./load/load-client.js', []);
   const server = new IpcPeer(variant.label, serverProcess);
   const load = new IpcPeer(`load client (${variant.label})`, loadProcess);

@@ -81,11 +81,12 @@ const METRICS: Record<string, KwsModuleOptions['metrics']> = {
   prometheus: { prometheus: true },
 };
 
-// KWS_BENCH_TRACING=1 (the tracing-cost section): `tracing: true` with an SDK registered as an app
-// would (AsyncLocalStorage context, W3C propagator, a batch span processor); its exporter drops the
-// spans, so the figure is what making them costs, not shipping them.
+// KWS_BENCH_TRACING (the tracing-cost section): '1' is `tracing: true` with an SDK registered as an
+// app would (AsyncLocalStorage context, W3C propagator, a batch span processor; its exporter drops
+// the spans, so the figure is what making them costs, not shipping them); 'sdk' registers the same
+// SDK and turns its context manager on (as any other instrumentation would) with tracing off.
 const TRACING = process.env.KWS_BENCH_TRACING === '1';
-if (TRACING) await registerTracingSdk();
+if (TRACING || process.env.KWS_BENCH_TRACING === 'sdk') await registerTracingSdk();
 
 async function registerTracingSdk(): Promise<void> {
   const { context, propagation, trace } = await import('@opentelemetry/api');
@@ -101,6 +102,8 @@ async function registerTracingSdk(): Promise<void> {
   );
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  // AsyncLocalStorage tracks every async resource from its first use on.
+  context.with(context.active(), () => undefined);
 }
 
 @Module({

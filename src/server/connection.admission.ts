@@ -238,12 +238,7 @@ export class KwsAdmission {
   }
 
   private decided(kws: Kws, decision: Decision, offset: string, beforeAccept?: () => void): void {
-    this.context.tracer?.decided(
-      kws,
-      decision.accepted,
-      decision.accepted ? 0 : decision.code,
-      kws.state !== KwsState.Opening,
-    );
+    this.context.tracer?.decided(kws, decision.accepted ? 0 : decision.code);
     // Refused by `close()` in a listener, cut, shut down, or (a resume) dropped again meanwhile.
     if (kws.state !== KwsState.Opening) return;
     // The client left while `connect` ran (its close was held for this decision): a `connect`

@@ -1,5 +1,5 @@
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
-import type { Kws } from '../connection/kws.js';
+import { KwsState, type Kws } from '../connection/kws.js';
 import { isExpectedRejection, toAckError } from '../events/ack-error.mapper.js';
 import type { KwsDispatchOutcome } from '../events/event.dispatcher.js';
 import type { OtelApiModule } from './otel-api.loader.js';
@@ -66,15 +66,15 @@ export class KwsTracer {
   }
 
   /**
-   * The decision: accepted, or refused with its close code. `left`: the connection was no longer
-   * opening (refused by `close()` in a listener, cut, or the server shutting down).
+   * The decision: accepted (`code` 0), or refused with its close code. A connection no longer
+   * opening was refused meanwhile (`close()` in a listener, cut, or the server shutting down).
    */
-  decided(kws: Kws, accepted: boolean, code: number, left: boolean): void {
+  decided(kws: Kws, code: number): void {
     const span = this.connecting.get(kws);
     if (span === undefined) return;
     this.connecting.delete(kws);
-    if (left) span.setAttribute(ATTR_KWS_OUTCOME, 'refused');
-    else if (accepted) span.setAttribute(ATTR_KWS_OUTCOME, 'accepted');
+    if (kws.state !== KwsState.Opening) span.setAttribute(ATTR_KWS_OUTCOME, 'refused');
+    else if (code === 0) span.setAttribute(ATTR_KWS_OUTCOME, 'accepted');
     else {
       span.setAttributes({ [ATTR_KWS_OUTCOME]: 'refused', [ATTR_KWS_CLOSE_CODE]: code });
       // 1011: a listener threw; 1008 (a guard's answer) and 1013 (timeout) are not server faults.
@@ -117,7 +117,13 @@ export class KwsTracer {
       { kind: api.SpanKind.CONSUMER, attributes },
       parent,
     );
-    const outcome = api.context.with(api.trace.setSpan(parent, span), run);
+    let outcome: Outcome;
+    try {
+      outcome = api.context.with(api.trace.setSpan(parent, span), run);
+    } catch (error) {
+      this.failed(span, error);
+      throw error;
+    }
     if (outcome instanceof Promise) {
       outcome.then(
         (settled) => this.processed(span, settled, ackId),
