@@ -181,7 +181,13 @@ export class KwsTracer {
       },
       active,
     );
-    const result = api.context.with(api.trace.setSpan(active, span), call);
+    let result: Promise<T>;
+    try {
+      result = api.context.with(api.trace.setSpan(active, span), call);
+    } catch (error) {
+      this.failed(span, error);
+      throw error;
+    }
     result.then(
       () => {
         span.setAttribute(ATTR_KWS_ACK_STATUS, 200);

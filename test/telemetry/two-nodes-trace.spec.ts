@@ -185,6 +185,8 @@ describe('a node with tracing off, in a process of its own', () => {
   it('delivers what a tracing node stamped with its trace context (built library, no SDK there)', async () => {
     const receiver = await ClusterClient.open(plain.url);
     try {
+      // An answer proves `connect` accepted it (a broadcast skips connections still opening).
+      await receiver.ask('whoami');
       const root = trace.getTracer('test').startSpan('admin action');
       await context.with(trace.setSpan(context.active(), root), () =>
         tracing.server.broadcast('hello from a tracing node'),
