@@ -17,6 +17,8 @@ import { DirectMessages } from './chat/direct-messages.handler.js';
         // A blip (network change, proxy restart) is not leaving: the page's session resumes with
         // the chat events it missed (docs/recovery.md).
         recovery: {},
+        // The AsyncAPI document of these events on /asyncapi.json and /asyncapi.yaml (docs/asyncapi.md).
+        asyncapi: { title: 'nestjs-kws chat sample', version: '1.0.0' },
         cluster: process.env.REDIS_URL
           ? { redis: process.env.REDIS_URL, keyPrefix: process.env.KWS_PREFIX }
           : undefined,

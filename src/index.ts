@@ -34,6 +34,7 @@ export {
 export { KwsServer, type KwsBroadcastOptions } from './server/kws.server.js';
 export { LocalKwsBroker } from './broker/local.broker.js';
 export { KwsRedisBroker } from './cluster/redis.broker.js';
+export type { KwsClusterGap } from './cluster/gap.detector.js';
 export type {
   KwsClusterOptions,
   KwsRedisConnection,
@@ -42,6 +43,7 @@ export type {
 } from './cluster/kws-cluster-options.interface.js';
 export { KwsAdapter, type KwsAdapterOptions } from './transport/kws.adapter.js';
 export type { KwsRouteParams } from './transport/path.matcher.js';
+export type { KwsOriginPredicate } from './transport/origin.check.js';
 export * from './errors/index.js';
 export type {
   KwsModuleOptions,
@@ -76,3 +78,26 @@ export type {
 } from './broker/presence.js';
 export type { KwsConnectionPool, KwsMembershipChange } from './server/connection.pool.js';
 export type { KwsOutbound } from './connection/outbound.message.js';
+export { KwsAsyncApi } from './asyncapi/kws-asyncapi.js';
+export {
+  KwsEmits,
+  type KwsEmitsOptions,
+  type KwsEmittedPayload,
+} from './asyncapi/kws-emits.decorator.js';
+export type {
+  KwsAsyncApiOptions,
+  KwsAsyncApiDocumentOptions,
+  KwsAsyncApiDocument,
+} from './asyncapi/asyncapi-options.interface.js';
+// Types the API above refers to (so the API reference can link them).
+export type { KwsGatewayServer } from './transport/kws.adapter.js';
+export type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
+export type { KwsClusterStats } from './cluster/cluster-stats.interface.js';
+export type { KwsDelivery } from './server/connection.pool.js';
+export type { KwsListenable } from './events/on-kws-event.decorator.js';
+export type {
+  KwsEventsOr,
+  KwsMessageOf,
+  KwsPacketIn,
+  KwsPacketOf,
+} from './events/kws-event-map.types.js';

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { PerMessageDeflateOptions } from 'ws';
+import type { KwsAsyncApiOptions } from './asyncapi/asyncapi-options.interface.js';
 import type { KwsClusterOptions } from './cluster/kws-cluster-options.interface.js';
 import type { KwsBrokerFactory } from './broker/kws-broker.interface.js';
 import type { KwsParser } from './events/kws-packet.interface.js';
 import type { KwsRecoveryOptions } from './recovery/recovery-options.interface.js';
 import type { KwsMetricsOptions } from './metrics/kws-stats.interface.js';
 import type { KwsRateLimitOptions } from './transport/rate-limit-options.interface.js';
+import type { KwsOriginPredicate } from './transport/origin.check.js';
 
 /** Attributes handed to a connection before `connect` fires. */
 export type KwsAttributes = Record<string, unknown>;
@@ -58,8 +60,13 @@ export interface KwsModuleOptions {
    */
   maxInFlight?: number;
   /**
-   * Milliseconds the endpoint waits for async `connect` listeners before it reads the
-   * connection's first message. Default 10 000.
+   * Rooms one connection may be in at once; a `join` past it throws a `KwsError` (`KwsServer.join`
+   * rejects) and joins none of its rooms. Default 1 000.
+   */
+  maxRoomsPerConnection?: number;
+  /**
+   * Milliseconds `connect` (its guards and listeners, or a resume's checks) may take to decide;
+   * past it the connection is refused with 1013 (fail closed). Default 10 000.
    */
   connectTimeout?: number;
   /** URL path of the endpoint, with `:name` params (e.g. `/ws/:id`). Default `/ws`. */
@@ -77,8 +84,14 @@ export interface KwsModuleOptions {
    * the left-most entry, which a client can forge). Off by default.
    */
   trustProxy?: boolean | number | string | string[] | ((address: string, hop: number) => boolean);
-  /** Allowed `Origin` values (exact match), or a predicate. Default: any origin. */
-  origins?: string[] | ((origin: string | undefined) => boolean);
+  /**
+   * Which browser pages may open a WebSocket, by their `Origin` header. Default: same host only
+   * (an `Origin` whose host[:port] differs from the request's `Host` gets **403**, requests without
+   * `Origin` pass), as Phoenix's `check_origin`. A list is compared exactly by scheme, host and
+   * port (and then a request without `Origin` is refused); a function decides itself:
+   * `origins: () => true` accepts any origin.
+   */
+  origins?: string[] | KwsOriginPredicate;
   /** Milliseconds between server pings; 0 turns the heartbeat off. Default 25 000. */
   pingInterval?: number;
   /** Milliseconds to wait for a pong before the peer is terminated. Default 20 000. */
@@ -148,4 +161,10 @@ export interface KwsModuleOptions {
    * nodes (docs/observability.md). Off by default; off costs one branch per event.
    */
   tracing?: boolean;
+  /**
+   * Serves the app's AsyncAPI 3.0 document (every endpoint, the events clients may send, their
+   * payload schemas, acks) on the app's HTTP server: `true` for `/asyncapi.json` and
+   * `/asyncapi.yaml`, or `{ path, title, version, description }` (docs/asyncapi.md).
+   */
+  asyncapi?: boolean | KwsAsyncApiOptions;
 }

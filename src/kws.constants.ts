@@ -25,8 +25,12 @@ export const CONNECT_GUARDS = '\u0000connect:guards';
 
 /** Built-in names a client may never fire with a named-event packet. */
 export const RESERVED_EVENTS: ReadonlySet<string> = new Set(Object.values(KwsEvent));
-/** Longest event name a client may send. */
+/** Longest event name a client may send, and the server too (emit, request, fire). */
 export const MAX_EVENT_NAME_LENGTH = 128;
+/** Longest room name (characters): far under the cluster codec's 65,535-byte string fields. */
+export const MAX_ROOM_NAME_LENGTH = 128;
+/** Longest error message read from a peer's error acknowledgement; longer ones are cut. */
+export const MAX_ACK_ERROR_MESSAGE_LENGTH = 1_024;
 /** The unnamed endpoint's name in the listener registry. */
 export const DEFAULT_ENDPOINT = '';
 
@@ -67,6 +71,7 @@ export const DEFAULT_MAX_PENDING_REQUESTS = 256;
 export const DEFAULT_MAX_IN_FLIGHT = 128;
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 export const DEFAULT_MAX_PARAM_LENGTH = 256;
+export const DEFAULT_MAX_ROOMS_PER_CONNECTION = 1_000;
 
 /** RFC 6455 close codes used by the library. */
 export const CloseCode = {

@@ -73,6 +73,8 @@ export const BROADCAST_INCOMPLETE = (what: string, reached: number, expected: nu
   `${what} reached ${reached} of ${expected} live node(s): the connections of the others missed it.`;
 export const CLUSTER_SUBSCRIPTION_LOST = (reason: string) =>
   `Lost the cluster subscription (${reason}): this node misses cross-node messages and counts as dead until it re-subscribes and rejoins.`;
+export const CLUSTER_MESSAGES_MISSED = (missed: number, origin: string, room?: string) =>
+  `Missed ${missed} cluster message(s) from node ${origin}${room === undefined ? '' : ` in room "${room}"`}: Redis dropped them before this node read them (its subscription was dropped, e.g. while its event loop was blocked); its connections never got them.`;
 export const CLUSTER_AUTH_FAILED = (reason: string) =>
   `Cluster mode cannot authenticate to Redis (${reason}): check the password/user in cluster.redis.`;
 export const CLUSTER_REDIS_MISSING =
@@ -116,3 +118,60 @@ export const SUSPEND_REFUSED = (option: string, max: number, address: string) =>
   `A dropped connection from ${address} was not suspended: recovery.${option} (${max}) sessions are suspended already; it ended instead.`;
 export const OTEL_API_MISSING =
   'Tracing (tracing: true) needs the "@opentelemetry/api" package: run "npm install @opentelemetry/api" (it is an optional peer dependency of nestjs-kws), and register an OpenTelemetry SDK to export the spans.';
+export const ENCODE_FAILED = (what: string, reason: string) =>
+  `Could not encode ${what}: ${reason}. Send data the parser can encode (JSON: no BigInt, no cycle, not nested thousands deep).`;
+export const INVALID_EVENT_NAME = (name: unknown, max: number) =>
+  `An event name must be a string of 1 to ${max} characters, got ${describeName(name)}.`;
+export const INVALID_ROOM_NAME = (room: unknown, max: number) =>
+  `A room name must be a string of 1 to ${max} characters, got ${describeName(room)}.`;
+export const TOO_MANY_ROOMS = (uuid: string, limit: number) =>
+  `Connection ${uuid} cannot join more than ${limit} rooms (maxRoomsPerConnection); it joined none of these.`;
+
+function describeName(name: unknown): string {
+  if (typeof name !== 'string') return name === null ? 'null' : typeof name;
+  return name.length > 40
+    ? `${name.length} characters ("${name.slice(0, 20)}...")`
+    : JSON.stringify(name);
+}
+const quoteOrigin = (origin: string | undefined) =>
+  origin === undefined ? 'none' : JSON.stringify(origin.slice(0, 200));
+export const ORIGIN_NOT_SAME_HOST = (origin: string, host: string | undefined) =>
+  `Refused a WebSocket upgrade (403) from Origin ${quoteOrigin(origin)}: a page of another site sent it to host ${quoteOrigin(host)} (cross-site WebSocket hijacking is refused by default). If that site may connect, list it in the "origins" option: origins: [${quoteOrigin(origin)}] (or a function; origins: () => true accepts any origin). Behind a proxy that rewrites Host, set "trustProxy" so X-Forwarded-Host is read.`;
+export const ORIGIN_NOT_LISTED = (origin: string | undefined) =>
+  `Refused a WebSocket upgrade (403) from Origin ${quoteOrigin(origin)}: the "origins" option does not allow it. Add it to "origins" if that site may connect.`;
+export const ORIGIN_REFUSALS_SUPPRESSED = (count: number, seconds: number) =>
+  `${count} more WebSocket upgrade(s) were refused (403) for their Origin in the last ${seconds} s (logged once per origin).`;
+export const UNKNOWN_OPTION = (
+  name: string,
+  suggestion: string | undefined,
+  known: readonly string[],
+) =>
+  `KwsModule option "${name}" is unknown${suggestion ? ` (did you mean "${suggestion}"?)` : ''}: a misspelt option would otherwise be ignored. Known here: ${known.join(', ')}.`;
+export const EXTRA_IN_FACTORY = (name: string) =>
+  `KwsModule option "${name}" was returned by the forRootAsync factory, where it is ignored: give it to forRootAsync({ ${name}, useFactory }) itself.`;
+export const DUPLICATE_ENDPOINT = (name: string) =>
+  name
+    ? `Two KwsModule endpoints are named "${name}": give each forRoot/forRootAsync its own "name".`
+    : 'Two KwsModule endpoints have no "name": they would share one set of listeners and one KwsServer. Give every endpoint but one a "name" (forRoot({ name: \'admin\', path: \'/admin\' })).';
+export const UNDECLARED_ENDPOINT = (where: string, endpoint: string, declared: readonly string[]) =>
+  `${where} listens on ${endpoint ? `endpoint "${endpoint}"` : 'the unnamed endpoint'}, which no KwsModule.forRoot/forRootAsync declares (declared: ${declared.map((name) => (name ? `"${name}"` : 'the unnamed one')).join(', ') || 'none'}): it would never run. Fix the "endpoint" of @OnKwsEvent/@OnKwsEndpoint, or the "name" of the module.`;
+export const NAMED_EVENTS_WITHOUT_PARSER = (endpoint: string, events: readonly string[]) =>
+  `${endpoint ? `KwsModule endpoint "${endpoint}"` : 'The KwsModule endpoint'} has listeners of named events (${events
+    .slice(0, 10)
+    .map((e) => JSON.stringify(e))
+    .join(
+      ', ',
+    )}${events.length > 10 ? `, and ${events.length - 10} more` : ''}) but no "parser" option: without one every frame is a raw "message" event, so clients cannot reach them. Set parser: 'json' (or your own parser), or mark listeners only fired server-side (kws.fire()) with { fromClient: false }.`;
+export const CLUSTER_REDIS_SCHEME = (scheme: string, url: string) =>
+  `cluster.redis ${JSON.stringify(url)} has the scheme "${scheme}": a Redis URL starts with redis:// or rediss:// (TLS), e.g. redis://:password@host:6379/0.`;
+export const CLUSTER_REDIS_REQUIRED = (where: string, ms: number) =>
+  `Cluster mode could not reach Redis at ${where} within ${ms} ms (cluster.requestTimeout), and cluster.requireRedis is set: the app does not start without Redis. Check that Redis runs at that address, or leave requireRedis off to start anyway and join when Redis comes.`;
+export const CLUSTER_STARTS_WITHOUT_REDIS = (where: string) =>
+  `Redis at ${where} is unreachable at boot: the app starts and serves its local connections; cross-node operations (and recovery across nodes) fail fast until it joins the cluster, which it does by itself when Redis comes. Set cluster.requireRedis to refuse to start instead.`;
+export const ASYNCAPI_SERVED = (json: string, yaml: string) =>
+  `AsyncAPI document served on ${json} and ${yaml}`;
+export const ASYNCAPI_NOT_SERVED =
+  'The asyncapi option found no HTTP server to serve the document on (an application context): KwsAsyncApi.document() still builds it.';
+export const ASYNCAPI_PATH_TAKEN = (path: string) =>
+  `KwsModule option "asyncapi.path": ${path} is already served by another endpoint's asyncapi option; give one endpoint the option (the document lists every endpoint).`;
+export const ASYNCAPI_FAILED = 'Building the AsyncAPI document failed.';

@@ -1,5 +1,7 @@
+import { KwsAsyncApi } from './asyncapi/kws-asyncapi.js';
 import { ConfigurableModuleBuilder, Inject, type Provider } from '@nestjs/common';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
+import { KwsListenerRegistry } from './events/listener.registry.js';
 import { KwsServer } from './server/kws.server.js';
 import { KWS_ENDPOINT_NAME } from './kws.tokens.js';
 
@@ -25,7 +27,15 @@ export const {
   .setExtras<{ isGlobal: boolean; name?: string }>(
     { isGlobal: true, name: undefined },
     (definition, { isGlobal, name }) => {
-      const endpointName: Provider = { provide: KWS_ENDPOINT_NAME, useValue: name ?? '' };
+      // Declared in the app's one registry as the module is built: a duplicate name fails here.
+      const endpointName: Provider = {
+        provide: KWS_ENDPOINT_NAME,
+        useFactory: (registry: KwsListenerRegistry) => {
+          registry.declareEndpoint(name ?? '');
+          return name ?? '';
+        },
+        inject: [KwsListenerRegistry],
+      };
       // A named endpoint exports its server under its own token, so several can live side by side.
       const named: Provider[] = name
         ? [{ provide: getKwsServerToken(name), useExisting: KwsServer }]
@@ -34,7 +44,7 @@ export const {
         ...definition,
         global: isGlobal,
         providers: [...(definition.providers ?? []), endpointName, ...named],
-        exports: name ? [getKwsServerToken(name)] : [KwsServer],
+        exports: [name ? getKwsServerToken(name) : KwsServer, KwsAsyncApi],
       };
     },
   )

@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { KwsAsyncApiRoute } from './asyncapi/asyncapi.route.js';
+import { KwsEndpointCatalog } from './asyncapi/endpoint.catalog.js';
+import { KwsAsyncApi } from './asyncapi/kws-asyncapi.js';
 import { LocalKwsBroker } from './broker/local.broker.js';
 import { KwsRedisBroker } from './cluster/redis.broker.js';
 import { KwsEventDispatcher } from './events/event.dispatcher.js';
 import { KwsListenerContextCreator } from './events/listener-context.creator.js';
 import { KwsListenerExplorer } from './events/listener.explorer.js';
 import { KwsListenerRegistry } from './events/listener.registry.js';
+import { KwsParserHint } from './events/parser.hint.js';
 import type { KwsModuleOptions } from './kws-module-options.interface.js';
 import { validateKwsOptions } from './kws-options.validator.js';
 import { KwsPrometheus } from './metrics/kws.prometheus.js';
@@ -24,8 +28,13 @@ import { KwsTracing } from './telemetry/kws.tracing.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [KwsListenerRegistry, KwsListenerContextCreator, KwsListenerExplorer],
-  exports: [KwsListenerRegistry],
+  providers: [
+    KwsListenerRegistry,
+    KwsListenerContextCreator,
+    KwsListenerExplorer,
+    KwsEndpointCatalog,
+  ],
+  exports: [KwsListenerRegistry, KwsEndpointCatalog],
 })
 export class KwsCoreModule {}
 
@@ -65,6 +74,9 @@ export class KwsCoreModule {}
     KwsStats,
     KwsPrometheus,
     KwsTracing,
+    KwsParserHint,
+    KwsAsyncApi,
+    KwsAsyncApiRoute,
   ],
 })
 export class KwsModule extends ConfigurableKwsModule {}

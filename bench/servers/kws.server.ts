@@ -110,6 +110,9 @@ async function registerTracingSdk(): Promise<void> {
   imports: [
     KwsModule.forRoot({
       path: '/ws',
+      // The page the browser-like load client says it comes from (a real app names its own),
+      // and the clients that send no Origin (a list alone would refuse those).
+      origins: (origin) => origin === undefined || origin === 'https://app.example.com',
       metrics: METRICS[process.env.KWS_BENCH_METRICS ?? 'counters'],
       tracing: TRACING,
       ...(EVENTS ? { parser: 'json' as const } : {}),

@@ -8,6 +8,21 @@ export interface ChatMessage {
   data: string;
 }
 
+/** `ChatMessage` as a JSON Schema, for the AsyncAPI document (an interface leaves no trace at run time). */
+export const CHAT_MESSAGE_SCHEMA = {
+  type: 'object',
+  required: ['from', 'to', 'event', 'data'],
+  properties: {
+    from: { type: 'string', description: "The sender's user id, or 'server'." },
+    to: { type: 'string', description: "A user id, or '' for everyone." },
+    event: {
+      type: 'string',
+      description: "A custom event fired on the sender's connection, or ''.",
+    },
+    data: { type: 'string' },
+  },
+};
+
 /** Who the server signs its own messages with (errors, custom-event replies, announcements). */
 export const SERVER = 'server';
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  KwsEmits,
   KwsEvent,
   KwsMessageType,
   KwsServer,
@@ -7,12 +8,20 @@ import {
   type Kws,
   type KwsEventPayload,
 } from 'nestjs-kws';
-import { parseChatMessage, serverChat, type ChatMessage } from './chat-message.js';
+import {
+  CHAT_MESSAGE_SCHEMA,
+  parseChatMessage,
+  serverChat,
+  type ChatMessage,
+} from './chat-message.js';
 import { deliverChat, emitChat } from './chat-delivery.js';
 import { USER_ID, userRoom } from './chat.listeners.js';
 
 /** The Go example's message callback: fire the custom event, then route to the recipient. */
 @Injectable()
+@KwsEmits('chat', CHAT_MESSAGE_SCHEMA, {
+  description: 'A chat message, to pages that connected with `?events=1`.',
+})
 export class ChatRouter {
   private readonly logger = new Logger('Chat');
 

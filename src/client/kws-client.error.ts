@@ -1,5 +1,10 @@
-/** Why a client call failed: `'ack'` is an error answer of the server, the others are local. */
-export type KwsClientErrorCode = 'ack' | 'timeout' | 'disconnected' | 'closed' | 'queue-full';
+/**
+ * Why a client call failed: `'ack'` is an error answer of the server, the others are local.
+ * `'protocol'` (a malformed packet from the server) and `'handler'` (an app handler threw; the
+ * error is its `cause`) reach `onError` listeners only.
+ */
+export type KwsClientErrorCode =
+  'ack' | 'timeout' | 'disconnected' | 'closed' | 'queue-full' | 'protocol' | 'handler';
 
 /**
  * The error of a failed `emit`/`request`/`send`. `status` is the server's status for an error ack

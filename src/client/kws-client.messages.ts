@@ -11,3 +11,8 @@ export const QUEUE_FULL = (size: number) =>
 export const NO_HANDLER = (event: string) => `The client has no handler for "${event}".`;
 export const NO_WEBSOCKET =
   'No WebSocket class: this runtime has no global WebSocket (Node < 22); pass one, e.g. `new KwsClient(url, { WebSocket })` with `import { WebSocket } from "ws"`.';
+export const MALFORMED_PACKET = (field: string) =>
+  `Malformed packet from the server: its "${field}" is not what docs/protocol.md says.`;
+export const HANDLER_FAILED = (event: string) => `A handler of "${event}" failed.`;
+export const UNENCODABLE_ANSWER = (event: string) =>
+  `The answer to "${event}" cannot be encoded as JSON.`;

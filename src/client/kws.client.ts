@@ -3,11 +3,15 @@ import { KwsClientError } from './kws-client.error.js';
 import {
   CLIENT_CLOSED,
   CONNECTION_LOST,
+  HANDLER_FAILED,
+  MALFORMED_PACKET,
+  UNENCODABLE_ANSWER,
   NO_HANDLER,
   NO_WEBSOCKET,
   QUEUE_FULL,
   REQUEST_TIMEOUT,
 } from './kws-client.messages.js';
+import { readAckError, readServerFrame } from './packet.reader.js';
 import type {
   KwsClientOptions,
   KwsClientState,
@@ -27,8 +31,6 @@ import type {
   KwsRequestArgs,
 } from './kws-events.types.js';
 import { traceFields } from './trace-context.js';
-
-const PACKET_KEYS = ['event', 'data', 'id', 'ack', 'error', 'offset', 'session'];
 
 type Handler = (data: any) => unknown;
 
@@ -62,6 +64,7 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   private queue: Queued[] = [];
   private readonly stateListeners = new Set<(change: KwsStateChange) => void>();
   private readonly sessionListeners = new Set<(session: KwsSession) => void>();
+  private readonly errorListeners = new Set<(error: KwsClientError) => void>();
   private attempt = 0;
   private lastId = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -101,6 +104,17 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   onSession(listener: (session: KwsSession) => void): () => void {
     this.sessionListeners.add(listener);
     return () => this.sessionListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with what went wrong without a caller to tell: a packet from the server that
+   * breaks the protocol (`code: 'protocol'`), a handler that threw or rejected (`'handler'`), an
+   * acknowledgement that could not be encoded. Nothing the server sends makes the client throw.
+   * Without a listener they go to `console.error`. Returns a function that stops it.
+   */
+  onError(listener: (error: KwsClientError) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
   }
 
   /**
@@ -247,60 +261,91 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     }
   }
 
+  /** A frame from the server, read as hostile: this runs in a socket callback and never throws. */
   private receive(data: string | ArrayBuffer): void {
-    let packet: any;
-    if (typeof data === 'string') {
-      try {
-        packet = JSON.parse(data);
-        // An object with keys of its own is the app's JSON, not a packet (as on the server).
-        if (Object.keys(packet).some((key) => !PACKET_KEYS.includes(key))) packet = undefined;
-      } catch {
-        // not JSON: a raw frame
-      }
-    }
-    if (packet?.session && typeof packet.session.token === 'string') {
+    const packet = readServerFrame(data);
+    if ('malformed' in packet) {
+      this.report(new KwsClientError(MALFORMED_PACKET(packet.malformed), 'protocol'));
+    } else if ('session' in packet) {
       const { token, uuid, recovered } = packet.session;
       if (!recovered) this.offset = '';
       this.token = token;
       this.uuid = uuid;
-      this.recovered = recovered === true;
-      for (const listener of this.sessionListeners) listener({ uuid, recovered: this.recovered });
-    } else if (typeof packet?.event === 'string') {
-      if (typeof packet.offset === 'string') this.offset = packet.offset;
+      this.recovered = recovered;
+      for (const listener of this.sessionListeners) {
+        this.run('session', () => listener({ uuid, recovered }));
+      }
+    } else if ('event' in packet) {
+      if (packet.offset !== undefined) this.offset = packet.offset;
       const handlers = this.handlers.get(packet.event) ?? [];
       if (packet.id === undefined) {
-        for (const handler of handlers) handler(packet.data);
+        for (const handler of handlers) this.run(packet.event, () => handler(packet.data));
       } else {
         void this.answer(packet.id, packet.event, handlers, packet.data);
       }
-    } else if (typeof packet?.ack === 'number') {
+    } else if ('ack' in packet) {
       const { error } = packet;
       this.settle(
         packet.ack,
-        error
-          ? new KwsClientError(String(error.message), 'ack', Number(error.status) || 500)
-          : undefined,
+        error ? new KwsClientError(error.message, 'ack', error.status) : undefined,
         packet.data,
       );
     } else {
-      for (const handler of this.handlers.get('message') ?? []) handler(data);
+      for (const handler of this.handlers.get('message') ?? [])
+        this.run('message', () => handler(data));
     }
   }
 
   private async answer(id: number, event: string, handlers: Handler[], data: unknown) {
-    let reply: object;
+    let reply: string;
     try {
       if (!handlers[0]) throw Object.assign(new Error(NO_HANDLER(event)), { status: 404 });
       // Every handler runs; the first one's result is the answer, any throw an error answer.
-      reply = { ack: id, data: await handlers.map((handler) => handler(data))[0] };
+      const results = handlers.map((handler, i) =>
+        i ? this.run(event, () => handler(data)) : handler(data),
+      );
+      const value = await results[0];
+      try {
+        reply = JSON.stringify({ ack: id, data: value });
+      } catch (error) {
+        // What the handler returned cannot be encoded (a BigInt, a cycle): a 500, said here too.
+        this.report(failure(UNENCODABLE_ANSWER(event), error));
+        throw new Error(UNENCODABLE_ANSWER(event));
+      }
     } catch (error: any) {
-      reply = {
-        ack: id,
-        error: { message: String(error?.message ?? error), status: Number(error?.status) || 500 },
-      };
+      // A throw is an answer (its message and status); a thrown string is the message.
+      const body = readAckError(typeof error === 'string' ? { message: error } : error);
+      reply = JSON.stringify({ ack: id, error: body });
     }
     // After a lost connection the server has already failed this request: nothing to answer.
-    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(reply));
+    if (this.socket?.readyState === OPEN) this.socket.send(reply);
+  }
+
+  /** Runs an app callback: a throw or a rejection is reported, never thrown into the socket. */
+  private run(what: string, call: () => unknown): unknown {
+    try {
+      const result: any = call();
+      if (typeof result?.then === 'function') {
+        result.then(undefined, (error: unknown) =>
+          this.report(failure(HANDLER_FAILED(what), error)),
+        );
+      }
+      return result;
+    } catch (error) {
+      this.report(failure(HANDLER_FAILED(what), error));
+    }
+  }
+
+  /** An `onError` report; a listener that throws is only logged (no loop). */
+  private report(error: KwsClientError): void {
+    if (this.errorListeners.size === 0) console.error(error);
+    for (const listener of this.errorListeners) {
+      try {
+        listener(error);
+      } catch (thrown) {
+        console.error(thrown);
+      }
+    }
   }
 
   private settle(id: number, error?: KwsClientError, data?: unknown): void {
@@ -316,4 +361,11 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     this.current = change.state;
     for (const listener of this.stateListeners) listener(change);
   }
+}
+
+/** A `'handler'` error saying what failed, with the app's own error as `cause`. */
+function failure(message: string, cause: unknown): KwsClientError {
+  const error = new KwsClientError(message, 'handler');
+  (error as { cause?: unknown }).cause = cause;
+  return error;
 }

@@ -10,6 +10,7 @@ import {
   ClusterMessageType,
   ReplyStatus,
   type ClusterMessage,
+  type Sequenced,
 } from './messages/cluster-message.js';
 import {
   decodeClusterMessage,
@@ -30,6 +31,8 @@ import type { PendingRequests } from './pending-requests.registry.js';
 export interface ClusterInboxEvents {
   /** A node announced it is leaving cleanly. */
   nodeLeft(node: string): void;
+  /** A numbered message arrived (broadcast channel, or `room`'s channel): see `GapDetector`. */
+  numbered(message: Sequenced, room: string | undefined): void;
   /** A message could not be read (another protocol version, or garbage). */
   unreadable(): void;
 }
@@ -82,6 +85,7 @@ export class ClusterInbox {
   private deliver(message: ClusterMessage): void {
     switch (message.type) {
       case ClusterMessageType.Broadcast:
+        this.events.numbered(message, message.room || undefined);
         this.pool.broadcast(
           new KwsOutbound(message.data, message.binary),
           message.except || undefined,
@@ -89,9 +93,11 @@ export class ClusterInbox {
         );
         return;
       case ClusterMessageType.Fire:
+        this.events.numbered(message, undefined);
         this.pool.fire(message.event, message.data);
         return;
       case ClusterMessageType.CloseAll:
+        this.events.numbered(message, undefined);
         this.pool.closeAll(message.code, message.reason);
         return;
       case ClusterMessageType.Deliver: {
@@ -121,8 +127,14 @@ export class ClusterInbox {
       case ClusterMessageType.RoomLeave: {
         const kws = this.pool.get(message.uuid);
         if (!kws?.isAlive()) return this.reply(message.replyTo, message.id, ReplyStatus.Unknown);
-        if (message.type === ClusterMessageType.RoomJoin) kws.join(...message.rooms);
-        else kws.leave(...message.rooms);
+        try {
+          if (message.type === ClusterMessageType.RoomJoin) kws.join(...message.rooms);
+          else kws.leave(...message.rooms);
+        } catch (error) {
+          // Past maxRoomsPerConnection (or a bad name): the asking node rejects with this text.
+          const text = error instanceof Error ? error.message : 'join failed';
+          return this.reply(message.replyTo, message.id, ReplyStatus.Failed, [], Buffer.from(text));
+        }
         this.reply(message.replyTo, message.id, ReplyStatus.Ok);
         return;
       }

@@ -6,6 +6,7 @@ import {
   CLUSTER_AUTH_FAILED,
   CLUSTER_CONNECTION_LOST,
   CLUSTER_JOINED,
+  CLUSTER_MESSAGES_MISSED,
   CLUSTER_SUBSCRIPTION_LOST,
   CLUSTER_UUID_TAKEN,
 } from '../kws.messages.js';
@@ -24,16 +25,15 @@ import {
   type RedisConnections,
 } from './redis.connections.js';
 import { KwsClusterStatsRecorder } from '../metrics/cluster.stats.js';
+import { GapDetector, type KwsClusterGap } from './gap.detector.js';
+import type { Sequenced } from './messages/cluster-message.js';
+import { publishStream, type PublishStream } from './publish.sequencer.js';
 
 /** Counters of what went wrong on this node, for logs, metrics and tests. */
-export interface KwsClusterStats {
-  /** Times the subscription was lost (connection dropped, or Redis dropped it). */
-  subscriptionLosses: number;
-  /** Cluster messages refused as unreadable (another protocol version). */
-  unreadableMessages: number;
-  /** Rejoins: after a reconnect, an expired liveness, or a re-sync. */
-  rejoins: number;
-}
+// Its own file, so the public typings never reach this one (which imports ioredis' types).
+export type { KwsClusterStats } from './cluster-stats.interface.js';
+
+import type { KwsClusterStats } from './cluster-stats.interface.js';
 
 /** Redis' answers to a bad or missing password. */
 const AUTH_ERROR = /^(NOAUTH|WRONGPASS)|invalid password|AUTH.*(failed|required)/i;
@@ -45,7 +45,13 @@ const AUTH_ERROR = /^(NOAUTH|WRONGPASS)|invalid password|AUTH.*(failed|required)
  * liveness, and once it has re-subscribed it rejoins (re-claims every local uuid).
  */
 export class ClusterMembership {
-  readonly stats: KwsClusterStats = { subscriptionLosses: 0, unreadableMessages: 0, rejoins: 0 };
+  readonly stats: KwsClusterStats = {
+    subscriptionLosses: 0,
+    unreadableMessages: 0,
+    rejoins: 0,
+    gaps: 0,
+    missedMessages: 0,
+  };
   /** Liveness, readiness and failures for `KwsServer.stats()` and the health indicator. */
   readonly recorder = new KwsClusterStatsRecorder();
   private readonly logger = new Logger('KwsCluster');
@@ -70,10 +76,15 @@ export class ClusterMembership {
   private redisAway = false;
   /** Until then, nodes seen before Redis was away may not have rejoined yet (see `recovering`). */
   private recoveringUntil = 0;
+  /** When this node's heartbeat last succeeded again after Redis was away (see `backRecently`). */
+  private backAt = 0;
   private lastError: Error | undefined;
   private subscribing: Promise<void> | undefined;
   /** Rooms whose channel this node listens to (it holds members of them). */
   private readonly roomsListened = new Set<string>();
+  /** Finds the numbered messages that never arrived (see `received`). */
+  private readonly gaps = new GapDetector();
+  private readonly gapListeners = new Set<(gap: KwsClusterGap) => void>();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -177,6 +188,28 @@ export class ClusterMembership {
     return this.redisAway || Date.now() < this.recoveringUntil;
   }
 
+  /**
+   * Whether the directory may still miss live nodes: Redis is away, or came back less than
+   * `nodeTtl` ago and this node's last heartbeat saw fewer nodes than were alive before. A uuid
+   * the directory does not know may then be held by a node that has not rejoined yet.
+   */
+  incomplete(): boolean {
+    if (this.redisAway) return true;
+    if (Date.now() >= this.recoveringUntil) return false;
+    const last = this.liveSeen[this.liveSeen.length - 1]?.live ?? 0;
+    return last < this.expectedNodes(last);
+  }
+
+  /**
+   * Whether Redis is away or came back less than two `nodeTtl` (and a heartbeat) ago: a node whose
+   * liveness expired while Redis was away gets that long to rejoin before its uuids read as gone
+   * (its heartbeats and rejoin after a failover take a few round trips, more on a loaded host).
+   */
+  backRecently(): boolean {
+    if (this.redisAway) return true;
+    return Date.now() < this.backAt + 2 * this.nodeTtl + this.heartbeatInterval;
+  }
+
   private rememberLive(live: number): void {
     const now = Date.now();
     if (this.redisAway) {
@@ -184,6 +217,7 @@ export class ClusterMembership {
       // before counts as seen now.
       for (const seen of this.liveSeen) seen.at = now;
       this.recoveringUntil = now + this.nodeTtl + this.heartbeatInterval;
+      this.backAt = now;
       this.redisAway = false;
     }
     this.liveSeen.push({ at: now, live });
@@ -198,8 +232,30 @@ export class ClusterMembership {
   }
 
   /** Another node left cleanly: stop expecting it. */
-  nodeLeft(): void {
+  nodeLeft(node: string): void {
     this.liveSeen = [];
+    this.gaps.forgetOrigin(node);
+  }
+
+  /**
+   * A numbered message arrived on `stream`: messages of the same publisher missing before it were
+   * lost on the way (Redis dropped them with this node's subscription) although their publish
+   * succeeded. Counted, logged and announced, so that no such loss is silent.
+   */
+  received({ origin, epoch, seq }: Sequenced, stream: PublishStream): void {
+    const missed = this.gaps.seen(origin, stream, epoch, seq);
+    if (missed === 0) return;
+    this.stats.gaps++;
+    this.stats.missedMessages += missed;
+    const room = stream === '' ? undefined : stream.slice('room:'.length);
+    this.logger.warn(CLUSTER_MESSAGES_MISSED(missed, origin, room));
+    for (const listener of this.gapListeners) listener({ origin, room, missed });
+  }
+
+  /** Listens for gaps (see `received`); returns the function that stops it. */
+  onGap(listener: (gap: KwsClusterGap) => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
   }
 
   /**
@@ -222,6 +278,8 @@ export class ClusterMembership {
   unsubscribeRoom(room: string): void {
     const directory = this.directory;
     if (!directory || !this.roomsListened.delete(room)) return;
+    // What is published on it from now on is not for this node: no gap to find there.
+    this.gaps.forgetStream(publishStream(room));
     const subscriber = this.connections?.subscriber;
     const channel = directory.roomChannel(room);
     const left = directory.sharded

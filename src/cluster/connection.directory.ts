@@ -8,6 +8,11 @@ import { InFlightCommands } from './in-flight.commands.js';
  */
 export const CLAIM_BATCH = 200;
 export const GC_BATCH = 250;
+/**
+ * Entries asked of Redis per call when listing rooms or a room's members (`HSCAN`/`SSCAN` COUNT):
+ * each call stays about a millisecond however large the room or the room set.
+ */
+export const SCAN_PAGE = 250;
 
 type Script = keyof typeof SCRIPTS;
 const SCRIPTS = {
@@ -26,8 +31,8 @@ const SCRIPTS = {
   kwsRoomLeave: scripts.ROOM_LEAVE,
   kwsRoomSync: scripts.ROOM_SYNC,
   kwsRoomSize: scripts.ROOM_SIZE,
-  kwsRoomMembers: scripts.ROOM_MEMBERS,
-  kwsRooms: scripts.ROOMS,
+  kwsRoomMembersPage: scripts.ROOM_MEMBERS_PAGE,
+  kwsRoomsPage: scripts.ROOMS_PAGE,
   kwsPublishRoom: scripts.PUBLISH_ROOM,
 } as const;
 
@@ -51,8 +56,11 @@ export interface RemovedMembers {
 /** What a heartbeat found. */
 export type HeartbeatStatus = 'alive' | 'expired' | 'not-listening';
 
-/** Where `route` sent a message. */
-export type RouteResult = 'sent' | 'unknown' | 'not-listening';
+/**
+ * Where `route` sent a message: 'unknown' (no node holds the uuid), 'holder-dead' (the node that
+ * holds it let its liveness expire), 'not-listening' (alive, not subscribed).
+ */
+export type RouteResult = 'sent' | 'unknown' | 'holder-dead' | 'not-listening';
 
 /**
  * The cluster-wide directory of connections (uuid -> node) and the liveness of nodes, as seen
@@ -257,13 +265,49 @@ export class ConnectionDirectory {
     return (await this.run(this.shardOf(room), 'kwsRoomSize', room)) as number;
   }
 
+  /** The room's members on live nodes, read `SCAN_PAGE` at a time (see `roomMembersPage`). */
   async roomMembers(room: string): Promise<string[]> {
-    return (await this.run(this.shardOf(room), 'kwsRoomMembers', room)) as string[];
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const page = await this.roomMembersPage(room, cursor);
+      for (const uuid of page.items) found.add(uuid);
+      cursor = page.cursor;
+    } while (cursor !== '0');
+    return Array.from(found);
   }
 
+  /**
+   * One page of a room's members (about `count`): one bounded script call, so a room of any
+   * size never blocks Redis for long. Start with cursor '0'; a returned cursor '0' ends it.
+   */
+  async roomMembersPage(room: string, cursor: string, count = SCAN_PAGE): Promise<ScanPage> {
+    const [next, items] = (await this.run(
+      this.shardOf(room),
+      'kwsRoomMembersPage',
+      room,
+      cursor,
+      count,
+    )) as [string, string[]];
+    return { cursor: next, items };
+  }
+
+  /** Rooms with a member on a live node, read `SCAN_PAGE` at a time per shard. */
   async rooms(): Promise<string[]> {
     const perShard = await Promise.all(
-      this.prefixes.map((_, shard) => this.run(shard, 'kwsRooms') as Promise<string[]>),
+      this.prefixes.map(async (_, shard) => {
+        const found = new Set<string>();
+        let cursor = '0';
+        do {
+          const [next, rooms] = (await this.run(shard, 'kwsRoomsPage', cursor, SCAN_PAGE)) as [
+            string,
+            string[],
+          ];
+          for (const room of rooms) found.add(room);
+          cursor = next;
+        } while (cursor !== '0');
+        return Array.from(found);
+      }),
     );
     return perShard.flat();
   }
@@ -302,7 +346,9 @@ export class ConnectionDirectory {
   /** Publishes `message` to the live node holding `uuid`. */
   async route(uuid: string, message: Buffer): Promise<RouteResult> {
     const receivers = (await this.run(this.shardOf(uuid), 'kwsRoute', uuid, message)) as number;
-    return receivers > 0 ? 'sent' : receivers === 0 ? 'not-listening' : 'unknown';
+    if (receivers > 0) return 'sent';
+    if (receivers === 0) return 'not-listening';
+    return receivers === -2 ? 'holder-dead' : 'unknown';
   }
 
   /**
@@ -407,6 +453,12 @@ export class ConnectionDirectory {
     const prefix = this.prefixes[shard];
     return this.inFlight.track(command.call(this.redis, `${prefix}:dir`, prefix, ...args));
   }
+}
+
+/** One page of a directory scan: the items found, and the cursor of the next ('0': the end). */
+export interface ScanPage {
+  cursor: string;
+  items: string[];
 }
 
 /** The shard of a uuid or a room name among `shards` (FNV-1a: cheap, stable across processes). */

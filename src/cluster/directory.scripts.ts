@@ -236,20 +236,30 @@ for i = 1, #counts, 2 do
 end
 return total`;
 
-/** ARGV: p, room. The uuids of the members held by live nodes. */
-export const ROOM_MEMBERS = `${HELPERS}
-local members, live, seen = redis.call('HGETALL', p .. ':room:' .. ARGV[2]), {}, {}
+/**
+ * ARGV: p, room, cursor, count. One page of the room's members held by live nodes: `HSCAN`
+ * from `cursor` (about `count` entries), so no call grows with the room. Returns
+ * `{ next cursor, uuids }`; cursor '0' ends the scan (a uuid may come twice: callers dedupe).
+ */
+export const ROOM_MEMBERS_PAGE = `${HELPERS}
+local page = redis.call('HSCAN', p .. ':room:' .. ARGV[2], ARGV[3], 'COUNT', ARGV[4])
+local members, live, seen = page[2], {}, {}
 for i = 1, #members, 2 do
   local node = members[i + 1]
   if seen[node] == nil then seen[node] = alive(node) end
   if seen[node] then live[#live + 1] = members[i] end
 end
-return live`;
+return {page[1], live}`;
 
-/** ARGV: p. Rooms with a member on a live node. */
-export const ROOMS = `${HELPERS}
+/**
+ * ARGV: p, cursor, count. One page of the rooms with a member on a live node: `SSCAN` of the
+ * room set from `cursor` (about `count` rooms, each checked over the nodes holding members).
+ * Returns `{ next cursor, rooms }`; cursor '0' ends the scan.
+ */
+export const ROOMS_PAGE = `${HELPERS}
+local page = redis.call('SSCAN', p .. ':rooms', ARGV[2], 'COUNT', ARGV[3])
 local live, seen = {}, {}
-for _, room in ipairs(redis.call('SMEMBERS', p .. ':rooms')) do
+for _, room in ipairs(page[2]) do
   for _, node in ipairs(redis.call('HKEYS', p .. ':roomnodes:' .. room)) do
     if seen[node] == nil then seen[node] = alive(node) end
     if seen[node] then
@@ -258,7 +268,7 @@ for _, room in ipairs(redis.call('SMEMBERS', p .. ':rooms')) do
     end
   end
 end
-return live`;
+return {page[1], live}`;
 
 /** ARGV: p, node. Goodbye: the node's uuids are released at once (dead nodes' are retired). */
 export const LEAVE = `${HELPERS}
@@ -271,12 +281,13 @@ return redis.call('HLEN', p .. ':gc')`;
 
 /**
  * ARGV: p, uuid, message. Publishes \`message\` on the channel of the live node holding \`uuid\`;
- * returns how many subscribers got it: -1 when no live node holds the uuid, 0 when its node is
- * alive but no longer listening.
+ * returns how many subscribers got it: -1 when no node holds the uuid, -2 when the node that
+ * holds it is not alive (its liveness expired), 0 when its node is alive but no longer listening.
  */
 export const ROUTE = `${HELPERS}
 local owner = redis.call('HGET', dir, ARGV[2])
-if not owner or not alive(owner) then return -1 end
+if not owner then return -1 end
+if not alive(owner) then return -2 end
 return redis.call('PUBLISH', p .. ':node:' .. owner, ARGV[3])`;
 
 /**

@@ -41,6 +41,12 @@ export interface KwsClusterOptions {
    * while off, room broadcasts go to every node on the one broadcast channel.
    */
   roomChannels?: boolean;
+  /**
+   * Refuse to start without Redis: bootstrap rejects with a `KwsError` naming Redis and its
+   * address when this node cannot join within `requestTimeout`. Default false: the app starts,
+   * serves its local connections and joins (recovery included) when Redis comes.
+   */
+  requireRedis?: boolean;
 }
 
 export const DEFAULT_CLUSTER_KEY_PREFIX = 'kws';

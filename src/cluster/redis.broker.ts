@@ -1,4 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
+import { CLUSTER_REDIS_REQUIRED, CLUSTER_STARTS_WITHOUT_REDIS } from '../kws.messages.js';
+import { redisLocation } from './redis.connections.js';
 import { KwsError } from '../errors/kws.error.js';
 import { randomUUID } from 'node:crypto';
 import type { KwsOutbound } from '../connection/outbound.message.js';
@@ -14,7 +17,8 @@ import type { KwsBroker, KwsBrokerFactory } from '../broker/kws-broker.interface
 import type { KwsConnectionPool, KwsMembershipChange } from '../server/connection.pool.js';
 import { PresenceListeners, type KwsPresenceListener } from '../broker/presence.js';
 import { ClusterInbox } from './cluster.inbox.js';
-import { ClusterMembership, type KwsClusterStats } from './cluster.membership.js';
+import { ClusterMembership } from './cluster.membership.js';
+import type { KwsClusterStats } from './cluster-stats.interface.js';
 import { validateClusterOptions } from './cluster-options.validator.js';
 import type { ConnectionDirectory } from './connection.directory.js';
 import { CommandOutcomeUnknown } from './in-flight.commands.js';
@@ -23,7 +27,10 @@ import {
   ReplyStatus,
   type ClusterMessage,
   type ClusterRequest,
+  type Sequenced,
 } from './messages/cluster-message.js';
+import { PublishSequencer, publishStream } from './publish.sequencer.js';
+import type { KwsClusterGap } from './gap.detector.js';
 import { encodeClusterMessage } from './messages/cluster-message.codec.js';
 import {
   DEFAULT_REQUEST_TIMEOUT,
@@ -34,6 +41,11 @@ import type { KwsClusterSnapshot } from '../metrics/kws-stats.interface.js';
 import { RedisRecoveryStore } from './recovery/redis-recovery.store.js';
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import type { KwsParser } from '../events/kws-packet.interface.js';
+import { readAckError } from '../events/ack-error.reader.js';
+import { KwsEncodeError } from '../errors/kws-encode.error.js';
+import { ENCODE_FAILED } from '../kws.messages.js';
+
+const logger = new Logger('KwsModule');
 
 /**
  * The cluster twin of `LocalKwsBroker`: every node of the app shares one Redis. Local targets are
@@ -58,6 +70,8 @@ export class KwsRedisBroker implements KwsBroker {
   private readonly roomChannels: boolean;
   /** The membership changes mirrored so far (they are sent one after the other). */
   private mirrored: Promise<void> = Promise.resolve();
+  /** Numbers broadcasts, fire and closeAll per channel, so receivers can find gaps. */
+  private readonly sequencer = new PublishSequencer();
   /** Recovery on: recoverable messages go through its log (see RedisRecoveryStore). */
   private recoveryStore: RedisRecoveryStore | undefined;
 
@@ -81,8 +95,11 @@ export class KwsRedisBroker implements KwsBroker {
     pool.onMembership((change) => this.mirror(change));
     const membership = this.membership;
     this.inbox = new ClusterInbox(pool, membership, this.pending, {
-      nodeLeft: () => membership.nodeLeft(),
+      nodeLeft: (node) => membership.nodeLeft(node),
       unreadable: () => membership.stats.unreadableMessages++,
+      // Room broadcasts are numbered on the room's channel when there is one (see `number`).
+      numbered: (message, room) =>
+        membership.received(message, publishStream(this.roomChannels ? room : undefined)),
     });
   }
 
@@ -111,6 +128,14 @@ export class KwsRedisBroker implements KwsBroker {
 
   async start(): Promise<void> {
     await this.membership.start();
+    if (!this.membership.recorder.registered) {
+      const where = redisLocation(this.options.redis);
+      if (this.options.requireRedis) {
+        await this.stop().catch(() => undefined);
+        throw new KwsError(CLUSTER_REDIS_REQUIRED(where, this.requestTimeout));
+      }
+      logger.warn(CLUSTER_STARTS_WITHOUT_REDIS(where));
+    }
     await this.recoveryStore?.start(this.requestTimeout);
   }
 
@@ -155,7 +180,7 @@ export class KwsRedisBroker implements KwsBroker {
     if (store && message.offset === '') {
       // Outside `cluster()`, which would report an unknown uuid as Redis being unreachable.
       const unknown = await this.cluster('emitTo', () => store.emitToList([uuid], message));
-      if (unknown.length > 0) throw new KwsInvalidConnectionError(uuid);
+      if (unknown.length > 0) throw this.unknownUuid(uuid, 'emitTo');
       return;
     }
     if (this.pool.has(uuid)) {
@@ -182,7 +207,7 @@ export class KwsRedisBroker implements KwsBroker {
   async emitWithAck(uuid: string, packet: KwsEventPacket, timeoutMs: number): Promise<unknown> {
     const kws = this.pool.get(uuid);
     if (kws) return kws.request(packet, { timeout: timeoutMs });
-    const json = Buffer.from(JSON.stringify({ event: packet.event, data: packet.data }));
+    const json = Buffer.from(encodeRequestJson(packet));
     const reply = await this.request(
       uuid,
       'request',
@@ -201,7 +226,7 @@ export class KwsRedisBroker implements KwsBroker {
       case ReplyStatus.Timeout:
         throw new KwsTimeoutError(packet.event, timeoutMs);
       case ReplyStatus.AckError: {
-        const { message, status } = JSON.parse(text) as { message: string; status: number };
+        const { message, status } = readAckError(JSON.parse(text));
         throw new KwsAckError(message, status);
       }
       case ReplyStatus.Failed:
@@ -260,9 +285,10 @@ export class KwsRedisBroker implements KwsBroker {
       return this.cluster('broadcast', () => store.broadcast(message, except, room));
     }
     const failed = this.pool.broadcast(message, except, room);
+    const onRoomChannel = room !== undefined && this.roomChannels;
     const broadcast: ClusterMessage = {
       type: ClusterMessageType.Broadcast,
-      origin: this.nodeId,
+      ...this.number(onRoomChannel ? room : undefined),
       except: except ?? '',
       room: room ?? '',
       binary: message.binary,
@@ -270,7 +296,7 @@ export class KwsRedisBroker implements KwsBroker {
     };
     // A room broadcast goes only to the nodes holding members of the room (its channel); each
     // node delivers to its own members.
-    if (room !== undefined && this.roomChannels) await this.publishToRoom(room, broadcast);
+    if (onRoomChannel) await this.publishToRoom(room, broadcast);
     else await this.publishToAll('broadcast', broadcast);
     return failed;
   }
@@ -279,7 +305,7 @@ export class KwsRedisBroker implements KwsBroker {
     this.pool.fire(event, data);
     await this.publishToAll('fire', {
       type: ClusterMessageType.Fire,
-      origin: this.nodeId,
+      ...this.number(undefined),
       event,
       data,
     });
@@ -301,7 +327,7 @@ export class KwsRedisBroker implements KwsBroker {
     this.pool.closeAll(code, reason);
     await this.publishToAll('closeAll', {
       type: ClusterMessageType.CloseAll,
-      origin: this.nodeId,
+      ...this.number(undefined),
       code,
       reason,
     });
@@ -335,6 +361,16 @@ export class KwsRedisBroker implements KwsBroker {
     return this.presence.add(listener);
   }
 
+  /**
+   * Listens for messages this node missed although their publish succeeded (Redis dropped its
+   * subscription with them queued, e.g. while its event loop was blocked during a burst): a
+   * broadcast, `fire` or `closeAll` its connections never got. Also logged and counted
+   * (`stats.gaps`, `stats.missedMessages`). Returns a function that removes the listener.
+   */
+  onGap(listener: (gap: KwsClusterGap) => void): () => void {
+    return this.membership.onGap(listener);
+  }
+
   /** `join`/`leave` for a uuid on any node: the holder changes its rooms as `kws.join` would. */
   private async changeRooms(
     change: 'join' | 'leave',
@@ -348,13 +384,15 @@ export class KwsRedisBroker implements KwsBroker {
       else kws.leave(...rooms);
       return;
     }
-    await this.request(uuid, change, (id) => ({
+    const reply = await this.request(uuid, change, (id) => ({
       type: change === 'join' ? ClusterMessageType.RoomJoin : ClusterMessageType.RoomLeave,
       id,
       replyTo: this.nodeId,
       uuid,
       rooms: [...rooms],
     }));
+    // The holding node refused it (past its maxRoomsPerConnection): nothing was joined.
+    if (reply.status === ReplyStatus.Failed) throw new KwsError(reply.data.toString());
   }
 
   /**
@@ -414,7 +452,8 @@ export class KwsRedisBroker implements KwsBroker {
     }
     if (routed !== 'sent') {
       this.pending.finish(id);
-      if (routed === 'unknown') throw new KwsInvalidConnectionError(uuid);
+      if (routed === 'unknown') throw this.unknownUuid(uuid, what);
+      if (routed === 'holder-dead') throw this.unknownUuid(uuid, what, true);
       throw new KwsMessageDroppedError(uuid, 'node-not-listening');
     }
     const [reply] = await replies;
@@ -425,11 +464,31 @@ export class KwsRedisBroker implements KwsBroker {
     return reply;
   }
 
+  /**
+   * A uuid the directory does not know, or whose holder's liveness expired. Right after Redis was
+   * away its holder may not have rejoined yet (its liveness expired during a failover longer than
+   * `nodeTtl`): the cluster is reported unavailable until the nodes seen before are back (or, for
+   * an entry whose holder expired, for two `nodeTtl` after Redis came back), not the user as gone.
+   */
+  private unknownUuid(uuid: string, what: string, holderDead = false): KwsError {
+    const incomplete = holderDead ? this.membership.backRecently() : this.membership.incomplete();
+    if (incomplete) return new KwsClusterUnavailableError(what);
+    return new KwsInvalidConnectionError(uuid);
+  }
+
+  /**
+   * The numbering of a message published without an answer, on the broadcast channel or on
+   * `room`'s channel: the receivers find what they missed (see `GapDetector`).
+   */
+  private number(room: string | undefined): Sequenced {
+    return { origin: this.nodeId, ...this.sequencer.next(publishStream(room)) };
+  }
+
   /** Publishes to every node; a live node that was not listening makes it reject. */
   private async publishToAll(what: string, message: ClusterMessage): Promise<void> {
     const payload = encodeClusterMessage(message);
-    const { receivers, live } = await this.cluster(what, (directory) =>
-      directory.publishAll(payload),
+    const { receivers, live } = await this.numbered(
+      this.cluster(what, (directory) => directory.publishAll(payload)),
     );
     const expected = this.membership.expectedNodes(live);
     if (receivers < expected) throw new KwsBroadcastIncompleteError(what, receivers, expected);
@@ -444,13 +503,21 @@ export class KwsRedisBroker implements KwsBroker {
   private async publishToRoom(room: string, message: ClusterMessage): Promise<void> {
     const payload = encodeClusterMessage(message);
     const recovering = this.membership.recovering();
-    const { receivers, live, all } = await this.cluster('broadcast', (directory) =>
-      directory.publishRoom(room, payload, recovering),
+    const { receivers, live, all } = await this.numbered(
+      this.cluster('broadcast', (directory) => directory.publishRoom(room, payload, recovering)),
     );
     const missing = recovering ? Math.max(0, this.membership.expectedNodes(all) - all) : 0;
     if (receivers < live + missing) {
       throw new KwsBroadcastIncompleteError('broadcast', receivers, live + missing);
     }
+  }
+
+  /** A numbered publish that failed: the numbers start again (see `PublishSequencer`). */
+  private numbered<T>(publish: Promise<T>): Promise<T> {
+    return publish.catch((error: unknown) => {
+      this.sequencer.broken();
+      throw error;
+    });
   }
 
   private applyRename(from: string, to: string): void {
@@ -484,5 +551,17 @@ export class KwsRedisBroker implements KwsBroker {
       }
       throw new KwsClusterUnavailableError(what, { cause: error });
     }
+  }
+}
+
+/** A request's packet as JSON for the holding node; unencodable data is a `KwsEncodeError`. */
+function encodeRequestJson(packet: KwsEventPacket): string {
+  try {
+    return JSON.stringify({ event: packet.event, data: packet.data });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : 'JSON.stringify threw';
+    throw new KwsEncodeError(ENCODE_FAILED(`the "${packet.event}" packet`, reason), {
+      cause: error,
+    });
   }
 }

@@ -5,6 +5,7 @@ import {
   type KwsRedisClientLike,
 } from './kws-cluster-options.interface.js';
 import { loadIoredis } from './ioredis.loader.js';
+import { withoutPassword } from './cluster-options.validator.js';
 
 /**
  * The two connections a node holds: one for commands, one subscribed to its channels. With Redis
@@ -52,12 +53,16 @@ export async function createRedisConnections(
     // node connection only keeps the no-resend rule and the command timeout. A command whose
     // connection closed before its reply may have run: the cluster client would re-send it after
     // `retryDelayOnFailover` (a duplicate PUBLISH); 0 makes it fail (KwsOutcomeUnknownError).
-    // Redirections (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) are answers of a command that did not
-    // run, so following them stays safe.
+    // Redirections (MOVED, ASK, TRYAGAIN) are answers of a command that did not
+    // run, so following them stays safe, except CLUSTERDOWN: the cluster client would send the
+    // command again `retryDelayOnClusterDown` later, after calls made since (a failover delivered
+    // emitTo calls out of order, even in shards whose master stayed up); 0 fails it at once
+    // (KwsClusterUnavailableError: not sent).
     const commands: Partial<ClusterOptions> = {
       lazyConnect: true,
       enableOfflineQueue: false,
       retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
       slotsRefreshInterval: 1_000,
       redisOptions: { ...nodeOptions, autoResendUnfulfilledCommands: false, commandTimeout },
       ...clusterCommands,
@@ -109,4 +114,37 @@ export async function openEveryMaster(connections: RedisConnections): Promise<vo
   if (!connections.sharded) return;
   const cluster = connections.commands as unknown as Cluster;
   await Promise.all(cluster.nodes('master').map((master) => master.ping()));
+}
+
+/**
+ * Connects both connections (lazily opened); false when Redis did not answer within `ms`. They
+ * keep reconnecting either way: Redis away at boot is waited for, not a crash.
+ */
+export async function connectWithin(connections: RedisConnections, ms: number): Promise<boolean> {
+  const { commands, subscriber } = connections;
+  const connected = Promise.all([commands.connect(), subscriber.connect()]).then(
+    () => true,
+    () => false,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([connected, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Where the cluster's Redis is, for a log line or an error: never its password. */
+export function redisLocation(redis: KwsClusterOptions['redis']): string {
+  if (typeof redis === 'string') return withoutPassword(redis);
+  if (isCluster(redis)) return 'the given ioredis Cluster';
+  if (isClient(redis)) return 'the given ioredis client';
+  const options = redis as RedisOptions & { sentinels?: { host?: string; port?: number }[] };
+  if (options.sentinels?.length) {
+    const sentinels = options.sentinels.map((s) => `${s.host ?? '127.0.0.1'}:${s.port ?? 26379}`);
+    return `sentinels ${sentinels.join(', ')} (master "${String(options.name)}")`;
+  }
+  if (options.path) return options.path;
+  return `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
 }

@@ -22,6 +22,8 @@ export interface KwsContext {
   readonly receive: (kws: Kws, data: Buffer, isBinary: boolean) => void;
   readonly requestTimeout: number;
   readonly maxPendingRequests: number;
+  /** Rooms one connection may be in at once (`maxRoomsPerConnection`). */
+  readonly maxRoomsPerConnection: number;
   /** Connection-state recovery, when the `recovery` option is on. */
   readonly recovery: KwsSessionRecovery | undefined;
   /** The endpoint's counters; undefined with `metrics: false`. */

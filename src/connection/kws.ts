@@ -11,7 +11,7 @@ import {
   KwsMessageType,
   MAX_CLOSE_REASON_BYTES,
 } from '../kws.constants.js';
-import { INVALID_UUID } from '../kws.messages.js';
+import { INTERNAL_ERROR, INVALID_UUID, TOO_MANY_ROOMS } from '../kws.messages.js';
 import type { KwsAckPacket, KwsPacket } from '../events/kws-packet.interface.js';
 import { isBuiltInJsonEncode, jsonAck } from '../events/json.parser.js';
 import type {
@@ -22,7 +22,10 @@ import type {
   KwsPacketOf,
 } from '../events/kws-event-map.types.js';
 import type { KwsContext } from './kws.context.js';
+import { markHandled as handled } from './handled.promise.js';
+import { checkEventName, checkRoomName } from './name.bounds.js';
 import {
+  encodePacket,
   KwsOutbound,
   toBuffer,
   toOutbound,
@@ -33,6 +36,7 @@ import { KwsPendingRequests } from './pending.requests.js';
 import type { KwsRequest } from './request.data.js';
 import type { KwsRecoverySession } from '../recovery/recovery.session.js';
 import type { KwsBackPressure } from '../transport/frame.writer.js';
+import { REFUSAL_GRACE_MS } from '../transport/upgrade.gate.js';
 
 export type { KwsData, KwsMessage } from './outbound.message.js';
 
@@ -129,7 +133,11 @@ export class Kws<Emit extends object = object> {
    * Changes the uuid, re-keying the pool. The same value is a no-op; a uuid held by another
    * connection (on any node) rejects with `KwsUUIDDuplicationError` and nothing changes.
    */
-  async setUUID(uuid: string): Promise<void> {
+  setUUID(uuid: string): Promise<void> {
+    return handled(this.rename(uuid));
+  }
+
+  private async rename(uuid: string): Promise<void> {
     if (typeof uuid !== 'string' || uuid === '') throw new KwsError(INVALID_UUID(uuid));
     if (uuid === this.currentUuid) return;
     if (this.current === KwsState.Ended) throw new KwsInvalidConnectionError(this.currentUuid);
@@ -213,7 +221,14 @@ export class Kws<Emit extends object = object> {
    * the `drain` event) before sending more, as with a Node stream.
    */
   emit(message: KwsMessageOf<Emit>, type?: KwsMessageType): boolean {
-    const outbound = this.outbound(message, type);
+    let outbound: KwsOutbound;
+    try {
+      outbound = this.outbound(message, type);
+    } catch (error) {
+      // Unencodable data (a BigInt, a cycle): nothing sent, said on the connection, never thrown.
+      this.reportEncodeFailure(error);
+      return false;
+    }
     if (outbound.offset === '') {
       // Recovery in cluster mode: numbered by the cluster's log, delivered from it, in its order.
       this.reported(this.context.broker.emitTo(this.uuid, outbound), outbound).catch(noop);
@@ -228,6 +243,10 @@ export class Kws<Emit extends object = object> {
    * Rejects with `KwsInvalidConnectionError` if the connection ends first.
    */
   drained(): Promise<void> {
+    return handled(this.drainedOrEnded());
+  }
+
+  private drainedOrEnded(): Promise<void> {
     if (!this.isAlive()) return Promise.reject(new KwsInvalidConnectionError(this.currentUuid));
     return this.context.writer.drained(this.untyped());
   }
@@ -246,30 +265,46 @@ export class Kws<Emit extends object = object> {
     packet: KwsPacketOf<KwsEventsOr<Emit>, E>,
     options: KwsRequestOptions = {},
   ): Promise<KwsEventReply<KwsEventsOr<Emit>[E]>> {
-    if (!this.isAlive()) return Promise.reject(new KwsInvalidConnectionError(this.currentUuid));
+    if (!this.isAlive())
+      return handled(Promise.reject(new KwsInvalidConnectionError(this.currentUuid)));
     const pending = (this.pending ??= new KwsPendingRequests(this.context.maxPendingRequests));
     let opened: { id: number; answer: Promise<unknown> };
     try {
       opened = pending.open(packet.event, options.timeout ?? this.context.requestTimeout);
     } catch (error) {
-      return Promise.reject(error);
+      return handled(Promise.reject(error));
     }
     const { id, answer } = opened;
     this.context.tracer?.request(this.untyped(), packet.event, id, answer);
-    if (!this.sendPacket({ event: packet.event, data: packet.data, id })) {
-      pending.cancel(id, new KwsInvalidConnectionError(this.currentUuid));
+    // Marked handled: a request nobody awaits cannot crash the process; `await` still throws.
+    answer.catch(noop);
+    let outbound: KwsOutbound;
+    try {
+      checkEventName(packet.event);
+      outbound = encodePacket(this.context.parser, { event: packet.event, data: packet.data, id });
+    } catch (error) {
+      // Rejected at once, nothing left pending (no timer, no entry), and said on the connection.
+      pending.cancel(id, error as Error);
+      this.reportEncodeFailure(error);
+      return answer as Promise<KwsEventReply<KwsEventsOr<Emit>[E]>>;
     }
+    if (!this.send(outbound)) pending.cancel(id, new KwsInvalidConnectionError(this.currentUuid));
     return answer as Promise<KwsEventReply<KwsEventsOr<Emit>[E]>>;
   }
 
-  /** @internal Writes a protocol packet (an ack, a request) through the endpoint's parser. */
+  /**
+   * @internal Writes a protocol packet (an ack, a session packet) through the endpoint's parser.
+   * Never throws: a packet the parser cannot encode is an `error` event and `false`.
+   */
   sendPacket(packet: KwsPacket): boolean {
-    const encoded = this.context.parser.encode(packet);
-    return this.send(
-      typeof encoded === 'string'
-        ? new KwsOutbound(Buffer.from(encoded), false)
-        : new KwsOutbound(encoded, true),
-    );
+    let outbound: KwsOutbound;
+    try {
+      outbound = encodePacket(this.context.parser, packet);
+    } catch (error) {
+      this.reportEncodeFailure(error);
+      return false;
+    }
+    return this.send(outbound);
   }
 
   /**
@@ -279,8 +314,16 @@ export class Kws<Emit extends object = object> {
   sendAck(ack: number, data: unknown): boolean {
     const parser = this.context.parser;
     const encoded = isBuiltInJsonEncode(parser) ? jsonAck(ack, data) : undefined;
-    if (encoded === undefined) return this.sendPacket({ ack, data });
-    return this.send(new KwsOutbound(Buffer.from(encoded), false));
+    if (encoded !== undefined) return this.send(new KwsOutbound(Buffer.from(encoded), false));
+    let outbound: KwsOutbound;
+    try {
+      outbound = encodePacket(parser, { ack, data });
+    } catch (error) {
+      // What the listener returned cannot be encoded: the client still gets its answer, a 500.
+      this.reportEncodeFailure(error);
+      return this.sendPacket({ ack, error: { message: INTERNAL_ERROR, status: 500 } });
+    }
+    return this.send(outbound);
   }
 
   /** @internal A client's acknowledgement of one of this connection's requests. */
@@ -313,7 +356,8 @@ export class Kws<Emit extends object = object> {
    * an unknown or dead uuid, and reports that failure as an `error` event on this connection too.
    */
   emitTo(uuid: string, data: KwsMessageOf<Emit>, type?: KwsMessageType): Promise<void> {
-    const message = this.outbound(data, type);
+    const message = this.outboundOrReport(data, type);
+    if (message instanceof Promise) return message;
     return this.reported(this.context.broker.emitTo(uuid, message), message);
   }
 
@@ -323,7 +367,8 @@ export class Kws<Emit extends object = object> {
     data: KwsMessageOf<Emit>,
     type?: KwsMessageType,
   ): Promise<string[]> {
-    const message = this.outbound(data, type);
+    const message = this.outboundOrReport(data, type);
+    if (message instanceof Promise) return message;
     const sent = this.context.broker.emitToList(uuids, message).then((failed) => {
       this.reportUnreached('emitToList', failed, message);
       return failed;
@@ -337,7 +382,9 @@ export class Kws<Emit extends object = object> {
    * (a `KwsUnreachedError` listing their uuids).
    */
   broadcast(data: KwsMessageOf<Emit>, except = false, type?: KwsMessageType): Promise<void> {
-    return this.broadcastIn(undefined, this.outbound(data, type), except);
+    const message = this.outboundOrReport(data, type);
+    if (message instanceof Promise) return message;
+    return this.broadcastIn(undefined, message, except);
   }
 
   /** As `broadcast`, to the members of one room only (on every node in cluster mode). */
@@ -347,7 +394,14 @@ export class Kws<Emit extends object = object> {
     except = false,
     type?: KwsMessageType,
   ): Promise<void> {
-    return this.broadcastIn(room, this.outbound(data, type), except);
+    try {
+      checkRoomName(room);
+    } catch (error) {
+      return this.rejectedAndReported(error);
+    }
+    const message = this.outboundOrReport(data, type);
+    if (message instanceof Promise) return message;
+    return this.broadcastIn(room, message, except);
   }
 
   /**
@@ -356,6 +410,12 @@ export class Kws<Emit extends object = object> {
    */
   join(...rooms: string[]): void {
     if (this.current === KwsState.Ended || this.current === KwsState.Refused) return;
+    // All or nothing: the names and the count are checked before any room is joined.
+    for (const room of rooms) checkRoomName(room);
+    const limit = this.context.maxRoomsPerConnection;
+    if (this.context.pool.roomCountAfter(this.untyped(), rooms) > limit) {
+      throw new KwsError(TOO_MANY_ROOMS(this.currentUuid, limit));
+    }
     for (const room of rooms) this.context.pool.join(this.untyped(), room);
     if (this.session) this.context.recovery!.touched(this.untyped());
   }
@@ -389,6 +449,26 @@ export class Kws<Emit extends object = object> {
       this.context.parser,
       this.context.recovery,
     );
+  }
+
+  /**
+   * The message of a promise-returning send, or, when it cannot be built (unencodable data, a bad
+   * event name), a rejection that is already reported as an `error` event and marked handled.
+   */
+  private outboundOrReport(
+    message: KwsMessage,
+    type: KwsMessageType | undefined,
+  ): KwsOutbound | Promise<never> {
+    try {
+      return this.outbound(message, type);
+    } catch (error) {
+      return this.rejectedAndReported(error);
+    }
+  }
+
+  private rejectedAndReported(error: unknown): Promise<never> {
+    this.reportEncodeFailure(error);
+    return handled(Promise.reject(error as Error));
   }
 
   private broadcastIn(
@@ -482,7 +562,10 @@ export class Kws<Emit extends object = object> {
     if (this.current !== KwsState.Opening) return false;
     this.current = KwsState.Refused;
     this.pending?.failAll(new KwsInvalidConnectionError(this.currentUuid));
-    closeSocket(this.conn, code, reason);
+    const conn = this.conn;
+    closeSocket(conn, code, reason);
+    // A peer that never answers the close frame must not hold a refused socket for `ws`'s 30 s.
+    setTimeout(() => conn.terminate(), REFUSAL_GRACE_MS).unref();
     return true;
   }
 
@@ -595,6 +678,21 @@ export class Kws<Emit extends object = object> {
     if (uuids.length > 0) this.reportSendFailure(new KwsUnreachedError(operation, uuids), message);
   }
 
+  /**
+   * Something to send could not be built: an `error` event on this connection. An `error`
+   * listener that sends the same bad data again is not told again (no endless recursion).
+   */
+  private reportEncodeFailure(error: unknown): void {
+    if (reportingEncodeFailure) return;
+    reportingEncodeFailure = true;
+    try {
+      const failure = error instanceof Error ? error : new KwsError(String(error));
+      this.context.dispatcher.dispatch(this.untyped(), KwsEvent.Error, undefined, false, failure);
+    } finally {
+      reportingEncodeFailure = false;
+    }
+  }
+
   private reportSendFailure(error: unknown, message: KwsOutbound): void {
     const failure = error instanceof Error ? error : new Error(String(error));
     this.context.dispatcher.dispatch(
@@ -639,3 +737,6 @@ function closeSocket(conn: WebSocket, code: number, reason: string): void {
 }
 
 function noop(): void {}
+
+/** Set while an encoding failure's `error` event runs (see `reportEncodeFailure`). */
+let reportingEncodeFailure = false;

@@ -1,4 +1,7 @@
-import type { KwsEventPacket, KwsParser } from '../events/kws-packet.interface.js';
+import { KwsEncodeError } from '../errors/kws-encode.error.js';
+import type { KwsEventPacket, KwsPacket, KwsParser } from '../events/kws-packet.interface.js';
+import { ENCODE_FAILED } from '../kws.messages.js';
+import { checkEventName } from './name.bounds.js';
 
 /** Anything that can be sent: text goes as a text frame, bytes as a binary frame (unless `type` says otherwise). */
 export type KwsData = string | Buffer | ArrayBuffer | ArrayBufferView;
@@ -78,7 +81,8 @@ export function isEventPacket(message: unknown): message is KwsEventPacket {
 
 /**
  * Builds the one outgoing message of a send: a packet is encoded by the endpoint's parser (once,
- * however many recipients), raw data is sent as is (`binary` overrides the frame type).
+ * however many recipients), raw data is sent as is (`binary` overrides the frame type). Throws
+ * `KwsEncodeError` when the packet cannot be encoded or its event name is not 1 to 128 characters.
  */
 export function toOutbound(
   message: KwsMessage,
@@ -88,11 +92,39 @@ export function toOutbound(
   offsets?: { nextOffset(): string },
 ): KwsOutbound {
   if (isEventPacket(message)) {
+    checkEventName(message.event);
     const offset = offsets?.nextOffset();
-    const encoded = parser.encode(offset === undefined ? message : { ...message, offset });
-    return typeof encoded === 'string'
-      ? new KwsOutbound(Buffer.from(encoded), false, offset)
-      : new KwsOutbound(encoded, true, offset);
+    return encodePacket(parser, offset === undefined ? message : { ...message, offset }, offset);
   }
   return KwsOutbound.from(message, binary);
+}
+
+/**
+ * Encodes a protocol packet (an event, a request, an ack) through the parser; a parser that throws
+ * (a BigInt, a cycle, data nested too deep for JSON.stringify) becomes a `KwsEncodeError`.
+ */
+export function encodePacket(parser: KwsParser, packet: KwsPacket, offset?: string): KwsOutbound {
+  let encoded: string | Buffer;
+  try {
+    encoded = parser.encode(packet);
+  } catch (error) {
+    throw new KwsEncodeError(ENCODE_FAILED(describePacket(packet), errorText(error)), {
+      cause: error,
+    });
+  }
+  return typeof encoded === 'string'
+    ? new KwsOutbound(Buffer.from(encoded), false, offset)
+    : new KwsOutbound(encoded, true, offset);
+}
+
+function describePacket(packet: KwsPacket): string {
+  if ('event' in packet) return `the "${packet.event}" packet`;
+  if ('ack' in packet) return `the acknowledgement of request ${packet.ack}`;
+  return 'the packet';
+}
+
+/** An error's message, whatever was thrown (never throws itself). */
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : 'the parser threw a non-Error value';
 }

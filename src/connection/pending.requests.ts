@@ -1,6 +1,7 @@
 import { KwsAckError } from '../errors/kws-ack.error.js';
 import { KwsError } from '../errors/kws.error.js';
 import { KwsTimeoutError } from '../errors/kws-timeout.error.js';
+import { readAckError } from '../events/ack-error.reader.js';
 import type { KwsAckPacket } from '../events/kws-packet.interface.js';
 import { TOO_MANY_PENDING_REQUESTS } from '../kws.messages.js';
 
@@ -46,10 +47,9 @@ export class KwsPendingRequests {
     this.waiting.delete(packet.ack);
     clearTimeout(waiter.timer);
     if (packet.error !== undefined && packet.error !== null) {
-      const { message, status } = packet.error as Partial<{ message: unknown; status: unknown }>;
-      waiter.reject(
-        new KwsAckError(String(message ?? 'Error'), typeof status === 'number' ? status : 500),
-      );
+      // Straight from the wire: read as hostile (a `toString` that is not a function, a 1 MB text).
+      const { message, status } = readAckError(packet.error);
+      waiter.reject(new KwsAckError(message, status));
     } else {
       waiter.resolve(packet.data);
     }

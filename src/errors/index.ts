@@ -12,3 +12,4 @@ export * from './kws-broadcast-incomplete.error.js';
 export * from './kws-unreached.error.js';
 export * from './kws-rate-limit.error.js';
 export * from './kws-in-flight-limit.error.js';
+export * from './kws-encode.error.js';

@@ -162,7 +162,7 @@ export class KwsEventDispatcher {
     listener: KwsListener,
     failure: unknown,
   ): void {
-    const error = failure instanceof Error ? failure : new Error(String(failure));
+    const error = failure instanceof Error ? failure : new Error(describeThrown(failure));
     if (!isExpectedRejection(failure)) payload.kws.context.stats?.listenerFailed();
     if (payload.name === KwsEvent.Error) {
       // An error listener that fails would fail again on its own report.
@@ -218,4 +218,13 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as PromiseLike<unknown>).then === 'function'
   );
+}
+
+/** What a listener threw when it is not an Error; never throws itself (a hostile `toString`). */
+function describeThrown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return typeof value;
+  }
 }

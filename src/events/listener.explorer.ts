@@ -8,7 +8,8 @@ import {
   KWS_ENDPOINT_METADATA,
   KWS_LISTENER_METADATA,
 } from '../kws.constants.js';
-import { SCOPED_LISTENER } from '../kws.messages.js';
+import { KwsError } from '../errors/kws.error.js';
+import { SCOPED_LISTENER, UNDECLARED_ENDPOINT } from '../kws.messages.js';
 import type { KwsEventPayload, KwsListener } from './kws-event-payload.interface.js';
 import { KwsListenerContextCreator } from './listener-context.creator.js';
 import { KwsListenerRegistry } from './listener.registry.js';
@@ -36,7 +37,35 @@ export class KwsListenerExplorer implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    for (const wrapper of wrappers) this.checkEndpoints(wrapper);
     for (const wrapper of wrappers) await this.explore(wrapper);
+  }
+
+  /**
+   * A listener on an endpoint no KwsModule declares would never run: fail at bootstrap, naming
+   * it. Every module's endpoint name is declared when its providers are built, before any
+   * `onModuleInit`.
+   */
+  private checkEndpoints(wrapper: InstanceWrapper): void {
+    if (wrapper.isAlias || !wrapper.instance || typeof wrapper.instance !== 'object') return;
+    const type = wrapper.instance.constructor as Constructor;
+    const listeners = this.listenerMethods(type.prototype as object);
+    if (listeners.length === 0) return;
+    const declared = this.registry.declaredEndpoints();
+    const classEndpoint = Reflect.getMetadata(KWS_ENDPOINT_METADATA, type) as string | undefined;
+    for (const [method, metas] of listeners) {
+      for (const meta of metas) {
+        const endpoint = meta.endpoint ?? classEndpoint ?? DEFAULT_ENDPOINT;
+        if (declared.includes(endpoint)) continue;
+        const where =
+          meta.endpoint !== undefined
+            ? `@OnKwsEvent(${JSON.stringify(meta.event)}, { endpoint }) on ${type.name}.${method}`
+            : classEndpoint !== undefined
+              ? `@OnKwsEndpoint(${JSON.stringify(classEndpoint)}) on ${type.name}`
+              : `@OnKwsEvent(${JSON.stringify(meta.event)}) on ${type.name}.${method}`;
+        throw new KwsError(UNDECLARED_ENDPOINT(where, endpoint, declared));
+      }
+    }
   }
 
   private async explore(wrapper: InstanceWrapper): Promise<void> {
@@ -46,19 +75,20 @@ export class KwsListenerExplorer implements OnModuleInit {
     const listeners = this.listenerMethods(type.prototype as object);
     if (listeners.length === 0) return;
     const classEndpoint = Reflect.getMetadata(KWS_ENDPOINT_METADATA, type) as string | undefined;
-    const register = (meta: KwsListenerMetadata, listener: KwsListener): void =>
+    const register = (meta: KwsListenerMetadata, listener: KwsListener, method: string): void =>
       this.registry.add(
         meta.event,
         listener,
         meta.endpoint ?? classEndpoint ?? DEFAULT_ENDPOINT,
         meta.fromClient,
+        { type, method },
       );
 
     if (!wrapper.isDependencyTreeStatic()) {
       this.logger.log(SCOPED_LISTENER(type.name));
       for (const [method, metas] of listeners) {
         const listener = this.perEventInstance(wrapper, type, method);
-        for (const meta of metas) register(meta, listener);
+        for (const meta of metas) register(meta, listener, method);
       }
       return;
     }
@@ -69,7 +99,7 @@ export class KwsListenerExplorer implements OnModuleInit {
     for (const [method, metas] of listeners) {
       const listener = this.contextCreator.create(instance, method);
       for (const meta of metas) {
-        register(meta, listener);
+        register(meta, listener, method);
         if (meta.event === KwsEvent.Connect) this.registerGuardCheck(instance, method, meta);
       }
     }

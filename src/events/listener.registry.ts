@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { KwsError } from '../errors/kws.error.js';
 import { DEFAULT_ENDPOINT } from '../kws.constants.js';
+import { DUPLICATE_ENDPOINT } from '../kws.messages.js';
 import type { KwsListener } from './kws-event-payload.interface.js';
 
 /** One registered listener of one event on one endpoint. */
@@ -7,6 +9,14 @@ export interface KwsListenerEntry {
   readonly listener: KwsListener;
   /** Whether a client's named-event packet may run it (`@OnKwsEvent(…, { fromClient })`). */
   readonly fromClient: boolean;
+  /** The `@OnKwsEvent` method it wraps (none for `KwsServer.on`): what the AsyncAPI document reads. */
+  readonly origin?: KwsListenerOrigin;
+}
+
+/** The class and method name behind a discovered listener. */
+export interface KwsListenerOrigin {
+  readonly type: abstract new (...args: never[]) => object;
+  readonly method: string;
 }
 
 const NONE: readonly KwsListenerEntry[] = Object.freeze([]);
@@ -19,11 +29,32 @@ const NONE: readonly KwsListenerEntry[] = Object.freeze([]);
 @Injectable()
 export class KwsListenerRegistry {
   private readonly endpoints = new Map<string, Map<string, readonly KwsListenerEntry[]>>();
+  private readonly declared = new Set<string>();
+
+  /**
+   * @internal Each KwsModule endpoint declares its name once, as it is built: a second endpoint
+   * of the same name (two unnamed `forRoot()`) would silently share listeners, so it fails.
+   */
+  declareEndpoint(name: string): void {
+    if (this.declared.has(name)) throw new KwsError(DUPLICATE_ENDPOINT(name));
+    this.declared.add(name);
+  }
+
+  /** The names of the endpoints the app's KwsModules declare (`''`: the unnamed one). */
+  declaredEndpoints(): string[] {
+    return [...this.declared];
+  }
 
   /** Adds a listener; the same function may be added twice and then runs twice. */
-  add(event: string, listener: KwsListener, endpoint = DEFAULT_ENDPOINT, fromClient = true): void {
+  add(
+    event: string,
+    listener: KwsListener,
+    endpoint = DEFAULT_ENDPOINT,
+    fromClient = true,
+    origin?: KwsListenerOrigin,
+  ): void {
     const events = this.eventsOf(endpoint);
-    events.set(event, [...(events.get(event) ?? NONE), { listener, fromClient }]);
+    events.set(event, [...(events.get(event) ?? NONE), { listener, fromClient, origin }]);
   }
 
   /** Removes one registration of `listener`, or every listener of `event` when none is given. */

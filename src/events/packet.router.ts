@@ -41,6 +41,9 @@ export class KwsPacketRouter {
     }
     if (packet === undefined) {
       this.dispatcher.receiveMessage(kws, data, isBinary);
+    } else if (typeof packet !== 'object' || packet === null) {
+      // A codec of the app's may decode hostile bytes to null or a number (MessagePack's nil).
+      this.reject(kws, data, 'a packet must be an object');
     } else if (isEventPacket(packet)) {
       this.onEvent(kws, packet.event, packet.data, packet.id, data, packet.trace);
     } else if (isAckPacket(packet)) {
@@ -122,7 +125,8 @@ export class KwsPacketRouter {
 
 /**
  * With an `id`: the acknowledgement (the first value a listener returned, or the error). Without
- * one: a returned `{ event, data }` (Nest's `WsResponse`) goes back to the sender, as in a gateway.
+ * one: a returned `{ event, data }` (Nest's `WsResponse`) goes back to the sender, as in a gateway;
+ * one that cannot be encoded is an `error` event (`emit` never throws).
  */
 function answer(kws: Kws, ackId: number | undefined, outcome: KwsDispatchOutcome): void {
   if (ackId === undefined) {
@@ -133,15 +137,9 @@ function answer(kws: Kws, ackId: number | undefined, outcome: KwsDispatchOutcome
   else if (outcome.error !== undefined)
     kws.sendPacket({ ack: ackId, error: toAckError(outcome.error) });
   else if (outcome.value === undefined) kws.sendPacket({ ack: ackId });
-  else {
-    try {
-      kws.sendAck(ackId, outcome.value);
-    } catch (error) {
-      // The parser could not encode what the listener returned (a cycle, a BigInt...).
-      kws.sendPacket({ ack: ackId, error: toAckError(error) });
-      kws.context.dispatcher.dispatch(kws, KwsEvent.Error, undefined, false, error as Error);
-    }
-  }
+  // A value the parser cannot encode (a cycle, a BigInt, data nested too deep) is a 500 error
+  // ack and an `error` event: `sendAck` never throws.
+  else kws.sendAck(ackId, outcome.value);
 }
 
 function isWsResponse(value: unknown): value is { event: string; data: unknown } {

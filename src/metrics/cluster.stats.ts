@@ -46,7 +46,10 @@ export class KwsClusterStatsRecorder {
     nodeId: string,
     pendingRequests: number,
     counters: Readonly<
-      Pick<KwsClusterSnapshot, 'subscriptionLosses' | 'unreadableMessages' | 'rejoins'>
+      Pick<
+        KwsClusterSnapshot,
+        'subscriptionLosses' | 'unreadableMessages' | 'rejoins' | 'gaps' | 'missedMessages'
+      >
     >,
   ): KwsClusterSnapshot {
     return {
@@ -54,6 +57,8 @@ export class KwsClusterStatsRecorder {
       subscriptionLosses: counters.subscriptionLosses,
       unreadableMessages: counters.unreadableMessages,
       rejoins: counters.rejoins,
+      gaps: counters.gaps,
+      missedMessages: counters.missedMessages,
       nodes: this.nodes,
       registered: this.registered,
       redis: {

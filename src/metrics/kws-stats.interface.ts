@@ -53,6 +53,10 @@ export interface KwsClusterSnapshot {
   unreadableMessages: number;
   /** Times this node (re)joined: after a reconnect, an expired liveness, or a re-sync. */
   rejoins: number;
+  /** Gaps found in the numbered messages (broadcast, fire, closeAll) of other nodes. */
+  gaps: number;
+  /** Messages missed in those gaps: published successfully, never received by this node. */
+  missedMessages: number;
 }
 
 /** The parts of a prom-client `Registry` the exporter uses (so typings do not need prom-client). */

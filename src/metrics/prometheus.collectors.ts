@@ -117,6 +117,11 @@ const DEFINITIONS: Definition[] = [
     (s) => s.cluster?.unreadableMessages,
   ),
   counter(
+    'cluster_missed_messages_total',
+    "Other nodes' broadcasts this node never received although their publish succeeded",
+    (s) => s.cluster?.missedMessages,
+  ),
+  counter(
     'cluster_route_failures_total',
     'Routed cross-node calls that failed',
     (s) => s.cluster?.routeFailures,

@@ -139,7 +139,13 @@ export class KwsAdmission {
     kws.movedHere();
     this.bind(socket, kws);
     void broker.register(kws.uuid).catch((error: unknown) => this.logger.warn(String(error)));
-    kws.join(...moved.rooms);
+    try {
+      kws.join(...moved.rooms);
+    } catch (error) {
+      // Its first node allowed more rooms (maxRoomsPerConnection) than this one: it keeps none
+      // past the bound rather than failing the resume.
+      this.logger.warn(String(error));
+    }
     recovery!.adopt(kws, moved);
     this.check(kws, socket, attributes, '');
   }

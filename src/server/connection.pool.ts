@@ -87,6 +87,17 @@ export class KwsConnectionPool {
     return true;
   }
 
+  /** How many rooms a connection would be in after joining `rooms` (for `maxRoomsPerConnection`). */
+  roomCountAfter(kws: Kws, rooms: readonly string[]): number {
+    const joined = this.memberships.get(kws);
+    let count = joined?.size ?? 0;
+    for (let i = 0; i < rooms.length; i++) {
+      // A name given twice in one call counts once.
+      if (!joined?.has(rooms[i]) && rooms.indexOf(rooms[i]) === i) count++;
+    }
+    return count;
+  }
+
   /** The rooms a connection joined (still listed after it left the pool, see `memberships`). */
   roomsOf(kws: Kws): string[] {
     const joined = this.memberships.get(kws);

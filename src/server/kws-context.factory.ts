@@ -8,6 +8,7 @@ import type { KwsModuleOptions } from '../kws-module-options.interface.js';
 import type { KwsStats } from '../metrics/kws.stats.js';
 import {
   DEFAULT_MAX_PENDING_REQUESTS,
+  DEFAULT_MAX_ROOMS_PER_CONNECTION,
   DEFAULT_REQUEST_TIMEOUT,
   DEFAULT_SEND_BUFFER_LIMIT,
 } from '../kws.constants.js';
@@ -50,6 +51,7 @@ export function createKwsContext(
       : (kws, data, isBinary) => dispatcher.receiveMessage(kws, data, isBinary),
     requestTimeout: options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
     maxPendingRequests: options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
+    maxRoomsPerConnection: options.maxRoomsPerConnection ?? DEFAULT_MAX_ROOMS_PER_CONNECTION,
     recovery: createRecovery(options, broker, parser),
     stats: options.metrics === false ? undefined : stats,
     rateLimiter: options.rateLimit

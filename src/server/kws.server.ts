@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Kws, KwsData, KwsMessage, KwsRequestOptions } from '../connection/kws.js';
 import type { KwsContext } from '../connection/kws.context.js';
 import { toBuffer, toOutbound, type KwsOutbound } from '../connection/outbound.message.js';
+import { checkEventName, checkRoomName } from '../connection/name.bounds.js';
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsPresenceListener } from '../broker/presence.js';
 import type { KwsListener } from '../events/kws-event-payload.interface.js';
@@ -31,9 +32,10 @@ export interface KwsBroadcastOptions {
 }
 
 /**
- * Runs a cross-connection call so that it can never crash the process: a synchronous throw becomes
- * a rejection, and the rejection is marked handled. `await` still throws; a call nobody awaits
- * fails silently (there is no connection to report it on, unlike `Kws.emitTo`).
+ * Runs a call so that it can never crash the process: a synchronous throw (unencodable data, a
+ * bad room or event name) becomes a rejection, and the rejection is marked handled. `await` still
+ * throws; a call nobody awaits fails silently (there is no connection to report it on, unlike
+ * `Kws.emitTo`). Every promise-returning method goes through it.
  */
 function handled<T>(call: () => Promise<T>): Promise<T> {
   let result: Promise<T>;
@@ -47,6 +49,13 @@ function handled<T>(call: () => Promise<T>): Promise<T> {
 }
 
 function noop(): void {}
+
+/** The rooms of a `join`/`leave`, each name checked before anything crosses the broker. */
+function roomList(rooms: string | readonly string[]): readonly string[] {
+  const list = typeof rooms === 'string' ? [rooms] : rooms;
+  for (const room of list) checkRoomName(room);
+  return list;
+}
 
 /**
  * The server side of every connection, injectable anywhere (controllers, services, gateways).
@@ -83,9 +92,10 @@ export class KwsServer<Emit extends object = object> {
 
   /** Sends to every connection once; resolves with the local uuids that could not be written to. */
   broadcast(data: KwsMessageOf<Emit>, options: KwsBroadcastOptions = {}): Promise<string[]> {
-    return handled(() =>
-      this.broker.broadcast(this.outbound(data, options.type), options.except, options.room),
-    );
+    return handled(() => {
+      if (options.room !== undefined) checkRoomName(options.room);
+      return this.broker.broadcast(this.outbound(data, options.type), options.except, options.room);
+    });
   }
 
   /** As `broadcast({ room })`: to the members of one room only. */
@@ -106,8 +116,10 @@ export class KwsServer<Emit extends object = object> {
     packet: KwsPacketOf<KwsEventsOr<Emit>, E>,
     options: KwsRequestOptions = {},
   ): Promise<KwsEventReply<KwsEventsOr<Emit>[E]>> {
-    const call = (): Promise<unknown> =>
-      this.broker.emitWithAck(uuid, packet, options.timeout ?? this.context.requestTimeout);
+    const call = (): Promise<unknown> => {
+      checkEventName(packet.event);
+      return this.broker.emitWithAck(uuid, packet, options.timeout ?? this.context.requestTimeout);
+    };
     // Tracing on, to another node: a span around the cluster round trip (kws.request traces the rest).
     const tracer = this.context.tracer;
     const remote = tracer !== undefined && !this.pool.has(uuid);
@@ -118,9 +130,10 @@ export class KwsServer<Emit extends object = object> {
 
   /** Runs the listeners of `event` once for every connection. */
   fire(event: string, data?: KwsData): Promise<void> {
-    return handled(() =>
-      this.broker.fire(event, data === undefined ? Buffer.alloc(0) : toBuffer(data)),
-    );
+    return handled(() => {
+      checkEventName(event);
+      return this.broker.fire(event, data === undefined ? Buffer.alloc(0) : toBuffer(data));
+    });
   }
 
   /** A connection of this node by uuid. */
@@ -171,30 +184,31 @@ export class KwsServer<Emit extends object = object> {
    * connection is a member from `join` until `leave` or its end.
    */
   roomSize(room: string): Promise<number> {
-    return this.broker.roomSize(room);
+    return handled(() => this.broker.roomSize(room));
   }
 
   /** The uuids of a room's members (every live node in cluster mode). */
   roomMembers(room: string): Promise<string[]> {
-    return this.broker.roomMembers(room);
+    return handled(() => this.broker.roomMembers(room));
   }
 
   /** Rooms with at least one member (every live node in cluster mode). */
   rooms(): Promise<string[]> {
-    return this.broker.rooms();
+    return handled(() => this.broker.rooms());
   }
 
   /**
    * Adds a connection to rooms, wherever it lives (as `kws.join` on its node); rejects with
-   * `KwsInvalidConnectionError` for an unknown uuid.
+   * `KwsInvalidConnectionError` for an unknown or closed uuid, and with `KwsError` for a room name
+   * that is not 1 to 128 characters or past `maxRoomsPerConnection` (then no room is joined).
    */
   join(uuid: string, rooms: string | readonly string[]): Promise<void> {
-    return this.broker.join(uuid, typeof rooms === 'string' ? [rooms] : rooms);
+    return handled(() => this.broker.join(uuid, roomList(rooms)));
   }
 
   /** Removes a connection from rooms, wherever it lives (as `kws.leave` on its node). */
   leave(uuid: string, rooms: string | readonly string[]): Promise<void> {
-    return this.broker.leave(uuid, typeof rooms === 'string' ? [rooms] : rooms);
+    return handled(() => this.broker.leave(uuid, roomList(rooms)));
   }
 
   /**

@@ -9,6 +9,7 @@ import type { KwsAllowUpgrade } from '../kws-module-options.interface.js';
 import { DEFAULT_PATH, DEFAULT_SHUTDOWN_TIMEOUT } from '../kws.constants.js';
 import { ENDPOINT_READY, NO_HTTP_SERVER } from '../kws.messages.js';
 import { KwsTransport } from './kws.transport.js';
+import type { KwsOriginPredicate } from './origin.check.js';
 
 /** Options of `KwsAdapter.create` (what a `@WebSocketGateway({...})` passes). */
 export interface KwsAdapterOptions {
@@ -16,7 +17,8 @@ export interface KwsAdapterOptions {
   host?: string;
   maxPayload?: number;
   compression?: boolean | import('ws').PerMessageDeflateOptions;
-  origins?: string[] | ((origin: string | undefined) => boolean);
+  /** Same as KwsModule's `origins` (default: same host only). */
+  origins?: string[] | KwsOriginPredicate;
   allowUpgrade?: KwsAllowUpgrade;
   /** Milliseconds `allowUpgrade` may take before the upgrade is answered 503. Default 10 000. */
   handshakeTimeout?: number;

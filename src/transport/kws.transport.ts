@@ -17,8 +17,10 @@ import {
 import { HANDSHAKE_TIMED_OUT, PORT_UNAVAILABLE } from '../kws.messages.js';
 import { KwsSocket } from './kws.socket.js';
 import { compileOrigins } from './origin.check.js';
+import { OriginRefusals } from './origin.refusals.js';
 import { compilePath, type KwsRouteParams } from './path.matcher.js';
 import { claimPath } from './path.registry.js';
+import { compileTrust } from './proxy.trust.js';
 import { closeSockets } from './socket.shutdown.js';
 import {
   askGate,
@@ -40,6 +42,8 @@ export interface KwsTransportOptions {
   maxPayload?: number;
   compression?: boolean | PerMessageDeflateOptions;
   origins?: unknown;
+  /** Whether `X-Forwarded-Host` is read for the default same-host origin check. */
+  trustProxy?: unknown;
   allowUpgrade?: KwsAllowUpgrade;
   /** What `allowUpgrade` is told about the request beside it (which session it resumes). */
   describeUpgrade?: (request: IncomingMessage) => KwsUpgradeInfo | Promise<KwsUpgradeInfo>;
@@ -96,7 +100,8 @@ export class KwsTransport {
     private readonly options: KwsTransportOptions,
   ) {
     this.gate = {
-      origins: compileOrigins(options.origins),
+      origins: compileOrigins(options.origins, compileTrust(options.trustProxy)),
+      originRefusals: new OriginRefusals(),
       maxParamLength: options.maxParamLength ?? DEFAULT_MAX_PARAM_LENGTH,
     };
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;

@@ -8,6 +8,7 @@ import type {
 } from '../kws-module-options.interface.js';
 import { BAD_PARAM, UPGRADE_REFUSAL_FAILED } from '../kws.messages.js';
 import type { OriginCheck } from './origin.check.js';
+import type { OriginRefusals } from './origin.refusals.js';
 import type { KwsRouteParams } from './path.matcher.js';
 
 /** The answer of the gate: accept (with optional attributes) or refuse with an HTTP status. */
@@ -17,6 +18,8 @@ export type UpgradeVerdict =
 
 export interface UpgradeGateOptions {
   origins: OriginCheck;
+  /** Where origin refusals are logged (rate-limited). */
+  originRefusals: OriginRefusals;
   maxParamLength: number;
 }
 
@@ -38,7 +41,11 @@ export function precheckUpgrade(
   params: KwsRouteParams,
   options: UpgradeGateOptions,
 ): UpgradeVerdict | undefined {
-  if (!options.origins(request.headers.origin)) return refuse(403, 'Origin not allowed');
+  const originRefused = options.origins(request);
+  if (originRefused !== undefined) {
+    options.originRefusals.report(request.headers.origin, originRefused);
+    return refuse(403, 'Origin not allowed');
+  }
   for (const name of Object.keys(params)) {
     const value = params[name];
     if (

@@ -94,8 +94,13 @@ export class TestRedisCluster {
 
   /** The port of the master serving `key`'s slot. */
   async masterOf(key: string): Promise<number> {
-    const slot = Number(await redisCli(this.ports[0], 'CLUSTER', 'KEYSLOT', key));
-    const nodes = await redisCli(this.ports[0], 'CLUSTER', 'NODES');
+    // Asked of the first node still running (an earlier `kill` may have taken the first one).
+    const alive = this.ports.filter(
+      (_, i) => this.processes[i].exitCode === null && this.processes[i].signalCode === null,
+    );
+    const asked = alive[0] ?? this.ports[0];
+    const slot = Number(await redisCli(asked, 'CLUSTER', 'KEYSLOT', key));
+    const nodes = await redisCli(asked, 'CLUSTER', 'NODES');
     for (const line of nodes.split('\n')) {
       const [, address, flags, , , , , state, ...ranges] = line.split(' ');
       if (!flags.includes('master') || flags.includes('fail') || state !== 'connected') continue;

@@ -9,6 +9,7 @@ import {
   type KwsEventPayload,
 } from '../../src/index.js';
 import { startApp, type Platform, type RunningApp } from '../helpers/start-app.js';
+import { rawExchange, upgradeRequest } from '../helpers/raw-http.js';
 import { connect, eventually, type TestClient } from '../helpers/ws-client.js';
 
 /** What reached the app's listeners, per kind, across the whole spec file. */
@@ -67,6 +68,14 @@ class Listeners {
   providers: [DenyGuard, Listeners],
 })
 class LifecycleModule {}
+
+/** A client's text frame (masked, as RFC 6455 requires of clients), under 126 bytes. */
+function maskedText(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const masked = payload.map((byte, i) => byte ^ mask[i % 4]);
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
+}
 
 /** Opens a socket and, in the same turn as `open`, pipelines frames of every kind. */
 async function pipelined(url: string, frames: number): Promise<TestClient> {
@@ -128,6 +137,29 @@ describe.each<Platform>(['express', 'fastify'])('a refused connection (%s)', (pl
     const closes = await Promise.all(clients.map((client) => client.closed));
     expect(closes.every(({ code }) => code === 1008)).toBe(true);
     expect(seen).toMatchObject({ chat: 0, raw: 0, ping: 0, disconnect: 0 });
+  });
+
+  it('a raw TCP peer that sends its frames in the same packet as the handshake runs none of them when refused', async () => {
+    for (const delay of [0, 50]) {
+      guardDelay = delay;
+      const sent = Array.from({ length: 40 }, (_, i) =>
+        maskedText(i % 2 ? JSON.stringify({ event: 'chat', data: i, id: i + 1 }) : `raw ${i}`),
+      );
+      // Before the 101 comes back: `ws` would never send this way, an attacker may.
+      const exchange = await rawExchange(
+        running.port,
+        upgradeRequest('/ws?deny=1') + Buffer.concat(sent).toString('latin1'),
+      );
+      const answer = await exchange.ended;
+      expect(answer).toMatch(/^HTTP\/1\.1 101/);
+      // Then only the close frame of the refusal (its reason is the guard's), nothing else.
+      const frames = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+      expect(frames).toContain('Forbidden resource');
+      expect(frames).not.toContain('"ack"');
+    }
+    expect(seen).toMatchObject({ chat: 0, raw: 0, connect: 0, disconnect: 0 });
+    // A peer that never answers the close frame does not keep its refused connection.
+    expect(await connections(server, 0)).toBe(0);
   });
 
   it('an accepted connection runs what it pipelined, in order, after connect', async () => {

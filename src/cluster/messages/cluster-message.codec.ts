@@ -34,15 +34,18 @@ function encodeMessage(message: ClusterMessage): Buffer {
     case ClusterMessageType.Broadcast:
       writer
         .str(message.origin)
+        .u32(message.epoch)
+        .u32(message.seq)
         .str(message.except)
         .str(message.room)
         .u8(message.binary ? 1 : 0);
       return writer.finish(message.data);
     case ClusterMessageType.Fire:
-      writer.str(message.origin).str(message.event);
+      writer.str(message.origin).u32(message.epoch).u32(message.seq).str(message.event);
       return writer.finish(message.data);
     case ClusterMessageType.CloseAll:
-      writer.str(message.origin).u16(message.code).str(message.reason);
+      writer.str(message.origin).u32(message.epoch).u32(message.seq);
+      writer.u16(message.code).str(message.reason);
       return writer.finish();
     case ClusterMessageType.Deliver:
       writer
@@ -100,15 +103,31 @@ function decodeMessage(buffer: Buffer): ClusterMessage {
       return {
         type,
         origin: reader.str(),
+        epoch: reader.u32(),
+        seq: reader.u32(),
         except: reader.str(),
         room: reader.str(),
         binary: reader.u8() === 1,
         data: reader.rest(),
       };
     case ClusterMessageType.Fire:
-      return { type, origin: reader.str(), event: reader.str(), data: reader.rest() };
+      return {
+        type,
+        origin: reader.str(),
+        epoch: reader.u32(),
+        seq: reader.u32(),
+        event: reader.str(),
+        data: reader.rest(),
+      };
     case ClusterMessageType.CloseAll:
-      return { type, origin: reader.str(), code: reader.u16(), reason: reader.str() };
+      return {
+        type,
+        origin: reader.str(),
+        epoch: reader.u32(),
+        seq: reader.u32(),
+        code: reader.u16(),
+        reason: reader.str(),
+      };
     case ClusterMessageType.Deliver:
       return {
         type,

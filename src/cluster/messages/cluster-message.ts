@@ -2,7 +2,7 @@
  * Version of the cluster wire format, the first byte of every message. A node refuses (and logs)
  * a message of another version rather than misread it: bump it on any change of the layout.
  */
-export const CLUSTER_PROTOCOL_VERSION = 1;
+export const CLUSTER_PROTOCOL_VERSION = 2;
 
 /** How a node answered a request (one byte of a `Reply`). */
 export const ReplyStatus = {
@@ -50,10 +50,20 @@ export const ClusterMessageType = {
   RoomLeave: 11,
 } as const;
 
+/**
+ * The publisher's numbering of a message sent without an answer (broadcast channel or a room's
+ * channel): receivers find the ones they missed (see `PublishSequencer`, `GapDetector`).
+ */
+export interface Sequenced {
+  origin: string;
+  epoch: number;
+  seq: number;
+}
+
 export type ClusterMessage =
-  | { type: 1; origin: string; except: string; room: string; binary: boolean; data: Buffer }
-  | { type: 2; origin: string; event: string; data: Buffer }
-  | { type: 3; origin: string; code: number; reason: string }
+  | ({ type: 1; except: string; room: string; binary: boolean; data: Buffer } & Sequenced)
+  | ({ type: 2; event: string; data: Buffer } & Sequenced)
+  | ({ type: 3; code: number; reason: string } & Sequenced)
   | { type: 4; id: number; replyTo: string; uuid: string; binary: boolean; data: Buffer }
   | { type: 5; id: number; replyTo: string; uuids: string[]; binary: boolean; data: Buffer }
   | { type: 6; id: number; replyTo: string; uuid: string; code: number; reason: string }

@@ -7,11 +7,17 @@ import type { KwsMovedSession, KwsRecoveryStore } from '../../recovery/recovery-
 import type { KwsSessionRecovery } from '../../recovery/session.recovery.js';
 import type { KwsConnectionPool } from '../../server/connection.pool.js';
 import type { ConnectionDirectory } from '../connection.directory.js';
+import { InFlightCommands } from '../in-flight.commands.js';
 import {
   DEFAULT_CLUSTER_KEY_PREFIX,
   type KwsClusterOptions,
 } from '../kws-cluster-options.interface.js';
-import { createRedisConnections, isCluster, type RedisConnections } from '../redis.connections.js';
+import {
+  createRedisConnections,
+  isCluster,
+  type RedisConnections,
+  connectWithin,
+} from '../redis.connections.js';
 import * as scripts from './recovery.scripts.js';
 import { snapshotAttributes } from './session.snapshot.js';
 
@@ -58,6 +64,11 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   private held: Entry[] = [];
   /** Redis Cluster: settles once the latest send's XADD was issued (see `inOrder`). */
   private lastIssued: Promise<void> = Promise.resolve();
+  /**
+   * The log writes not answered yet: one whose connection dropped may have run (delivered), so it
+   * fails as outcome unknown, not as Redis unreachable (see `InFlightCommands`).
+   */
+  private readonly inFlight = new InFlightCommands();
 
   constructor(
     private readonly pool: KwsConnectionPool,
@@ -86,6 +97,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     this.connections = connections;
     const { commands, subscriber } = connections;
     commands.on('error', () => undefined);
+    commands.on('close', () => this.inFlight.connectionLost());
     subscriber.on('error', () => undefined);
     for (const [name, lua, numberOfKeys] of [
       ['kwsRsSave', scripts.SAVE, 1],
@@ -96,13 +108,26 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     ] as const) {
       commands.defineCommand(name, { numberOfKeys, lua });
     }
-    await Promise.all([commands.connect(), subscriber.connect()]);
-    // Live delivery starts after what is already in the log.
-    const last = (await commands.xrevrange(this.log, '+', '-', 'COUNT', 1))[0];
-    if (last) this.lastId = last[0];
-    this.reading = this.read(subscriber);
+    // Redis away at boot: the app starts anyway; the log is read from when Redis answers.
+    await connectWithin(connections, requestTimeout);
+    await this.begin(commands, subscriber);
     this.refresher = setInterval(() => void this.refresh(), this.refreshEvery);
     this.refresher.unref();
+  }
+
+  /** Live delivery starts after what is already in the log: its end is read once Redis answers. */
+  private async begin(commands: Redis, subscriber: Redis): Promise<void> {
+    try {
+      const last = (await commands.xrevrange(this.log, '+', '-', 'COUNT', 1))[0];
+      if (this.stopped || this.reading) return;
+      if (last) this.lastId = last[0];
+      this.reading = this.read(subscriber);
+    } catch {
+      if (this.stopped) return;
+      const retry = (): void => void this.begin(commands, subscriber);
+      if (commands.status !== 'ready') commands.once('ready', retry);
+      else setTimeout(retry, 200).unref();
+    }
   }
 
   async stop(): Promise<void> {
@@ -130,7 +155,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
     if (!this.split) {
       const args = [this.log, this.prefix, this.maxLength, message.data, binaryFlag(message)];
-      return (await this.run('kwsRsLogTo', ...args, ...uuids)) as string[];
+      return (await this.inFlight.track(this.run('kwsRsLogTo', ...args, ...uuids))) as string[];
     }
     const groups = new Map<string, string[]>();
     for (const uuid of uuids) {
@@ -152,7 +177,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
 
   /** One XADD of a message to the log, with the fields that say who it is for. */
   private append(message: KwsOutbound, ...fields: string[]): Promise<unknown> {
-    return this.commands().xadd(
+    const xadd = this.commands().xadd(
       this.log,
       'MAXLEN',
       '~',
@@ -164,6 +189,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       'bin',
       binaryFlag(message),
     );
+    return this.inFlight.track(xadd);
   }
 
   /**
