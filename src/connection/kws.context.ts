@@ -7,7 +7,7 @@ import type { KwsFrameWriter } from '../transport/frame.writer.js';
 import type { KwsRateLimiter } from '../transport/rate.limiter.js';
 import type { KwsTrustProxy } from '../transport/proxy.trust.js';
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
-import type { KwsTracer } from '../telemetry/kws.tracer.js';
+import type { KwsTracerHooks } from '../telemetry/tracer.hooks.js';
 import type { Kws } from './kws.js';
 
 /** What every connection of one endpoint shares: one object, referenced, never copied. */
@@ -33,5 +33,5 @@ export interface KwsContext {
   /** The compiled `trustProxy`: which `X-Forwarded-For` hops `kws.ip` believes. */
   readonly trust: KwsTrustProxy | undefined;
   /** The endpoint's spans while `tracing: true` (set at bootstrap, see KwsTracing). */
-  tracer: KwsTracer | undefined;
+  tracer: KwsTracerHooks | undefined;
 }

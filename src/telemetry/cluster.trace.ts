@@ -10,7 +10,8 @@ import {
   MESSAGING_SYSTEM,
   TRACER_NAME,
 } from './semconv.js';
-import { hasFields, WIRE_GETTER, type KwsTraceCarrier } from './trace-carrier.js';
+import { hasFields, type KwsTraceCarrier } from './trace-carrier.js';
+import { WIRE_GETTER } from './wire.getter.js';
 
 /**
  * Set on the type byte (the second byte) of a cluster message that ends with a trace trailer:

@@ -21,7 +21,8 @@ import {
   MESSAGING_SYSTEM,
   TRACER_NAME,
 } from './semconv.js';
-import { WIRE_GETTER } from './trace-carrier.js';
+import type { KwsTracerHooks } from './tracer.hooks.js';
+import { WIRE_GETTER } from './wire.getter.js';
 
 type Outcome = KwsDispatchOutcome | Promise<KwsDispatchOutcome>;
 
@@ -30,7 +31,7 @@ type Outcome = KwsDispatchOutcome | Promise<KwsDispatchOutcome>;
  * bootstrap. Each method is called from one hook in the code it traces, only while tracing is on
  * (`kws.context.tracer !== undefined`): with tracing off nothing here runs.
  */
-export class KwsTracer {
+export class KwsTracer implements KwsTracerHooks {
   private readonly tracer: Tracer;
   /** Connect spans of connections whose `connect` (or resume checks) is deciding. */
   private readonly connecting = new WeakMap<Kws, Span>();
