@@ -36,6 +36,8 @@ export interface BenchOptions {
   metricsPasses: number;
   /** Run the flood section (one client flooding, with and without rateLimit); `--skip-flood`. */
   flood: boolean;
+  /** Passes of the tracing-cost section (request/ack round trips, tracing off / on); 0 skips it. */
+  tracingPasses: number;
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
@@ -61,6 +63,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'skip-cluster': { type: 'boolean', default: false },
       'metrics-passes': { type: 'string', default: '2' },
       'skip-flood': { type: 'boolean', default: false },
+      'tracing-passes': { type: 'string', default: '2' },
     },
   });
   const servers = values.servers.split(',').map((name) => name.trim());
@@ -91,6 +94,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     metricsPasses:
       values['metrics-passes'] === '0' ? 0 : positive('metrics-passes', values['metrics-passes']),
     flood: !values['skip-flood'],
+    tracingPasses:
+      values['tracing-passes'] === '0' ? 0 : positive('tracing-passes', values['tracing-passes']),
   };
 }
 

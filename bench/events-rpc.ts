@@ -10,7 +10,7 @@ import type { EchoResult } from './load/load-client.js';
 import { exited, median, SERVER_FILES, spawn } from './measure-server.js';
 import type { CpuReading } from './servers/server-harness.js';
 
-interface Variant {
+export interface Variant {
   label: string;
   server: ServerName;
   dialect: DialectName;
@@ -40,7 +40,7 @@ const VARIANTS: Variant[] = [
   },
 ];
 
-interface RpcFigures {
+export interface RpcFigures {
   perCpu: number;
   p50: number;
   p99: number;
@@ -67,11 +67,17 @@ export async function measureRpc(options: BenchOptions): Promise<RpcResult> {
   return { readings };
 }
 
-async function measureVariant(
+export async function measureVariant(
   variant: Variant,
   options: BenchOptions,
 ): Promise<Array<[number, RpcFigures]>> {
-  const serverProcess = spawn(SERVER_FILES[variant.server], ['--expose-gc'], variant.env);
+  // BENCH_SERVER_NODE_ARGS: as in measureServer (e.g. '--cpu-prof' to profile the server).
+  const extraArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const serverProcess = spawn(
+    SERVER_FILES[variant.server],
+    ['--expose-gc', ...extraArgs],
+    variant.env,
+  );
   const loadProcess = spawn('./load/load-client.js', []);
   const server = new IpcPeer(variant.label, serverProcess);
   const load = new IpcPeer(`load client (${variant.label})`, loadProcess);

@@ -7,6 +7,7 @@ import { measureRpc, type RpcResult } from './events-rpc.js';
 import { measureServer, type ServerResult } from './measure-server.js';
 import { runFloodCost } from './flood-cost.js';
 import { runMetricsCost } from './metrics-cost.js';
+import { runTracingCost } from './tracing-cost.js';
 import { renderReport } from './report.js';
 
 const options = parseBenchOptions(process.argv.slice(2));
@@ -59,6 +60,18 @@ if (options.metricsPasses > 0 && options.servers.includes('kws')) {
   }
 }
 
+// What tracing costs per event: nestjs-kws against itself, tracing off and on.
+let tracingSection = '';
+if (options.tracingPasses > 0 && options.servers.includes('kws')) {
+  try {
+    tracingSection = await runTracingCost(options, options.tracingPasses);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push(`tracing cost: ${message}`);
+    process.stderr.write(`bench: tracing cost failed: ${message}\n`);
+  }
+}
+
 // One client flooding, with and without rateLimit: the others' echo p99 against the idle one.
 let floodSection = '';
 if (options.flood && options.servers.includes('kws')) {
@@ -93,6 +106,7 @@ if (options.cluster) {
 const report =
   renderReport(options, passes, rpc, failures) +
   (metricsSection ? `\n${metricsSection}` : '') +
+  (tracingSection ? `\n${tracingSection}` : '') +
   (floodSection ? `\n${floodSection}` : '') +
   (clusterSection ? `\n${clusterSection}` : '');
 process.stdout.write(report);

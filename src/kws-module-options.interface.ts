@@ -160,6 +160,12 @@ export interface KwsModuleOptions {
    */
   rateLimit?: KwsRateLimitOptions;
   /**
+   * OpenTelemetry spans (needs the `@opentelemetry/api` package and an SDK registered by the app):
+   * the connect decision, each client event, `request` round trips and the hop between cluster
+   * nodes (docs/observability.md). Off by default; off costs one branch per event.
+   */
+  tracing?: boolean;
+  /**
    * Serves the app's AsyncAPI 3.0 document (every endpoint, the events clients may send, their
    * payload schemas, acks) on the app's HTTP server: `true` for `/asyncapi.json` and
    * `/asyncapi.yaml`, or `{ path, title, version, description }` (docs/asyncapi.md).

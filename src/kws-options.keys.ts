@@ -43,6 +43,7 @@ const TOP = [
   'asyncapi',
   'channels',
   'inspector',
+  'tracing',
 ] as const satisfies readonly (keyof KwsModuleOptions)[];
 const RECOVERY = [
   'maxDisconnection',

@@ -116,6 +116,8 @@ export const IN_FLIGHT_LIMITED = (max: number) =>
 export const IN_FLIGHT_ACK = 'Too many events in flight';
 export const SUSPEND_REFUSED = (option: string, max: number, address: string) =>
   `A dropped connection from ${address} was not suspended: recovery.${option} (${max}) sessions are suspended already; it ended instead.`;
+export const OTEL_API_MISSING =
+  'Tracing (tracing: true) needs the "@opentelemetry/api" package: run "npm install @opentelemetry/api" (it is an optional peer dependency of nestjs-kws), and register an OpenTelemetry SDK to export the spans.';
 export const ENCODE_FAILED = (what: string, reason: string) =>
   `Could not encode ${what}: ${reason}. Send data the parser can encode (JSON: no BigInt, no cycle, not nested thousands deep).`;
 export const INVALID_EVENT_NAME = (name: unknown, max: number) =>

@@ -27,6 +27,7 @@ import { KwsChannels } from './channels/kws.channels.js';
 import { KWS_CHANNEL_SETUP } from './channels/channel.constants.js';
 import { channelBounds } from './channels/channels-options.validator.js';
 import { KwsPresence } from './channels/kws.presence.js';
+import { KwsTracing } from './telemetry/kws.tracing.js';
 
 /**
  * @internal What every endpoint of the app shares, once: the listener registry and the discovery
@@ -95,6 +96,7 @@ export class KwsCoreModule {}
     KwsEndpoint,
     KwsStats,
     KwsPrometheus,
+    KwsTracing,
     KwsParserHint,
     KwsAsyncApi,
     KwsAsyncApiRoute,

@@ -81,6 +81,31 @@ const METRICS: Record<string, KwsModuleOptions['metrics']> = {
   prometheus: { prometheus: true },
 };
 
+// KWS_BENCH_TRACING (the tracing-cost section): '1' is `tracing: true` with an SDK registered as an
+// app would (AsyncLocalStorage context, W3C propagator, a batch span processor; its exporter drops
+// the spans, so the figure is what making them costs, not shipping them); 'sdk' registers the same
+// SDK and turns its context manager on (as any other instrumentation would) with tracing off.
+const TRACING = process.env.KWS_BENCH_TRACING === '1';
+if (TRACING || process.env.KWS_BENCH_TRACING === 'sdk') await registerTracingSdk();
+
+async function registerTracingSdk(): Promise<void> {
+  const { context, propagation, trace } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const dropping = {
+    export: (_spans: unknown[], done: (result: { code: number }) => void) => done({ code: 0 }),
+    shutdown: () => Promise.resolve(),
+  };
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropping)] }),
+  );
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  // AsyncLocalStorage tracks every async resource from its first use on.
+  context.with(context.active(), () => undefined);
+}
+
 @Module({
   imports: [
     KwsModule.forRoot({
@@ -89,6 +114,7 @@ const METRICS: Record<string, KwsModuleOptions['metrics']> = {
       // and the clients that send no Origin (a list alone would refuse those).
       origins: (origin) => origin === undefined || origin === 'https://app.example.com',
       metrics: METRICS[process.env.KWS_BENCH_METRICS ?? 'counters'],
+      tracing: TRACING,
       ...(EVENTS ? { parser: 'json' as const } : {}),
       // KWS_BENCH_RATE_LIMIT (the flood section): frames per second each connection may send.
       rateLimit: process.env.KWS_BENCH_RATE_LIMIT

@@ -183,6 +183,12 @@ class EndpointChannel {
               maximum: MAX_ID,
               description: 'Asks for an acknowledgement: the server answers `{ack: id}`.',
             },
+            trace: {
+              type: 'object',
+              additionalProperties: { type: 'string', maxLength: 512 },
+              description:
+                'Optional W3C trace context (`traceparent`, `tracestate`); with `tracing: true` the server continues that trace (docs/observability.md).',
+            },
           },
         ),
         correlationId: { location: '$message.payload#/id' },

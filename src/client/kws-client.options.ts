@@ -91,6 +91,12 @@ export interface KwsClientOptions {
   retries?: number;
   /** Frames kept while not connected, sent in order on (re)connect; over it, the call fails. Default 100; 0: no queue. */
   queueSize?: number;
+  /**
+   * Trace context sent with `emit`/`request` (the packet's `trace` key): by default the active
+   * OpenTelemetry context when the app registered an SDK (read from OTel's global, no import);
+   * a function returning `{ traceparent, tracestate? }` to give it explicitly; `false` never.
+   */
+  trace?: false | (() => Record<string, string> | undefined);
 }
 
 /** Per-call options of `request`. */

@@ -30,6 +30,7 @@ import type {
   KwsEventReply,
   KwsRequestArgs,
 } from './kws-events.types.js';
+import { traceFields } from './trace-context.js';
 
 type Handler = (data: any) => unknown;
 
@@ -165,7 +166,8 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
 
   /** Fires an event at the server (queued while offline; throws `KwsClientError` when it cannot). */
   emit<E extends KwsEventName<C>>(event: E, ...args: KwsEventArgs<C[E]>): void {
-    this.push({ frame: JSON.stringify({ event, data: args[0] }) });
+    const trace = traceFields(this.options.trace);
+    this.push({ frame: JSON.stringify({ event, data: args[0], trace }) });
   }
 
   /**
@@ -179,8 +181,11 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
     const id = (this.lastId = (this.lastId % 0x7ffffffe) + 1);
     const ms = options?.timeout ?? this.options.ackTimeout ?? this.options.timeout ?? 10_000;
     const retries = options?.retries ?? this.options.retries ?? 0;
+    const trace = traceFields(this.options.trace);
     // `rid` (docs/protocol.md): the server answers a retry with the first run's answer.
-    const frame = JSON.stringify(retries > 0 ? { event, data, id, rid: id } : { event, data, id });
+    const frame = JSON.stringify(
+      retries > 0 ? { event, data, id, rid: id, trace } : { event, data, id, trace },
+    );
     return new Promise((resolve, reject) => {
       const pending: Pending = {
         event,

@@ -19,6 +19,7 @@ import {
   UnreadableClusterMessageError,
 } from './messages/cluster-message.codec.js';
 import type { ConnectionDirectory } from './connection.directory.js';
+import { clusterTracing } from '../telemetry/cluster.trace.js';
 
 /** Where the inbox finds this node's id and the directory it replies through. */
 export interface ClusterInboxNode {
@@ -62,7 +63,7 @@ export class ClusterInbox {
   ) {}
 
   receive(buffer: Buffer): void {
-    let message: ClusterMessage;
+    let message: ReturnType<typeof decodeClusterMessage>;
     try {
       message = decodeClusterMessage(buffer);
     } catch (error) {
@@ -77,6 +78,12 @@ export class ClusterInbox {
     }
     // The sender's node delivered its own part directly (so `except` costs nothing).
     if ('origin' in message && message.origin === this.node.nodeId) return;
+    const hop = message.trace === undefined ? undefined : clusterTracing.hop;
+    if (hop === undefined) this.deliver(message);
+    else hop.process(message, message.trace!, () => this.deliver(message));
+  }
+
+  private deliver(message: ClusterMessage): void {
     switch (message.type) {
       case ClusterMessageType.Broadcast:
         this.events.numbered(message, message.room || undefined);

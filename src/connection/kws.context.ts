@@ -7,6 +7,7 @@ import type { KwsFrameWriter } from '../transport/frame.writer.js';
 import type { KwsRateLimiter } from '../transport/rate.limiter.js';
 import type { KwsTrustProxy } from '../transport/proxy.trust.js';
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
+import type { KwsTracerHooks } from '../telemetry/tracer.hooks.js';
 import type { Kws } from './kws.js';
 
 /** What every connection of one endpoint shares: one object, referenced, never copied. */
@@ -33,4 +34,6 @@ export interface KwsContext {
   readonly trust: KwsTrustProxy | undefined;
   /** @internal The channels of the endpoint (src/channels), set when they start: channel packets go there. */
   channels?: { receive(kws: Kws, packet: KwsEventPacket): void };
+  /** The endpoint's spans while `tracing: true` (set at bootstrap, see KwsTracing). */
+  tracer: KwsTracerHooks | undefined;
 }

@@ -275,6 +275,7 @@ export class Kws<Emit extends object = object> {
       return handled(Promise.reject(error));
     }
     const { id, answer } = opened;
+    this.context.tracer?.request(this.untyped(), packet.event, id, answer);
     // Marked handled: a request nobody awaits cannot crash the process; `await` still throws.
     answer.catch(noop);
     let outbound: KwsOutbound;

@@ -3,7 +3,17 @@ import type { KwsPacket, KwsParser } from './kws-packet.interface.js';
 // '{' then optional spaces then '"': anything else cannot be an envelope, and skipping
 // JSON.parse for it keeps raw text traffic as cheap as before.
 const OPEN_BRACE = 0x7b;
-const PACKET_KEYS = new Set(['event', 'data', 'id', 'rid', 'ack', 'error', 'offset', 'channel']);
+const PACKET_KEYS = new Set([
+  'event',
+  'data',
+  'id',
+  'rid',
+  'ack',
+  'error',
+  'offset',
+  'channel',
+  'trace',
+]);
 
 /**
  * The built-in codec: one JSON object per text frame, `{event, data, id?}` or `{ack, data?|error?}`

@@ -15,6 +15,8 @@ export interface KwsEventPacket<T = unknown> {
   channel?: string;
   /** A channel message kept in its history: its position (`since` of a later history read). */
   seq?: string;
+  /** Client -> server, optional: W3C trace context (`traceparent`, `tracestate`), see docs/observability.md. */
+  trace?: Record<string, string>;
 }
 
 /** What an error acknowledgement carries. */

@@ -53,7 +53,7 @@ export class KwsPacketRouter {
     } else if (isEventPacket(packet)) {
       // A channel's packet never reaches connection-level listeners (docs/channels.md).
       if (packet.channel !== undefined) kws.context.channels?.receive(kws, packet);
-      else this.onEvent(kws, packet.event, packet.data, packet.id, data, packet.rid);
+      else this.onEvent(kws, packet.event, packet.data, packet.id, data, packet.rid, packet.trace);
     } else if (isAckPacket(packet)) {
       if (!Number.isInteger(packet.ack)) this.reject(kws, data, '"ack" must be an integer');
       else kws.settleRequest(packet); // an answer to a request that timed out is dropped
@@ -69,6 +69,7 @@ export class KwsPacketRouter {
     id: unknown,
     raw: Buffer,
     rid?: unknown,
+    trace?: unknown,
   ): void {
     if (
       id !== undefined &&
@@ -100,12 +101,19 @@ export class KwsPacketRouter {
       if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: TOO_MANY_IN_FLIGHT });
       return;
     }
-    // A retried request (same `rid`) gets the first run's outcome: its listener runs once. The
-    // closure only then: the plain path allocates none.
+    // A retried request (same `rid`) gets the first run's outcome: its listener runs once. While
+    // tracing is on a span wraps the listeners. Closures only then: the plain path allocates none.
+    const tracer = kws.context.tracer;
     const outcome =
-      rid === undefined
+      rid === undefined && tracer === undefined
         ? this.run(kws, event, data, ackId)
-        : runOnce(kws, rid as number, () => this.run(kws, event, data, ackId));
+        : runOnce(kws, rid as number | undefined, () =>
+            tracer === undefined
+              ? this.run(kws, event, data, ackId)
+              : tracer.event(kws, event, ackId, trace, raw.length, () =>
+                  this.run(kws, event, data, ackId),
+                ),
+          );
     if (isPromiseLike(outcome)) {
       inFlight?.track(kws, outcome);
       outcome.then((settled) => answer(kws, ackId, settled));
@@ -118,7 +126,7 @@ export class KwsPacketRouter {
     event: string,
     data: unknown,
     ackId: number | undefined,
-  ): KwsDispatchOutcome | PromiseLike<KwsDispatchOutcome> {
+  ): KwsDispatchOutcome | Promise<KwsDispatchOutcome> {
     return ackId === undefined || kws.context.stats?.timers === undefined
       ? this.dispatcher.run(kws, event, data, true, ackId)
       : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId));

@@ -50,16 +50,17 @@ export class KwsAdmission {
 
   /** A fresh connection: `connect` listeners decide before the first frame is read. */
   open(socket: WebSocket, upgrade: KwsRequest, attributes: KwsAttributes | undefined): void {
-    const { pool, dispatcher, recovery, stats, broker } = this.context;
+    const { pool, recovery, stats, broker } = this.context;
     const kws = new Kws(socket, upgrade, this.context, newUuid(), attributes);
     pool.add(kws);
     recovery?.open(kws);
     stats?.accepted();
+    this.context.tracer?.opening(kws, false);
     this.bind(socket, kws);
     if (this.localRegister) {
       // Nothing to register: `connect` runs now, and when its listeners are all synchronous no
       // frame can have been read yet (`ws` reads the socket from the next tick on): no pause.
-      const outcome = dispatcher.run(kws, KwsEvent.Connect, undefined, false);
+      const outcome = this.connect(kws);
       if (!isPromiseLike(outcome)) this.decided(kws, this.judge(kws, outcome), '');
       else this.await(kws, socket, outcome, '');
       return;
@@ -70,11 +71,7 @@ export class KwsAdmission {
       broker
         .register(kws.uuid)
         .catch((error: unknown) => this.logger.warn(String(error)))
-        .then(() =>
-          kws.state === KwsState.Opening
-            ? dispatcher.run(kws, KwsEvent.Connect, undefined, false)
-            : undefined,
-        ),
+        .then(() => (kws.state === KwsState.Opening ? this.connect(kws) : undefined)),
       '',
     );
   }
@@ -173,6 +170,7 @@ export class KwsAdmission {
     offset: string,
   ): void {
     const { dispatcher } = this.context;
+    this.context.tracer?.opening(kws, true);
     const fresh = attributes ?? {};
     const guards = dispatcher.run(kws, CONNECT_GUARDS, undefined, false);
     const listeners = (outcome: KwsDispatchOutcome): ReturnType<typeof dispatcher.run> =>
@@ -246,6 +244,7 @@ export class KwsAdmission {
   }
 
   private decided(kws: Kws, decision: Decision, offset: string, beforeAccept?: () => void): void {
+    this.context.tracer?.decided(kws, decision.accepted ? 0 : decision.code);
     // Refused by `close()` in a listener, cut, shut down, or (a resume) dropped again meanwhile.
     if (kws.state !== KwsState.Opening) return;
     // The client left while `connect` ran (its close was held for this decision): a `connect`
@@ -274,6 +273,13 @@ export class KwsAdmission {
     }
     const recovery = this.context.recovery;
     if (recovery && kws.session) recovery.accepted(kws, offset, resumed);
+  }
+
+  /** `connect`'s listeners; with tracing on, inside the connection's connect span. */
+  private connect(kws: Kws): ReturnType<KwsContext['dispatcher']['run']> {
+    const { dispatcher, tracer } = this.context;
+    if (tracer === undefined) return dispatcher.run(kws, KwsEvent.Connect, undefined, false);
+    return tracer.inConnect(kws, () => dispatcher.run(kws, KwsEvent.Connect, undefined, false));
   }
 
   /** Whether the session's current socket answers a ping within RESUME_LIVENESS_PROBE. */

@@ -58,6 +58,7 @@ export function createKwsContext(
       ? new KwsRateLimiter(options.rateLimit, options.parser ? parser : undefined)
       : undefined,
     trust: compileTrust(options.trustProxy),
+    tracer: undefined,
   };
 }
 

@@ -120,10 +120,16 @@ export class KwsServer<Emit extends object = object> {
     packet: KwsPacketOf<KwsEventsOr<Emit>, E>,
     options: KwsRequestOptions = {},
   ): Promise<KwsEventReply<KwsEventsOr<Emit>[E]>> {
-    return handled(() => {
+    const call = (): Promise<unknown> => {
       checkEventName(packet.event);
       return this.broker.emitWithAck(uuid, packet, options.timeout ?? this.context.requestTimeout);
-    }) as Promise<KwsEventReply<KwsEventsOr<Emit>[E]>>;
+    };
+    // Tracing on, to another node: a span around the cluster round trip (kws.request traces the rest).
+    const tracer = this.context.tracer;
+    const remote = tracer !== undefined && !this.pool.has(uuid);
+    return handled(remote ? () => tracer.remoteRequest(uuid, packet.event, call) : call) as Promise<
+      KwsEventReply<KwsEventsOr<Emit>[E]>
+    >;
   }
 
   /** Runs the listeners of `event` once for every connection. */

@@ -18,6 +18,8 @@ const TINY_PASSES = [
   '5',
   '--rpc-passes',
   '1',
+  '--tracing-passes',
+  '1',
 ];
 
 // `npm run bench` at tiny sizes: every server starts, every delivery arrives (a lost one times
@@ -90,6 +92,11 @@ describe('npm run bench (smoke, tiny sizes)', () => {
     );
     const fanout = metrics.split('\n').find((line) => line.startsWith('| broadcast deliveries'));
     expect(fanout?.split('|').slice(2, -1)).toHaveLength(3);
+    // Tracing off, SDK only, tracing on: each measured, with its CPU per event.
+    const tracing = report.slice(report.indexOf('## Cost of tracing')).split('\n');
+    expect(
+      tracing.filter((line) => /^\| 3 \| .* \| \d[\d.]*k \| \d+\.\d µs/.test(line)),
+    ).toHaveLength(3);
     // One client flooding, without and with rateLimit: both runs measured.
     const flood = report.slice(report.indexOf('## One client flooding')).split('\n');
     expect(flood.filter((line) => /^\| (no rate limit|`rateLimit)/.test(line))).toHaveLength(2);

@@ -6,6 +6,8 @@ import {
   type ClusterMessage,
   type ReplyStatus,
 } from './cluster-message.js';
+import { clusterTracing, splitTraceTrailer, TRACED_FLAG } from '../../telemetry/cluster.trace.js';
+import type { KwsTraceCarrier } from '../../telemetry/trace-carrier.js';
 
 /** A message this node cannot read (another protocol version); `version` says which. */
 export class UnreadableClusterMessageError extends KwsError {
@@ -20,6 +22,12 @@ export class UnreadableClusterMessageError extends KwsError {
  * payload crosses Redis as it is.
  */
 export function encodeClusterMessage(message: ClusterMessage): Buffer {
+  // Tracing on (some endpoint has `tracing: true`): an optional trace trailer after the message.
+  const hop = clusterTracing.hop;
+  return hop === undefined ? encodeMessage(message) : hop.stamp(message, encodeMessage(message));
+}
+
+function encodeMessage(message: ClusterMessage): Buffer {
   const writer = new Writer();
   writer.u8(CLUSTER_PROTOCOL_VERSION).u8(message.type);
   switch (message.type) {
@@ -80,11 +88,19 @@ export function encodeClusterMessage(message: ClusterMessage): Buffer {
  * Decodes what `encodeClusterMessage` wrote; payloads are views into `buffer`, not copies. Throws
  * `UnreadableClusterMessageError` for another protocol version.
  */
-export function decodeClusterMessage(buffer: Buffer): ClusterMessage {
+export function decodeClusterMessage(buffer: Buffer): ClusterMessage & { trace?: KwsTraceCarrier } {
+  if (buffer.length > 1 && (buffer[1] & TRACED_FLAG) !== 0) {
+    const { body, carrier } = splitTraceTrailer(buffer);
+    return Object.assign(decodeMessage(body), { trace: carrier });
+  }
+  return decodeMessage(buffer);
+}
+
+function decodeMessage(buffer: Buffer): ClusterMessage {
   const reader = new Reader(buffer);
   const version = buffer.length > 0 ? reader.u8() : -1;
   if (version !== CLUSTER_PROTOCOL_VERSION) throw new UnreadableClusterMessageError(version);
-  const type = reader.u8();
+  const type = reader.u8() & ~TRACED_FLAG;
   switch (type) {
     case ClusterMessageType.Broadcast:
       return {
