@@ -6,6 +6,7 @@ import { DEFAULT_CLUSTER_BENCH, runClusterBench } from './cluster/cluster-bench.
 import { measureRpc, type RpcResult } from './events-rpc.js';
 import { measureServer, type ServerResult } from './measure-server.js';
 import { runFloodCost } from './flood-cost.js';
+import { runChannelsSection } from './channels/channels-section.js';
 import { runMetricsCost } from './metrics-cost.js';
 import { runTracingCost } from './tracing-cost.js';
 import { renderReport } from './report.js';
@@ -84,6 +85,18 @@ if (options.flood && options.servers.includes('kws')) {
   }
 }
 
+// Channels: joins, presence diff fan-out under churn, history reads (nestjs-kws only).
+let channelsSection = '';
+if (options.servers.includes('kws')) {
+  try {
+    channelsSection = await runChannelsSection(options);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push(`channels: ${message}`);
+    process.stderr.write(`bench: channels failed: ${message}\n`);
+  }
+}
+
 // Cluster mode (2 nodes behind Redis) has its own section: it compares nestjs-kws with itself.
 let clusterSection = '';
 if (options.cluster) {
@@ -108,6 +121,7 @@ const report =
   (metricsSection ? `\n${metricsSection}` : '') +
   (tracingSection ? `\n${tracingSection}` : '') +
   (floodSection ? `\n${floodSection}` : '') +
+  (channelsSection ? `\n${channelsSection}` : '') +
   (clusterSection ? `\n${clusterSection}` : '');
 process.stdout.write(report);
 if (options.out) {

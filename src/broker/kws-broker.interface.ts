@@ -1,7 +1,8 @@
+import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import type { KwsConnectionDescription } from '../connection/kws.description.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
-import type { KwsEventPacket } from '../events/kws-packet.interface.js';
+import type { KwsEventPacket, KwsParser } from '../events/kws-packet.interface.js';
 import type { KwsPresenceListener } from './presence.js';
 import type { KwsClusterSnapshot } from '../metrics/kws-stats.interface.js';
 
@@ -17,6 +18,16 @@ export interface KwsBroker {
   stop(): Promise<void>;
   /** Claims the uuid of a connection that was just added to the local pool. */
   register(uuid: string): Promise<void>;
+  /**
+   * False when `register` does nothing (the in-process broker): `connect` then runs in the turn
+   * the socket is accepted, without waiting for a registration. Absent: true.
+   */
+  readonly registersConnections?: boolean;
+  /**
+   * @internal Recovery on: a broker that shares sessions across nodes keeps them (and the log of
+   * recoverable messages) where every node can take them; the in-process broker has none.
+   */
+  enableRecovery?(recovery: KwsSessionRecovery, parser: KwsParser): void;
   /** Releases the uuid of a connection that left the local pool. */
   unregister(uuid: string): void;
   /** Claims `to` for a local connection now called `from`; rejects with `KwsUUIDDuplicationError`. */

@@ -23,6 +23,11 @@ export class LocalKwsBroker implements KwsBroker {
   // One process: the pool itself is the directory, nothing to claim.
   async register(_uuid: string): Promise<void> {}
 
+  /** Whether `register` does anything: not here, unless a subclass overrides it. */
+  get registersConnections(): boolean {
+    return this.register !== LocalKwsBroker.prototype.register;
+  }
+
   unregister(_uuid: string): void {}
 
   async rename(from: string, to: string): Promise<void> {

@@ -17,7 +17,6 @@ import { probeSendFrame, type SendFrame } from '../transport/ws-internals.js';
 import { KwsRateLimiter } from '../transport/rate.limiter.js';
 import { compileTrust } from '../transport/proxy.trust.js';
 import { KwsSessionRecovery } from '../recovery/session.recovery.js';
-import { KwsRedisBroker } from '../cluster/redis.broker.js';
 import type { KwsConnectionPool } from './connection.pool.js';
 
 /** Builds what every connection of one endpoint shares, from the endpoint's options. */
@@ -70,7 +69,7 @@ function createRecovery(
   if (!options.recovery) return undefined;
   const recovery = new KwsSessionRecovery(options.recovery);
   // Cluster mode: sessions and messages live in Redis, so a client may resume on any node.
-  if (broker instanceof KwsRedisBroker) broker.enableRecovery(recovery, parser);
+  broker.enableRecovery?.(recovery, parser);
   return recovery;
 }
 

@@ -38,7 +38,6 @@ import {
   SESSION_IN_USE,
 } from '../kws.messages.js';
 import { KwsEventDispatcher } from '../events/event.dispatcher.js';
-import { LocalKwsBroker } from '../broker/local.broker.js';
 import { closeCodeOf } from '../transport/ws-internals.js';
 import { KwsHeartbeat } from '../transport/heartbeat.js';
 import { KwsPartialMessageGuard } from '../transport/partial-message.guard.js';
@@ -97,7 +96,7 @@ export class KwsEndpoint
       context,
       options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
       bind,
-      broker.register === LocalKwsBroker.prototype.register,
+      broker.registersConnections === false,
     );
     this.heartbeat = new KwsHeartbeat(
       pool,

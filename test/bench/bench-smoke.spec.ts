@@ -100,6 +100,11 @@ describe('npm run bench (smoke, tiny sizes)', () => {
     // One client flooding, without and with rateLimit: both runs measured.
     const flood = report.slice(report.indexOf('## One client flooding')).split('\n');
     expect(flood.filter((line) => /^\| (no rate limit|`rateLimit)/.test(line))).toHaveLength(2);
+    // Channels: joins, presence churn and history reads, each with a figure.
+    const channels = report.slice(report.indexOf('## Channels')).split('\n');
+    expect(
+      channels.filter((line) => /^\| (joins|presence churn|history reads)/.test(line)),
+    ).toHaveLength(3);
     expect(report).not.toContain('## Failed runs');
   }, 120_000);
 });
