@@ -51,11 +51,12 @@ const OPEN = 1;
 
 /**
  * Where a connection is in its life. One field, changed only by the transition methods of `Kws`
- * (`accept`, `refuse`, `close`, `cut`, `suspend`, `reattach`, `markEnded`): every route that
- * delivers a frame to listeners asks it first. See docs/security.md.
+ * (`accept`, `refuse`, `close`, `terminate`, `suspend`, `reattach`, `movedHere`, `shuttingDown`,
+ * `markEnded`): every route that delivers a frame to listeners asks it first. See
+ * docs/security.md.
  *
  *     opening ──accept──▶ connected ──close()──▶ closing ──▶ ended (disconnect)
- *        │                   │  └──cut (heartbeat, slow consumer, protocol)──▶ cutting ──▶ ended
+ *        │                   │  └──terminate (heartbeat, slow consumer)──▶ cutting ──▶ ended
  *        └─refuse─▶ refused ──▶ ended (no disconnect: connect never completed)
  *                 connected/cutting ──drop (recovery on)──▶ suspended ──resume──▶ opening
  */
