@@ -229,12 +229,15 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     return kws.rooms().includes(channelRoom(channel));
   }
 
-  /** @internal A channel packet from a client (see KwsPacketRouter). */
-  receive(kws: Kws, packet: KwsEventPacket): void {
+  /**
+   * @internal A channel packet from a client (see KwsPacketRouter). Returns the handler's work
+   * while it runs, so that the router counts it against `maxInFlight`.
+   */
+  receive(kws: Kws, packet: KwsEventPacket): Promise<void> | undefined {
     const { channel, event, data, id } = packet;
     if (id !== undefined && !(Number.isInteger(id) && id > 0 && id <= MAX_ID)) {
       this.protocolError(kws, packet, '"id" must be an integer from 1 to 2^31-1');
-      return;
+      return undefined;
     }
     if (
       typeof channel !== 'string' ||
@@ -248,20 +251,18 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
         400,
         BAD_CHANNEL_NAME(this.bounds.maxNameLength),
       );
-      return;
+      return undefined;
     }
     switch (event) {
       case ChannelControl.Join:
-        void this.join(kws, channel, data, id);
-        return;
+        return this.join(kws, channel, data, id);
       case ChannelControl.Leave:
         this.leave(kws, channel, id);
-        return;
+        return undefined;
       case ChannelControl.History:
-        void this.readHistory(kws, channel, data, id);
-        return;
+        return this.readHistory(kws, channel, data, id);
       default:
-        void this.onEvent(kws, channel, event, data, id);
+        return this.onEvent(kws, channel, event, data, id);
     }
   }
 

@@ -15,6 +15,7 @@ import { isPromiseLike } from './event.dispatcher.js';
 import {
   isAckPacket,
   isEventPacket,
+  type KwsEventPacket,
   type KwsPacket,
   type KwsParser,
 } from './kws-packet.interface.js';
@@ -52,7 +53,7 @@ export class KwsPacketRouter {
       this.reject(kws, data, 'a packet must be an object');
     } else if (isEventPacket(packet)) {
       // A channel's packet never reaches connection-level listeners (docs/channels.md).
-      if (packet.channel !== undefined) kws.context.channels?.receive(kws, packet);
+      if (packet.channel !== undefined) this.onChannelPacket(kws, packet, data);
       else this.onEvent(kws, packet.event, packet.data, packet.id, data, packet.rid, packet.trace);
     } else if (isAckPacket(packet)) {
       if (!Number.isInteger(packet.ack)) this.reject(kws, data, '"ack" must be an integer');
@@ -95,12 +96,8 @@ export class KwsPacketRouter {
       if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: NOT_FOUND });
       return;
     }
+    if (!this.admitted(kws, raw, ackId)) return;
     const inFlight = this.dispatcher.inFlight;
-    if (inFlight !== undefined && !inFlight.admit(kws)) {
-      this.dispatcher.refuseInFlight(kws, raw, false);
-      if (ackId !== undefined) kws.sendPacket({ ack: ackId, error: TOO_MANY_IN_FLIGHT });
-      return;
-    }
     // A retried request (same `rid`) gets the first run's outcome: its listener runs once. While
     // tracing is on a span wraps the listeners. Closures only then: the plain path allocates none.
     const tracer = kws.context.tracer;
@@ -118,6 +115,36 @@ export class KwsPacketRouter {
       inFlight?.track(kws, outcome);
       outcome.then((settled) => answer(kws, ackId, settled));
     } else answer(kws, ackId, outcome);
+  }
+
+  /** A channel's packet: bounded by `maxInFlight` like any event, then the channels' own. */
+  private onChannelPacket(kws: Kws, packet: KwsEventPacket, raw: Buffer): void {
+    const channels = kws.context.channels;
+    if (channels === undefined) return;
+    const ackId = Number.isInteger(packet.id) ? (packet.id as number) : undefined;
+    const channel = typeof packet.channel === 'string' ? packet.channel : '';
+    if (!this.admitted(kws, raw, ackId, channel)) return;
+    const running = channels.receive(kws, packet);
+    if (running !== undefined) this.dispatcher.inFlight?.track(kws, running);
+  }
+
+  /**
+   * The one `maxInFlight` check of client events and channel packets: false (with the refusal
+   * counted, reported once per episode, and a 429 acknowledgement) when the connection has its
+   * quota of messages still running.
+   */
+  private admitted(kws: Kws, raw: Buffer, ackId: number | undefined, channel?: string): boolean {
+    const inFlight = this.dispatcher.inFlight;
+    if (inFlight === undefined || inFlight.admit(kws)) return true;
+    this.dispatcher.refuseInFlight(kws, raw, false);
+    if (ackId !== undefined) {
+      kws.sendPacket(
+        channel === undefined
+          ? { ack: ackId, error: TOO_MANY_IN_FLIGHT }
+          : { channel, ack: ackId, error: TOO_MANY_IN_FLIGHT },
+      );
+    }
+    return false;
   }
 
   /** Runs the listeners; no closure per message unless Prometheus times the acknowledgement. */

@@ -5,7 +5,9 @@ import {
   KwsInFlightLimitError,
   KwsModule,
   KwsServer,
+  OnKwsChannelEvent,
   OnKwsEvent,
+  OnKwsJoin,
   type KwsEventPayload,
   type KwsModuleOptions,
 } from '../../src/index.js';
@@ -41,6 +43,19 @@ class SlowListeners {
   async message(): Promise<void> {
     this.started++;
     await this.gate;
+  }
+
+  @OnKwsJoin('slow:*')
+  joinSlow(): boolean {
+    return true;
+  }
+
+  /** A channel's handler is held by the same gate: channel packets count against the bound. */
+  @OnKwsChannelEvent('slow:*', 'work')
+  async work(): Promise<string> {
+    this.started++;
+    await this.gate;
+    return 'worked';
   }
 
   @OnKwsEvent(KwsEvent.Error)
@@ -104,6 +119,45 @@ describe('maxInFlight', () => {
     listeners.release();
     await client.waitForCount(SENT + 1);
     expect(JSON.parse(client.received[SENT].text)).toEqual({ ack: SENT + 1, data: 'done' });
+  });
+
+  it('counts channel packets and events against the same bound; a channel packet past it gets a 429 channel ack', async () => {
+    const { client, listeners, server } = await start({ parser: 'json', maxInFlight: 8 });
+    client.send(JSON.stringify({ channel: 'slow:a', event: 'kws:join', id: 1 }));
+    await client.waitForCount(1);
+    expect(JSON.parse(client.received[0].text)).toMatchObject({ channel: 'slow:a', ack: 1 });
+    const before = client.received.length;
+    // 5 connection-level events and 20 channel packets: 8 run, 17 are refused at once.
+    for (let id = 2; id <= 6; id++) client.send(JSON.stringify({ event: 'slow', id }));
+    for (let id = 7; id <= 26; id++)
+      client.send(JSON.stringify({ channel: 'slow:a', event: 'work', id }));
+    await client.waitForCount(before + 17);
+    expect(listeners.started).toBe(8);
+    expect(server.stats().inFlightDrops).toBe(17);
+    const refused = acks(client).slice(-17);
+    expect(refused.map((p) => p.ack)).toEqual(Array.from({ length: 17 }, (_, i) => 10 + i));
+    expect(refused[0]).toEqual({
+      channel: 'slow:a',
+      ack: 10,
+      error: { message: 'Too many events in flight', status: 429 },
+    });
+    expect(listeners.errors).toHaveLength(1);
+    expect(listeners.errors[0]).toBeInstanceOf(KwsInFlightLimitError);
+    // Once they settle, the 8 are answered and the channel is served again.
+    listeners.release();
+    await client.waitForCount(before + 25);
+    client.send(JSON.stringify({ channel: 'slow:a', event: 'work', id: 27 }));
+    await eventually(
+      () => listeners.started,
+      (n) => n === 9,
+    );
+    listeners.release();
+    await client.waitForCount(before + 26);
+    expect(JSON.parse(client.received.at(-1)!.text)).toEqual({
+      channel: 'slow:a',
+      ack: 27,
+      data: 'worked',
+    });
   });
 
   it('drops events without an id and raw messages past the bound, with one error event', async () => {
