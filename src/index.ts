@@ -58,14 +58,16 @@ export type {
   KwsPresenceMeta,
   KwsPresenceState,
 } from './channels/presence.types.js';
+// One definition of a channel's types, shared with nestjs-kws/client/channels.
 export type {
-  KwsChannelMap,
+  KwsAnyChannelEvents,
+  KwsChannelClientEvent,
   KwsChannelClientEvents,
-  KwsChannelServerEvents,
+  KwsChannelMap,
   KwsChannelParams,
   KwsChannelReply,
-} from './channels/kws-channel-map.types.js';
-export type { KwsAnyChannelEvents, KwsChannelClientEvent } from './client/channel-map.types.js';
+  KwsChannelServerEvents,
+} from './client/channel-map.types.js';
 export type { KwsChannelsOptions } from './channels/channels-options.interface.js';
 export type {
   KwsHistoryMessage,

@@ -48,7 +48,7 @@ import {
   type KwsHistoryQuery,
   type KwsHistoryStore,
 } from './history.store.js';
-import type { KwsChannelMap, KwsChannelServerEvents } from './kws-channel-map.types.js';
+import type { KwsChannelMap, KwsChannelServerEvents } from '../client/channel-map.types.js';
 import { KwsPresence } from './kws.presence.js';
 import type { KwsPresenceDiff } from './presence.types.js';
 

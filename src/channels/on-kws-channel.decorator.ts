@@ -1,4 +1,4 @@
-import type { KwsChannelClientEvent, KwsChannelMap } from './kws-channel-map.types.js';
+import type { KwsChannelClientEvent, KwsChannelMap } from '../client/channel-map.types.js';
 import { KWS_CHANNEL_METADATA } from './channel.constants.js';
 
 /** What a channel keeps of its messages (per pattern, on its `@OnKwsJoin`). */

@@ -3,15 +3,7 @@ import { KwsChannel, type KwsChannelLink } from './channel.js';
 import { KwsClientError } from './kws-client.error.js';
 import { CONNECTION_LOST, REQUEST_TIMEOUT } from './kws-client.messages.js';
 import type { KwsClient } from './kws.client.js';
-
-interface Pending {
-  event: string;
-  resolve(data: unknown): void;
-  reject(error: KwsClientError): void;
-  timer: ReturnType<typeof setTimeout>;
-  /** Written to an open socket (a queued one is sent by the next connection). */
-  sent: boolean;
-}
+import { settlePending, type KwsPendingAck } from './pending.acks.js';
 
 /** Options of `KwsChannelClient`. */
 export interface KwsChannelClientOptions {
@@ -27,7 +19,7 @@ export interface KwsChannelClientOptions {
  */
 export class KwsChannelClient {
   private readonly channels = new Map<string, KwsChannel<any>>();
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, KwsPendingAck>();
   private readonly subscribers = new Set<(channel: KwsChannel<any>) => void>();
   private lastId = 0;
   private opens = 0;
@@ -146,11 +138,6 @@ export class KwsChannelClient {
   }
 
   private settle(id: number, error?: KwsClientError, data?: unknown): void {
-    const pending = this.pending.get(id);
-    if (!pending) return;
-    this.pending.delete(id);
-    clearTimeout(pending.timer);
-    if (error) pending.reject(error);
-    else pending.resolve(data);
+    settlePending(this.pending, id, error, data);
   }
 }

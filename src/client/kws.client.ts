@@ -30,16 +30,12 @@ import type {
   KwsEventReply,
   KwsRequestArgs,
 } from './kws-events.types.js';
+import { settlePending, type KwsPendingAck } from './pending.acks.js';
 import { traceFields } from './trace-context.js';
 
 type Handler = (data: any) => unknown;
 
-interface Pending {
-  event: string;
-  resolve(data: unknown): void;
-  reject(error: KwsClientError): void;
-  timer: ReturnType<typeof setTimeout>;
-  sent?: boolean;
+interface Pending extends KwsPendingAck {
   /** The packet as sent, to send again (same `id` and `rid`) on a retry. */
   frame: string;
   /** Tries left after this one (`retries`). */
@@ -504,12 +500,7 @@ export class KwsClient<S extends KwsEventMap = KwsAnyEvents, C extends KwsEventM
   }
 
   private settle(id: number, error?: KwsClientError, data?: unknown): void {
-    const pending = this.pending.get(id);
-    if (!pending) return;
-    this.pending.delete(id);
-    clearTimeout(pending.timer);
-    if (error) pending.reject(error);
-    else pending.resolve(data);
+    settlePending(this.pending, id, error, data);
   }
 
   private change(change: KwsStateChange): void {
