@@ -48,14 +48,19 @@ if count > 0 then entries = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 
 return {epoch or '', last, kept, entries}`;
 
 /**
- * Cluster mode: a channel's history is a Redis stream, `<prefix>:ch:{<name>}:h`, read the same
+ * Cluster mode: a channel's history is a Redis stream, `{<prefix>:ch:<name>}:h`, read the same
  * from every node, with its epoch (`…:e`, created with the stream, so a stream that expired and
- * started over is told apart) and its message counter (`…:n`) beside it. An append is one script
- * (number, XADD, trim by size and ttl, PEXPIRE); a read is one script (XREVRANGE of the last
- * entries). Messages go in as JSON.
+ * started over is told apart) and its message counter (`…:n`) beside it. The three keys share the
+ * hash tag `{<prefix>:ch:<name>}` (the `{<prefix>:…}` convention of the other cluster keys): one
+ * slot per channel, so each script touches one slot while channels spread over a Redis Cluster's
+ * masters. A named endpoint's keys add its name after the tag (`{…}:<endpoint>:h`). An append is
+ * one script (number, XADD, trim by size and ttl, PEXPIRE); a read is one script (XREVRANGE of the
+ * last entries). Messages go in as JSON.
  */
 export class RedisHistoryStore implements KwsHistoryStore {
   private readonly prefix: string;
+  /** After the hash tag: `<endpoint>:` for a named endpoint, '' otherwise. */
+  private readonly suffix: string;
   private connections: Promise<RedisConnections> | undefined;
 
   constructor(
@@ -63,8 +68,8 @@ export class RedisHistoryStore implements KwsHistoryStore {
     /** The endpoint's name: endpoints sharing a keyPrefix keep apart histories. */
     endpoint = '',
   ) {
-    const prefix = options.keyPrefix ?? DEFAULT_CLUSTER_KEY_PREFIX;
-    this.prefix = endpoint ? `${prefix}:ch:${endpoint}:` : `${prefix}:ch:`;
+    this.prefix = `${options.keyPrefix ?? DEFAULT_CLUSTER_KEY_PREFIX}:ch:`;
+    this.suffix = endpoint ? `${endpoint}:` : '';
   }
 
   async append(
@@ -129,9 +134,10 @@ export class RedisHistoryStore implements KwsHistoryStore {
   }
 
   private keys(channel: string): [string, string, string] {
-    // One hash slot per channel (Redis Cluster runs each script on one shard).
-    const base = `${this.prefix}{${channel}}`;
-    return [`${base}:h`, `${base}:e`, `${base}:n`];
+    // One hash slot per channel (Redis Cluster runs each script on one shard). A name with a `}`
+    // cuts the tag short, the same way in the three keys: they still share a slot.
+    const base = `{${this.prefix}${channel}}:${this.suffix}`;
+    return [`${base}h`, `${base}e`, `${base}n`];
   }
 
   private commands(): Promise<Redis> {

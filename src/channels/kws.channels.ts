@@ -428,6 +428,21 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /**
+   * @internal A suspended session resumes, here or moved from another node (recovery). Cluster
+   * mode: the presence diffs of its channels are not numbered (the log does not carry them), so
+   * those sent while it was away are lost; it gets each channel's state again, held while the
+   * resume's checks run, so it follows the replay and precedes the diffs sent meanwhile. The
+   * other members see nothing. One node: the diffs it missed are in the replay.
+   */
+  resuming(kws: Kws): void {
+    if (!this.sync) return;
+    for (const channel of this.channelsOf(kws)) {
+      this.presence.flush(channel);
+      this.pushState(kws, channel);
+    }
+  }
+
   /** Recovery: the session left this node for another one (see KwsSessionRecovery.moved). */
   private handedOver(kws: Kws): boolean {
     return (

@@ -16,6 +16,8 @@ type State = Record<string, { metas: KwsClientPresenceMeta[] }>;
  */
 export class KwsChannelPresence {
   private state = new Map<string, KwsClientPresenceMeta[]>();
+  /** A state was received since the join (a later one is a re-sync). */
+  private synced = false;
   private readonly syncs = new Set<(list: KwsPresenceEntry[]) => void>();
   private readonly joins = new Set<(key: string, metas: KwsClientPresenceMeta[]) => void>();
   private readonly leaves = new Set<(key: string, metas: KwsClientPresenceMeta[]) => void>();
@@ -40,11 +42,33 @@ export class KwsChannelPresence {
     return add(this.leaves, listener);
   }
 
-  /** @internal */
+  /**
+   * @internal The whole state: the first one of a join replaces the list; a later one (the
+   * server sends it again after a resumed session) calls `onJoin` and `onLeave` with what changed
+   * meanwhile only, so members present throughout see no leave and join.
+   */
   syncState(state: State): void {
-    this.state = new Map();
-    for (const key of Object.keys(state ?? {})) this.state.set(key, [...(state[key].metas ?? [])]);
-    this.synced();
+    const next = new Map<string, KwsClientPresenceMeta[]>();
+    for (const key of Object.keys(state ?? {})) next.set(key, [...(state[key].metas ?? [])]);
+    if (!this.synced) {
+      this.synced = true;
+      this.state = next;
+      this.notify();
+      return;
+    }
+    const joins: State = {};
+    const leaves: State = {};
+    for (const [key, metas] of next) {
+      const held = this.state.get(key) ?? [];
+      const fresh = metas.filter((m) => !held.some((o) => o.kws_ref === m.kws_ref));
+      if (fresh.length) joins[key] = { metas: fresh };
+    }
+    for (const [key, held] of this.state) {
+      const kept = next.get(key) ?? [];
+      const gone = held.filter((m) => !kept.some((o) => o.kws_ref === m.kws_ref));
+      if (gone.length) leaves[key] = { metas: gone };
+    }
+    this.syncDiff({ joins, leaves });
   }
 
   /** @internal */
@@ -67,15 +91,16 @@ export class KwsChannelPresence {
       else this.state.delete(key);
       for (const listener of this.leaves) listener(key, gone);
     }
-    this.synced();
+    this.notify();
   }
 
   /** @internal */
   clear(): void {
     this.state = new Map();
+    this.synced = false;
   }
 
-  private synced(): void {
+  private notify(): void {
     const list = this.list();
     for (const listener of this.syncs) listener(list);
   }

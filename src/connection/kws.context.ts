@@ -33,7 +33,11 @@ export interface KwsContext {
   /** The compiled `trustProxy`: which `X-Forwarded-For` hops `kws.ip` believes. */
   readonly trust: KwsTrustProxy | undefined;
   /** @internal The channels of the endpoint (src/channels), set when they start: channel packets go there. */
-  channels?: { receive(kws: Kws, packet: KwsEventPacket): Promise<void> | undefined };
+  channels?: {
+    receive(kws: Kws, packet: KwsEventPacket): Promise<void> | undefined;
+    /** A suspended session resumes (here, or moved from another node), before its checks. */
+    resuming(kws: Kws): void;
+  };
   /** The endpoint's spans while `tracing: true` (set at bootstrap, see KwsTracing). */
   tracer: KwsTracerHooks | undefined;
 }

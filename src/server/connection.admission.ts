@@ -171,6 +171,8 @@ export class KwsAdmission {
   ): void {
     const { dispatcher } = this.context;
     this.context.tracer?.opening(kws, true);
+    // Held while opening: what channels send now follows the session packet and the replay.
+    this.context.channels?.resuming(kws);
     const fresh = attributes ?? {};
     const guards = dispatcher.run(kws, CONNECT_GUARDS, undefined, false);
     const listeners = (outcome: KwsDispatchOutcome): ReturnType<typeof dispatcher.run> =>

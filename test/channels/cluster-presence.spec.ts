@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KwsPresence, KwsServer } from '../../src/index.js';
 import { channelsApp } from '../apps/channels.app.js';
-import { ChannelPackets, type ChannelPacket } from '../helpers/channel-packets.js';
+import { ChannelPackets, heldBy, type ChannelPacket } from '../helpers/channel-packets.js';
 import { spawnNodeFixture, type NodeProcess } from '../helpers/node-process.js';
 import { TestRedis } from '../helpers/redis-server.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -13,30 +13,6 @@ import { eventually } from '../helpers/ws-client.js';
 const NODE = fileURLToPath(new URL('./fixtures/channels-node.mjs', import.meta.url));
 const HEARTBEAT = 200;
 const NODE_TTL = 600;
-
-/** The presence a client holds, rebuilt from what it received: `key×metas`, sorted. */
-function heldBy(client: ChannelPackets, channel: string): string[] {
-  const state = new Map<string, Set<string>>();
-  for (const packet of client.of(channel)) {
-    if (packet.event === 'kws:presence_state') {
-      state.clear();
-      for (const [key, entry] of Object.entries<any>(packet.data)) {
-        state.set(key, new Set(entry.metas.map((m: any) => m.kws_ref)));
-      }
-    } else if (packet.event === 'kws:presence_diff') {
-      for (const [key, entry] of Object.entries<any>(packet.data.joins)) {
-        const refs = state.get(key) ?? new Set<string>();
-        for (const m of entry.metas) refs.add(m.kws_ref);
-        state.set(key, refs);
-      }
-      for (const [key, entry] of Object.entries<any>(packet.data.leaves)) {
-        for (const m of entry.metas) state.get(key)?.delete(m.kws_ref);
-        if (state.get(key)?.size === 0) state.delete(key);
-      }
-    }
-  }
-  return [...state].map(([key, refs]) => `${key}×${refs.size}`).sort();
-}
 
 describe('presence across nodes (Redis)', () => {
   let redis: TestRedis;

@@ -62,3 +62,27 @@ export class ChannelPackets {
     return this.raw.close();
   }
 }
+
+/** The presence a client holds, rebuilt from what it received: `key×metas`, sorted. */
+export function heldBy(client: ChannelPackets, channel: string): string[] {
+  const state = new Map<string, Set<string>>();
+  for (const packet of client.of(channel)) {
+    if (packet.event === 'kws:presence_state') {
+      state.clear();
+      for (const [key, entry] of Object.entries<any>(packet.data)) {
+        state.set(key, new Set(entry.metas.map((m: any) => m.kws_ref)));
+      }
+    } else if (packet.event === 'kws:presence_diff') {
+      for (const [key, entry] of Object.entries<any>(packet.data.joins)) {
+        const refs = state.get(key) ?? new Set<string>();
+        for (const m of entry.metas) refs.add(m.kws_ref);
+        state.set(key, refs);
+      }
+      for (const [key, entry] of Object.entries<any>(packet.data.leaves)) {
+        for (const m of entry.metas) state.get(key)?.delete(m.kws_ref);
+        if (state.get(key)?.size === 0) state.delete(key);
+      }
+    }
+  }
+  return [...state].map(([key, refs]) => `${key}×${refs.size}`).sort();
+}
