@@ -1,4 +1,5 @@
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
+import type { KwsRecoveryLog } from '../recovery/recovery-store.interface.js';
 import type { KwsConnectionDescription } from '../connection/kws.description.js';
 import type { KwsConnectionPool } from '../server/connection.pool.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
@@ -25,9 +26,10 @@ export interface KwsBroker {
   readonly registersConnections?: boolean;
   /**
    * @internal Recovery on: a broker that shares sessions across nodes keeps them (and the log of
-   * recoverable messages) where every node can take them; the in-process broker has none.
+   * recoverable messages) where every node can take them, and returns the sends of that log; the
+   * in-process broker has none (this node numbers and keeps the messages).
    */
-  enableRecovery?(recovery: KwsSessionRecovery, parser: KwsParser): void;
+  enableRecovery?(recovery: KwsSessionRecovery, parser: KwsParser): KwsRecoveryLog | undefined;
   /** Releases the uuid of a connection that left the local pool. */
   unregister(uuid: string): void;
   /** Claims `to` for a local connection now called `from`; rejects with `KwsUUIDDuplicationError`. */

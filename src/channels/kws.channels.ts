@@ -162,13 +162,9 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
   ): Promise<string[]> {
     const history = this.registry.join(channel, this.endpoint)?.history;
     const seq = history ? await this.historyStore.append(channel, history, event, data) : undefined;
-    const message = toOutbound(
-      seq === undefined ? { channel, event, data } : { channel, event, data, seq },
-      undefined,
-      this.context.parser,
-      this.context.recovery,
-    );
-    return this.broker.broadcast(message, options.except, channelRoom(channel));
+    const packet = seq === undefined ? { channel, event, data } : { channel, event, data, seq };
+    const path = this.context.delivery.pathFor(packet);
+    return path.broadcast(path.outbound(packet, undefined), options.except, channelRoom(channel));
   }
 
   /**
@@ -188,13 +184,9 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     this.checkName(channel);
     const local = this.context.pool.get(uuid);
     if (local && !this.isMember(local, channel)) return;
-    const notice = toOutbound(
-      { channel, event: ChannelControl.Kicked, data: { reason } },
-      undefined,
-      this.context.parser,
-      this.context.recovery,
-    );
-    await this.broker.emitTo(uuid, notice).catch(() => undefined);
+    const notice = { channel, event: ChannelControl.Kicked, data: { reason } };
+    const path = this.context.delivery.pathFor(notice);
+    await path.emitTo(uuid, path.outbound(notice, undefined)).catch(() => undefined);
     await this.broker.leave(uuid, [channelRoom(channel)]);
   }
 
@@ -461,13 +453,10 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
   private publishDiff(channel: string, diff: KwsPresenceDiff<object>): void {
     if (!this.sync) {
       // Not through `broadcast`: a presence diff is never kept in the channel's history.
-      const message = toOutbound(
-        { channel, event: ChannelControl.PresenceDiff, data: diff },
-        undefined,
-        this.context.parser,
-        this.context.recovery,
-      );
-      void this.broker.broadcast(message, undefined, channelRoom(channel)).catch(() => undefined);
+      const packet = { channel, event: ChannelControl.PresenceDiff, data: diff };
+      const path = this.context.delivery.pathFor(packet);
+      const message = path.outbound(packet, undefined);
+      void path.broadcast(message, undefined, channelRoom(channel)).catch(() => undefined);
       return;
     }
     // Cluster mode: this node's members now, the other nodes through ONE message per batch, each

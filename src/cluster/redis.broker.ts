@@ -41,6 +41,7 @@ import { PendingRequests, type NodeReply } from './pending-requests.registry.js'
 import type { KwsClusterSnapshot } from '../metrics/kws-stats.interface.js';
 import { RedisRecoveryStore } from './recovery/redis-recovery.store.js';
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
+import type { KwsRecoveryLog } from '../recovery/recovery-store.interface.js';
 import type { KwsParser } from '../events/kws-packet.interface.js';
 import { readAckError } from '../events/ack-error.reader.js';
 import { KwsEncodeError } from '../errors/kws-encode.error.js';
@@ -73,7 +74,7 @@ export class KwsRedisBroker implements KwsBroker {
   private mirrored: Promise<void> = Promise.resolve();
   /** Numbers broadcasts, fire and closeAll per channel, so receivers can find gaps. */
   private readonly sequencer = new PublishSequencer();
-  /** Recovery on: recoverable messages go through its log (see RedisRecoveryStore). */
+  /** Recovery on: sessions and the log of recoverable messages (see `enableRecovery`). */
   private recoveryStore: RedisRecoveryStore | undefined;
 
   constructor(
@@ -114,9 +115,12 @@ export class KwsRedisBroker implements KwsBroker {
     return this.membership.stats;
   }
 
-  /** @internal Connection-state recovery across nodes: sessions and messages in Redis. */
-  enableRecovery(recovery: KwsSessionRecovery, parser: KwsParser): void {
-    this.recoveryStore = new RedisRecoveryStore(
+  /**
+   * @internal Connection-state recovery across nodes: sessions and messages in Redis. Returns the
+   * sends of the log, which the endpoint's delivery uses for named events (see KwsLogDelivery).
+   */
+  enableRecovery(recovery: KwsSessionRecovery, parser: KwsParser): KwsRecoveryLog {
+    const store = new RedisRecoveryStore(
       this.pool,
       this.options,
       this.nodeId,
@@ -124,7 +128,21 @@ export class KwsRedisBroker implements KwsBroker {
       parser,
       () => this.membership.directory,
     );
-    recovery.store = this.recoveryStore;
+    this.recoveryStore = store;
+    recovery.store = store;
+    // Every recipient through the log, this node's too: one order for everyone.
+    return {
+      emitTo: async (uuid, message) => {
+        // Outside `cluster()`, which would report an unknown uuid as Redis being unreachable.
+        const unknown = await this.cluster('emitTo', () => store.emitToList([uuid], message));
+        if (unknown.length > 0) throw this.unknownUuid(uuid, 'emitTo');
+      },
+      emitToList: (uuids, message) =>
+        this.cluster('emitToList', () => store.emitToList(uuids, message)),
+      // One XADD instead of the publish; every node (this one too) delivers from the log.
+      broadcast: (message, except, room) =>
+        this.cluster('broadcast', () => store.broadcast(message, except, room)),
+    };
   }
 
   async start(): Promise<void> {
@@ -177,13 +195,6 @@ export class KwsRedisBroker implements KwsBroker {
   }
 
   async emitTo(uuid: string, message: KwsOutbound): Promise<void> {
-    const store = this.recoveryStore;
-    if (store && message.offset === '') {
-      // Outside `cluster()`, which would report an unknown uuid as Redis being unreachable.
-      const unknown = await this.cluster('emitTo', () => store.emitToList([uuid], message));
-      if (unknown.length > 0) throw this.unknownUuid(uuid, 'emitTo');
-      return;
-    }
     if (this.pool.has(uuid)) {
       const delivery = this.pool.deliver(uuid, message);
       if (delivery === 'unknown') throw new KwsInvalidConnectionError(uuid);
@@ -238,10 +249,6 @@ export class KwsRedisBroker implements KwsBroker {
   }
 
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
-    const store = this.recoveryStore;
-    if (store && message.offset === '') {
-      return this.cluster('emitToList', () => store.emitToList(uuids, message));
-    }
     const failed: string[] = [];
     const remote: string[] = [];
     for (const uuid of uuids) {
@@ -280,11 +287,6 @@ export class KwsRedisBroker implements KwsBroker {
   }
 
   async broadcast(message: KwsOutbound, except?: string, room?: string): Promise<string[]> {
-    const store = this.recoveryStore;
-    if (store && message.offset === '') {
-      // One XADD instead of the publish; every node (this one too) delivers from the log.
-      return this.cluster('broadcast', () => store.broadcast(message, except, room));
-    }
     const failed = this.pool.broadcast(message, except, room);
     const onRoomChannel = room !== undefined && this.roomChannels;
     const broadcast: ClusterMessage = {

@@ -8,6 +8,7 @@ import type { KwsRateLimiter } from '../transport/rate.limiter.js';
 import type { KwsTrustProxy } from '../transport/proxy.trust.js';
 import type { KwsSessionRecovery } from '../recovery/session.recovery.js';
 import type { KwsTracerHooks } from '../telemetry/tracer.hooks.js';
+import type { KwsDeliveryPath } from './delivery.path.js';
 import type { Kws } from './kws.js';
 
 /** What every connection of one endpoint shares: one object, referenced, never copied. */
@@ -26,6 +27,8 @@ export interface KwsContext {
   readonly maxRoomsPerConnection: number;
   /** Connection-state recovery, when the `recovery` option is on. */
   readonly recovery: KwsSessionRecovery | undefined;
+  /** How sends reach their recipients: direct, kept in sessions, or through the cluster's log. */
+  readonly delivery: KwsDeliveryPath;
   /** The endpoint's counters; undefined with `metrics: false`. */
   readonly stats: KwsStats | undefined;
   /** Per-connection rate limits, when the `rateLimit` option is on. */

@@ -22,13 +22,14 @@ import type {
   KwsPacketOf,
 } from '../events/kws-event-map.types.js';
 import type { KwsContext } from './kws.context.js';
+import type { KwsDeliveryPath } from './delivery.path.js';
 import { markHandled as handled } from './handled.promise.js';
 import { checkEventName, checkRoomName } from './name.bounds.js';
 import {
+  binaryOf,
   encodePacket,
   KwsOutbound,
   toBuffer,
-  toOutbound,
   type KwsData,
   type KwsMessage,
 } from './outbound.message.js';
@@ -222,20 +223,16 @@ export class Kws<Emit extends object = object> {
    * the `drain` event) before sending more, as with a Node stream.
    */
   emit(message: KwsMessageOf<Emit>, type?: KwsMessageType): boolean {
+    const path = this.context.delivery.pathFor(message);
     let outbound: KwsOutbound;
     try {
-      outbound = this.outbound(message, type);
+      outbound = path.outbound(message, binaryOf(type));
     } catch (error) {
       // Unencodable data (a BigInt, a cycle): nothing sent, said on the connection, never thrown.
       this.reportEncodeFailure(error);
       return false;
     }
-    if (outbound.offset === '') {
-      // Recovery in cluster mode: numbered by the cluster's log, delivered from it, in its order.
-      this.reported(this.context.broker.emitTo(this.uuid, outbound), outbound).catch(noop);
-      return this.isReachable();
-    }
-    return this.send(outbound) && this.backPressure === undefined;
+    return path.emit(this.untyped(), outbound);
   }
 
   /**
@@ -357,9 +354,10 @@ export class Kws<Emit extends object = object> {
    * an unknown or dead uuid, and reports that failure as an `error` event on this connection too.
    */
   emitTo(uuid: string, data: KwsMessageOf<Emit>, type?: KwsMessageType): Promise<void> {
-    const message = this.outboundOrReport(data, type);
+    const path = this.context.delivery.pathFor(data);
+    const message = this.outboundOrReport(path, data, type);
     if (message instanceof Promise) return message;
-    return this.reported(this.context.broker.emitTo(uuid, message), message);
+    return this.reported(path.emitTo(uuid, message), message);
   }
 
   /** Sends to each uuid; resolves with the ones that failed, also reported as one `error` event. */
@@ -368,9 +366,10 @@ export class Kws<Emit extends object = object> {
     data: KwsMessageOf<Emit>,
     type?: KwsMessageType,
   ): Promise<string[]> {
-    const message = this.outboundOrReport(data, type);
+    const path = this.context.delivery.pathFor(data);
+    const message = this.outboundOrReport(path, data, type);
     if (message instanceof Promise) return message;
-    const sent = this.context.broker.emitToList(uuids, message).then((failed) => {
+    const sent = path.emitToList(uuids, message).then((failed) => {
       this.reportUnreached('emitToList', failed, message);
       return failed;
     });
@@ -383,9 +382,7 @@ export class Kws<Emit extends object = object> {
    * (a `KwsUnreachedError` listing their uuids).
    */
   broadcast(data: KwsMessageOf<Emit>, except = false, type?: KwsMessageType): Promise<void> {
-    const message = this.outboundOrReport(data, type);
-    if (message instanceof Promise) return message;
-    return this.broadcastIn(undefined, message, except);
+    return this.broadcastIn(undefined, data, except, type);
   }
 
   /** As `broadcast`, to the members of one room only (on every node in cluster mode). */
@@ -400,9 +397,7 @@ export class Kws<Emit extends object = object> {
     } catch (error) {
       return this.rejectedAndReported(error);
     }
-    const message = this.outboundOrReport(data, type);
-    if (message instanceof Promise) return message;
-    return this.broadcastIn(room, message, except);
+    return this.broadcastIn(room, data, except, type);
   }
 
   /**
@@ -443,25 +438,17 @@ export class Kws<Emit extends object = object> {
     return this as unknown as Kws;
   }
 
-  private outbound(message: KwsMessage, type: KwsMessageType | undefined): KwsOutbound {
-    return toOutbound(
-      message,
-      type === undefined ? undefined : type === KwsMessageType.Binary,
-      this.context.parser,
-      this.context.recovery,
-    );
-  }
-
   /**
    * The message of a promise-returning send, or, when it cannot be built (unencodable data, a bad
    * event name), a rejection that is already reported as an `error` event and marked handled.
    */
   private outboundOrReport(
+    path: KwsDeliveryPath,
     message: KwsMessage,
     type: KwsMessageType | undefined,
   ): KwsOutbound | Promise<never> {
     try {
-      return this.outbound(message, type);
+      return path.outbound(message, binaryOf(type));
     } catch (error) {
       return this.rejectedAndReported(error);
     }
@@ -474,10 +461,14 @@ export class Kws<Emit extends object = object> {
 
   private broadcastIn(
     room: string | undefined,
-    message: KwsOutbound,
+    data: KwsMessage,
     except: boolean,
+    type: KwsMessageType | undefined,
   ): Promise<void> {
-    const sent = this.context.broker
+    const path = this.context.delivery.pathFor(data);
+    const message = this.outboundOrReport(path, data, type);
+    if (message instanceof Promise) return message;
+    const sent = path
       .broadcast(message, except ? this.uuid : undefined, room)
       .then((failed) => this.reportUnreached('broadcast', failed, message));
     return this.reported(sent, message);
@@ -660,11 +651,11 @@ export class Kws<Emit extends object = object> {
   }
 
   /**
-   * A failed cross-connection call (unknown uuid, cluster unreachable) is also fired as an `error`
-   * event here, and the returned promise is marked handled: a call nobody awaits loses nothing
-   * and cannot crash the process with an unhandled rejection, while `await` still throws.
+   * @internal A failed cross-connection call (unknown uuid, cluster unreachable) is also fired as
+   * an `error` event here, and the returned promise is marked handled: a call nobody awaits loses
+   * nothing and cannot crash the process with an unhandled rejection, while `await` still throws.
    */
-  private reported<T>(operation: Promise<T>, message: KwsOutbound): Promise<T> {
+  reported<T>(operation: Promise<T>, message: KwsOutbound): Promise<T> {
     const result = operation.catch((error: unknown) => {
       this.reportSendFailure(error, message);
       throw error;

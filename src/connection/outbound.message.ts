@@ -1,5 +1,6 @@
 import { KwsEncodeError } from '../errors/kws-encode.error.js';
 import type { KwsEventPacket, KwsPacket, KwsParser } from '../events/kws-packet.interface.js';
+import { KwsMessageType } from '../kws.constants.js';
 import { ENCODE_FAILED } from '../kws.messages.js';
 import { checkEventName } from './name.bounds.js';
 
@@ -79,6 +80,11 @@ export function isEventPacket(message: unknown): message is KwsEventPacket {
   );
 }
 
+/** A send's frame type: text or binary when `type` says so, else as the data is. */
+export function binaryOf(type: KwsMessageType | undefined): boolean | undefined {
+  return type === undefined ? undefined : type === KwsMessageType.Binary;
+}
+
 /**
  * Builds the one outgoing message of a send: a packet is encoded by the endpoint's parser (once,
  * however many recipients), raw data is sent as is (`binary` overrides the frame type). Throws
@@ -88,7 +94,7 @@ export function toOutbound(
   message: KwsMessage,
   binary: boolean | undefined,
   parser: KwsParser,
-  /** Recovery on: numbers event packets (raw data cannot carry an offset). */
+  /** Recovery on one node: numbers event packets (raw data cannot carry an offset). */
   offsets?: { nextOffset(): string },
 ): KwsOutbound {
   if (isEventPacket(message)) {

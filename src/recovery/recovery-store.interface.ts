@@ -1,4 +1,5 @@
 import type { Kws } from '../connection/kws.js';
+import type { KwsDeliveryPath } from '../connection/delivery.path.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 
 /** A session taken from the cluster by its token, to go on on this node. */
@@ -17,8 +18,8 @@ export interface KwsMovedSession {
 /**
  * Where sessions live beyond this node (cluster mode): their snapshots (uuid, attributes, rooms)
  * and the log of recoverable messages, so that a client can resume on any node, even after the
- * node that held its session died. With a store, offsets are assigned by the log: `toOutbound`
- * marks recoverable messages with the offset '' and the broker sends them through the log.
+ * node that held its session died. With a store, offsets are assigned by the log: the endpoint's
+ * delivery is then `KwsLogDelivery`, which sends named events through the broker's `KwsRecoveryLog`.
  */
 export interface KwsRecoveryStore {
   /** The session got a new token (`previous` is void now), or its attributes or rooms changed. */
@@ -40,3 +41,9 @@ export interface KwsRecoveryStore {
   /** Takes under way (asked, or taken and not yet adopted): a handover waits for them to land. */
   taking?(): number;
 }
+
+/**
+ * A broker's log of recoverable messages (cluster mode): what is sent through it is numbered by it
+ * and delivered from it, in its order, on every node.
+ */
+export type KwsRecoveryLog = Pick<KwsDeliveryPath, 'emitTo' | 'emitToList' | 'broadcast'>;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { KwsState, type Kws } from '../connection/kws.js';
 import { OFFSET_PROTOCOL, RESUME_PROTOCOL } from '../transport/subprotocols.js';
@@ -56,19 +55,17 @@ export function resumeRequestOf(request: IncomingMessage): KwsResumeRequest | un
 }
 
 /**
- * Connection-state recovery of one endpoint on one node: numbers recoverable packets, gives each
- * connection a session and a single-use token, suspends a connection that drops without a clean
- * close, and hands a suspended session to a resume handshake that presents its token in time.
- * A resume is a connect: the endpoint runs the same checks before anything is replayed.
+ * Connection-state recovery of one endpoint on one node: gives each connection a session and a
+ * single-use token, suspends a connection that drops without a clean close, and hands a suspended
+ * session to a resume handshake that presents its token in time. A resume is a connect: the
+ * endpoint runs the same checks before anything is replayed. (Numbering the messages is the
+ * endpoint's delivery's job: KwsKeptDelivery on one node, the log in cluster mode.)
  */
 export class KwsSessionRecovery implements KwsSessionOwner {
   readonly maxDisconnection: number;
   readonly maxMessages: number;
   /** Token -> its session. A token is removed when used, replaced, or when its session ends. */
   private readonly sessions = new Map<string, Kws>();
-  /** Offsets are unique per process (and unguessable across restarts), ordered within it. */
-  private readonly offsetPrefix = `${randomBytes(4).toString('base64url')}.`;
-  private sequence = 0;
 
   /** How many suspended sessions this node keeps, per client address and in all. */
   private readonly suspendedLimit: KwsSuspendedSessionsLimit;
@@ -83,12 +80,6 @@ export class KwsSessionRecovery implements KwsSessionOwner {
       options.maxSuspendedPerAddress,
       options.maxSuspended,
     );
-  }
-
-  /** The offset of a new recoverable message; '' in cluster mode, where the log assigns it. */
-  nextOffset(): string {
-    if (this.store) return '';
-    return this.offsetPrefix + (++this.sequence).toString(36);
   }
 
   /** A new connection: a fresh session. Its token is sent once `connect` accepts it. */

@@ -1,4 +1,5 @@
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
+import type { KwsDeliveryPath } from '../connection/delivery.path.js';
 import type { KwsContext } from '../connection/kws.context.js';
 import type { KwsEventDispatcher } from '../events/event.dispatcher.js';
 import { JsonKwsParser } from '../events/json.parser.js';
@@ -16,7 +17,10 @@ import { KwsFrameWriter } from '../transport/frame.writer.js';
 import { probeSendFrame, type SendFrame } from '../transport/ws-internals.js';
 import { KwsRateLimiter } from '../transport/rate.limiter.js';
 import { compileTrust } from '../transport/proxy.trust.js';
+import { KwsKeptDelivery } from '../recovery/kept.delivery.js';
+import { KwsLogDelivery } from '../recovery/log.delivery.js';
 import { KwsSessionRecovery } from '../recovery/session.recovery.js';
+import { KwsDirectDelivery } from './direct.delivery.js';
 import type { KwsConnectionPool } from './connection.pool.js';
 
 /** Builds what every connection of one endpoint shares, from the endpoint's options. */
@@ -32,6 +36,7 @@ export function createKwsContext(
   const sendBufferLimit = options.sendBufferLimit ?? DEFAULT_SEND_BUFFER_LIMIT;
   const parser = resolveParser(options.parser);
   const router = options.parser ? new KwsPacketRouter(parser, dispatcher) : undefined;
+  const recovery = options.recovery ? new KwsSessionRecovery(options.recovery) : undefined;
   return {
     dispatcher,
     broker,
@@ -51,7 +56,8 @@ export function createKwsContext(
     requestTimeout: options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
     maxPendingRequests: options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
     maxRoomsPerConnection: options.maxRoomsPerConnection ?? DEFAULT_MAX_ROOMS_PER_CONNECTION,
-    recovery: createRecovery(options, broker, parser),
+    recovery,
+    delivery: createDelivery(broker, parser, recovery),
     stats: options.metrics === false ? undefined : stats,
     rateLimiter: options.rateLimit
       ? new KwsRateLimiter(options.rateLimit, options.parser ? parser : undefined)
@@ -61,16 +67,21 @@ export function createKwsContext(
   };
 }
 
-function createRecovery(
-  options: KwsModuleOptions,
+/**
+ * The endpoint's one way of delivering, chosen here once: no recovery, plain sends; recovery with
+ * a broker that keeps a log (cluster mode: sessions and messages in Redis, so a client may resume
+ * on any node), the log numbers and delivers named events; recovery otherwise, this node numbers
+ * them and the sessions keep them.
+ */
+function createDelivery(
   broker: KwsBroker,
   parser: KwsParser,
-): KwsSessionRecovery | undefined {
-  if (!options.recovery) return undefined;
-  const recovery = new KwsSessionRecovery(options.recovery);
-  // Cluster mode: sessions and messages live in Redis, so a client may resume on any node.
-  broker.enableRecovery?.(recovery, parser);
-  return recovery;
+  recovery: KwsSessionRecovery | undefined,
+): KwsDeliveryPath {
+  const direct = new KwsDirectDelivery(broker, parser);
+  if (!recovery) return direct;
+  const log = broker.enableRecovery?.(recovery, parser);
+  return log ? new KwsLogDelivery(log, parser, direct) : new KwsKeptDelivery(broker, parser);
 }
 
 function resolveParser(parser: KwsModuleOptions['parser']): KwsParser {

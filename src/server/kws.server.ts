@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Kws, KwsData, KwsMessage, KwsRequestOptions } from '../connection/kws.js';
+import type { Kws, KwsData, KwsRequestOptions } from '../connection/kws.js';
 import type { KwsContext } from '../connection/kws.context.js';
-import { toBuffer, toOutbound, type KwsOutbound } from '../connection/outbound.message.js';
+import { binaryOf, toBuffer } from '../connection/outbound.message.js';
 import { checkEventName, checkRoomName } from '../connection/name.bounds.js';
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsPresenceListener } from '../broker/presence.js';
@@ -82,7 +82,10 @@ export class KwsServer<Emit extends object = object> {
    * when no answer came (maybe delivered, never re-sent).
    */
   emitTo(uuid: string, data: KwsMessageOf<Emit>, type?: KwsMessageType): Promise<void> {
-    return handled(() => this.broker.emitTo(uuid, this.outbound(data, type)));
+    return handled(() => {
+      const path = this.context.delivery.pathFor(data);
+      return path.emitTo(uuid, path.outbound(data, binaryOf(type)));
+    });
   }
 
   /** Sends to each uuid (the frame is built once); resolves with the uuids that failed. */
@@ -91,14 +94,19 @@ export class KwsServer<Emit extends object = object> {
     data: KwsMessageOf<Emit>,
     type?: KwsMessageType,
   ): Promise<string[]> {
-    return handled(() => this.broker.emitToList(uuids, this.outbound(data, type)));
+    return handled(() => {
+      const path = this.context.delivery.pathFor(data);
+      return path.emitToList(uuids, path.outbound(data, binaryOf(type)));
+    });
   }
 
   /** Sends to every connection once; resolves with the local uuids that could not be written to. */
   broadcast(data: KwsMessageOf<Emit>, options: KwsBroadcastOptions = {}): Promise<string[]> {
     return handled(() => {
       if (options.room !== undefined) checkRoomName(options.room);
-      return this.broker.broadcast(this.outbound(data, options.type), options.except, options.room);
+      const path = this.context.delivery.pathFor(data);
+      const message = path.outbound(data, binaryOf(options.type));
+      return path.broadcast(message, options.except, options.room);
     });
   }
 
@@ -257,14 +265,5 @@ export class KwsServer<Emit extends object = object> {
   /** Removes a listener, or every listener of `event`. */
   off(event: string, listener?: KwsListener): void {
     this.registry.remove(event, listener, this.context.dispatcher.endpoint);
-  }
-
-  private outbound(data: KwsMessage, type: KwsMessageType | undefined): KwsOutbound {
-    return toOutbound(
-      data,
-      type === undefined ? undefined : type === KwsMessageType.Binary,
-      this.context.parser,
-      this.context.recovery,
-    );
   }
 }
