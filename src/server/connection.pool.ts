@@ -21,7 +21,7 @@ interface Room {
   readonly members: Map<Kws, number>;
 }
 
-/** One page of a local walk: the names, and the position after the last one (`done` at the end). */
+/** @internal One page of a local walk: the names, the position of the last (`done` at the end). */
 export interface KwsLocalPage {
   items: string[];
   last: number;
@@ -158,12 +158,12 @@ export class KwsConnectionPool {
     return Array.from(this.rooms.keys());
   }
 
-  /** The highest position a walk can be at now (see `roomsAfter`). */
+  /** @internal The highest position a walk can be at now (see `roomsAfter`). */
   get walkPosition(): number {
     return this.seq;
   }
 
-  /** Up to `count` rooms that began after position `after` (0: the first), in that order. */
+  /** @internal Up to `count` rooms that began after position `after` (0: the first), in order. */
   roomsAfter(after: number, count: number): KwsLocalPage {
     return pageAfter(
       this.rooms,
@@ -174,7 +174,7 @@ export class KwsConnectionPool {
     );
   }
 
-  /** Up to `count` local members of `room` that joined after position `after`, in that order. */
+  /** @internal Up to `count` local members of `room` that joined after position `after`, in order. */
   roomMembersAfter(room: string, after: number, count: number): KwsLocalPage {
     const members = this.rooms.get(room)?.members;
     if (!members) return { items: [], last: after, done: true };
