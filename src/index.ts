@@ -113,6 +113,7 @@ export {
 } from './health/kws.health-indicator.js';
 // The broker seam: what a custom broker implements, and the node-local types it is handed.
 export type { KwsBroker, KwsBrokerFactory } from './broker/kws-broker.interface.js';
+export type { KwsPage, KwsPageQuery, KwsWalkOptions } from './broker/kws-page.interface.js';
 export type {
   KwsPresenceEvent,
   KwsPresenceListener,

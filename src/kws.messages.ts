@@ -217,3 +217,7 @@ export const INSPECTOR_BAD_REQUEST = (what: string) => `Inspector: ${what}.`;
 export const INSPECTOR_WITHOUT_METRICS =
   'KwsModule option "inspector" reads the counters that "metrics: false" turns off: remove metrics: false, or the inspector.';
 export const INSPECTOR_FAILED = 'An inspector request failed.';
+export const INVALID_PAGE_COUNT = (count: unknown, max: number) =>
+  `A page count must be an integer from 1 to ${max}, got ${typeof count === 'number' ? count : (JSON.stringify(count) ?? String(count))}.`;
+export const INVALID_CURSOR = (why: string) =>
+  `Invalid cursor (${why}): pass back the cursor of the previous page, or none to start over.`;

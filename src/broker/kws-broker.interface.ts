@@ -6,6 +6,7 @@ import type { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsEventPacket, KwsParser } from '../events/kws-packet.interface.js';
 import type { KwsPresenceListener } from './presence.js';
 import type { KwsClusterSnapshot } from '../metrics/kws-stats.interface.js';
+import type { KwsPage } from './kws-page.interface.js';
 
 /**
  * The one seam for every operation that crosses connections. The default broker works inside the
@@ -70,6 +71,14 @@ export interface KwsBroker {
   roomMembers(room: string): Promise<string[]>;
   /** Rooms with at least one member on a live node. */
   rooms(): Promise<string[]>;
+  /**
+   * Optional: one page of `rooms()`, from `cursor` ('' starts; a returned '' ends), at most
+   * `count` (checked: 1 to 1,000). Rejects with `KwsError` for a cursor it did not issue. Absent:
+   * `KwsServer` pages a sorted copy of `rooms()` (each page reads the whole list).
+   */
+  roomsPage?(cursor: string, count: number): Promise<KwsPage>;
+  /** Optional: one page of `roomMembers(room)`, as `roomsPage`. */
+  roomMembersPage?(room: string, cursor: string, count: number): Promise<KwsPage>;
   /**
    * Registers a presence listener: each join and leave of a room is announced once (on one node
    * in a cluster); returns a function that removes the listener.

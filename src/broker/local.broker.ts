@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import type { KwsEventPacket } from '../events/kws-packet.interface.js';
 import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.error.js';
@@ -5,11 +6,15 @@ import { KwsMessageDroppedError } from '../errors/kws-message-dropped.error.js';
 import type { Kws } from '../connection/kws.js';
 import type { KwsBroker } from './kws-broker.interface.js';
 import { PresenceListeners, type KwsPresenceListener } from './presence.js';
-import type { KwsConnectionPool } from '../server/connection.pool.js';
+import type { KwsConnectionPool, KwsLocalPage } from '../server/connection.pool.js';
+import type { KwsPage } from './kws-page.interface.js';
+import { decodeCursor, encodeCursor, intField, invalidCursor, walkTag } from './page.cursor.js';
 
 /** The default broker: one node, everything in process. */
 export class LocalKwsBroker implements KwsBroker {
   private readonly presence = new PresenceListeners();
+  /** Names this process's cursors: one from before a restart is refused, not misread. */
+  private readonly epoch = randomBytes(6).toString('base64url');
 
   constructor(private readonly pool: KwsConnectionPool) {
     // One node: every local change of membership is the change, announced as it happens.
@@ -90,8 +95,38 @@ export class LocalKwsBroker implements KwsBroker {
     return this.pool.roomNames();
   }
 
+  /**
+   * Rooms in the order they began, after the cursor's position: one present for the whole walk
+   * comes exactly once; one that began during it comes once if it began after the position.
+   */
+  async roomsPage(cursor: string, count: number): Promise<KwsPage> {
+    const tag = walkTag('local');
+    return this.page(tag, this.pool.roomsAfter(this.position(cursor, tag), count));
+  }
+
+  /** A room's members in the order they joined, after the cursor's position (as `roomsPage`). */
+  async roomMembersPage(room: string, cursor: string, count: number): Promise<KwsPage> {
+    const tag = walkTag('local', room);
+    return this.page(tag, this.pool.roomMembersAfter(room, this.position(cursor, tag), count));
+  }
+
   onPresence(listener: KwsPresenceListener): () => void {
     return this.presence.add(listener);
+  }
+
+  /** The position a cursor names: 0 to start; a cursor of another process is stale. */
+  private position(cursor: string, tag: string): number {
+    const fields = decodeCursor(cursor, tag);
+    if (fields === undefined) return 0;
+    if (fields[0] !== this.epoch) throw invalidCursor('stale: issued before a restart');
+    return intField(fields[1], 1, this.pool.walkPosition);
+  }
+
+  private page(tag: string, page: KwsLocalPage): KwsPage {
+    return {
+      items: page.items,
+      cursor: page.done ? '' : encodeCursor(tag, [this.epoch, page.last]),
+    };
   }
 
   private connection(uuid: string): Kws {

@@ -300,17 +300,23 @@ export class ConnectionDirectory {
         const found = new Set<string>();
         let cursor = '0';
         do {
-          const [next, rooms] = (await this.run(shard, 'kwsRoomsPage', cursor, SCAN_PAGE)) as [
-            string,
-            string[],
-          ];
-          for (const room of rooms) found.add(room);
-          cursor = next;
+          const page = await this.roomsPage(shard, cursor);
+          for (const room of page.items) found.add(room);
+          cursor = page.cursor;
         } while (cursor !== '0');
         return Array.from(found);
       }),
     );
     return perShard.flat();
+  }
+
+  /** One page of the rooms of one shard with a member on a live node, as `roomMembersPage`. */
+  async roomsPage(shard: number, cursor: string, count = SCAN_PAGE): Promise<ScanPage> {
+    const [next, items] = (await this.run(shard, 'kwsRoomsPage', cursor, count)) as [
+      string,
+      string[],
+    ];
+    return { cursor: next, items };
   }
 
   async leave(): Promise<void> {

@@ -21,7 +21,10 @@ import { ClusterInbox } from './cluster.inbox.js';
 import { ClusterMembership } from './cluster.membership.js';
 import type { KwsClusterStats } from './cluster-stats.interface.js';
 import { validateClusterOptions } from './cluster-options.validator.js';
-import type { ConnectionDirectory } from './connection.directory.js';
+import { REDIS_CLUSTER_SHARDS, type ConnectionDirectory } from './connection.directory.js';
+import { readScanPage, scanPosition } from './directory.pages.js';
+import type { KwsPage } from '../broker/kws-page.interface.js';
+import { walkTag } from '../broker/page.cursor.js';
 import { CommandOutcomeUnknown } from './in-flight.commands.js';
 import {
   ClusterMessageType,
@@ -378,6 +381,45 @@ export class KwsRedisBroker implements KwsBroker {
 
   rooms(): Promise<string[]> {
     return this.cluster('rooms', (directory) => directory.rooms());
+  }
+
+  /**
+   * A page of rooms straight from the directory's scan, shard after shard (the cursor names the
+   * shard and Redis's cursor in it): a room present for the whole walk comes at least once; one may
+   * come twice (as with SCAN), e.g. while Redis resizes the set.
+   */
+  async roomsPage(cursor: string, count: number): Promise<KwsPage> {
+    const tag = walkTag('redis');
+    const from = scanPosition(cursor, tag, this.directoryShards);
+    return this.cluster('rooms', (directory) =>
+      readScanPage(
+        (shard, scan, batch) => directory.roomsPage(shard, scan, batch),
+        directory.shards,
+        tag,
+        from,
+        count,
+      ),
+    );
+  }
+
+  /** A page of a room's members straight from the directory's scan, as `roomsPage`. */
+  async roomMembersPage(room: string, cursor: string, count: number): Promise<KwsPage> {
+    const tag = walkTag('redis', room);
+    const from = scanPosition(cursor, tag, 1);
+    return this.cluster('roomMembers', (directory) =>
+      readScanPage(
+        (_, scan, batch) => directory.roomMembersPage(room, scan, batch),
+        1,
+        tag,
+        from,
+        count,
+      ),
+    );
+  }
+
+  /** Shards of the directory (checked in a cursor before Redis is asked); 1 on a plain Redis. */
+  private get directoryShards(): number {
+    return this.membership.directory?.shards ?? REDIS_CLUSTER_SHARDS;
   }
 
   onPresence(listener: KwsPresenceListener): () => void {

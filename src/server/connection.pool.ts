@@ -12,6 +12,22 @@ export interface KwsMembershipChange {
   reason: 'joined' | 'left' | 'disconnected' | 'renamed';
 }
 
+/**
+ * A room's local members. `seq` numbers the room and each membership in the order they began,
+ * which is also the order of the maps: a paged walk resumes after a number, so it survives removals.
+ */
+interface Room {
+  readonly seq: number;
+  readonly members: Map<Kws, number>;
+}
+
+/** @internal One page of a local walk: the names, the position of the last (`done` at the end). */
+export interface KwsLocalPage {
+  items: string[];
+  last: number;
+  done: boolean;
+}
+
 /** What became of a message to one local uuid. */
 export type KwsDelivery = 'sent' | 'unknown' | 'dropped';
 
@@ -23,7 +39,9 @@ export type KwsDelivery = 'sent' | 'unknown' | 'dropped';
 export class KwsConnectionPool {
   private readonly connections = new Map<string, Kws>();
   /** Room name -> its local members; a room exists while it has members. */
-  private readonly rooms = new Map<string, Set<Kws>>();
+  private readonly rooms = new Map<string, Room>();
+  /** The last number given to a room or a membership (see `Room`). */
+  private seq = 0;
   /**
    * Connection -> the rooms it joined: the other direction of the same index (the one home of
    * membership). Kept after the connection leaves the pool, so `disconnect` listeners can still
@@ -81,10 +99,10 @@ export class KwsConnectionPool {
 
   /** Adds a local connection to a room; false if it was a member already. */
   join(kws: Kws, room: string): boolean {
-    let members = this.rooms.get(room);
-    if (!members) this.rooms.set(room, (members = new Set()));
-    if (members.has(kws)) return false;
-    members.add(kws);
+    let entry = this.rooms.get(room);
+    if (!entry) this.rooms.set(room, (entry = { seq: ++this.seq, members: new Map() }));
+    if (entry.members.has(kws)) return false;
+    entry.members.set(kws, ++this.seq);
     let joined = this.memberships.get(kws);
     if (!joined) this.memberships.set(kws, (joined = new Set()));
     joined.add(room);
@@ -118,7 +136,7 @@ export class KwsConnectionPool {
 
   /** Takes a connection off a room's member list, and says so to the broker. */
   private removeMember(kws: Kws, room: string, reason: 'left' | 'disconnected'): boolean {
-    const members = this.rooms.get(room);
+    const members = this.rooms.get(room)?.members;
     if (!members?.delete(kws)) return false;
     if (members.size === 0) this.rooms.delete(room);
     this.changed({ type: 'leave', uuid: kws.uuid, room, reason }, kws);
@@ -127,17 +145,46 @@ export class KwsConnectionPool {
 
   /** Local members of a room. */
   roomSize(room: string): number {
-    return this.rooms.get(room)?.size ?? 0;
+    return this.rooms.get(room)?.members.size ?? 0;
   }
 
   /** The uuids of a room's local members. */
   roomMembers(room: string): string[] {
-    return Array.from(this.rooms.get(room) ?? [], (kws) => kws.uuid);
+    return Array.from(this.rooms.get(room)?.members.keys() ?? [], (kws) => kws.uuid);
   }
 
   /** Rooms with at least one local member. */
   roomNames(): string[] {
     return Array.from(this.rooms.keys());
+  }
+
+  /** @internal The highest position a walk can be at now (see `roomsAfter`). */
+  get walkPosition(): number {
+    return this.seq;
+  }
+
+  /** @internal Up to `count` rooms that began after position `after` (0: the first), in order. */
+  roomsAfter(after: number, count: number): KwsLocalPage {
+    return pageAfter(
+      this.rooms,
+      (_, room) => room.seq,
+      (name) => name,
+      after,
+      count,
+    );
+  }
+
+  /** @internal Up to `count` local members of `room` that joined after position `after`, in order. */
+  roomMembersAfter(room: string, after: number, count: number): KwsLocalPage {
+    const members = this.rooms.get(room)?.members;
+    if (!members) return { items: [], last: after, done: true };
+    return pageAfter(
+      members,
+      (_, seq) => seq,
+      (kws) => kws.uuid,
+      after,
+      count,
+    );
   }
 
   /** Moves a connection to a new uuid; a uuid already held here is refused and nothing changes. */
@@ -150,7 +197,7 @@ export class KwsConnectionPool {
     kws.assignUuid(to);
     // Memberships follow the connection; seen from the room, the old uuid left, the new one joined.
     for (const room of this.roomsOf(kws)) {
-      if (!this.rooms.get(room)?.has(kws)) continue;
+      if (!this.rooms.get(room)?.members.has(kws)) continue;
       this.changed({ type: 'leave', uuid: from, room, reason: 'renamed' }, kws);
       this.changed({ type: 'join', uuid: to, room, reason: 'renamed' }, kws);
     }
@@ -180,7 +227,8 @@ export class KwsConnectionPool {
    */
   broadcast(message: KwsOutbound, except?: string, room?: string): string[] {
     let failed: string[] | undefined;
-    const targets = room === undefined ? this.connections.values() : this.rooms.get(room);
+    const targets =
+      room === undefined ? this.connections.values() : this.rooms.get(room)?.members.keys();
     if (!targets) return [];
     for (const kws of targets) {
       if (kws.uuid === except) continue;
@@ -210,4 +258,28 @@ export class KwsConnectionPool {
   closeAll(code: number, reason: string): void {
     for (const kws of Array.from(this.connections.values())) kws.close(code, reason);
   }
+}
+
+/**
+ * Entries of `map` numbered above `after`, up to `count`. Maps keep insertion order and every
+ * entry is numbered when inserted, so the numbers rise along the map: entries removed since the
+ * last page cannot shift the next one. Skipping to `after` walks the entries before it.
+ */
+function pageAfter<K, V>(
+  map: Map<K, V>,
+  seqOf: (key: K, value: V) => number,
+  nameOf: (key: K) => string,
+  after: number,
+  count: number,
+): KwsLocalPage {
+  const items: string[] = [];
+  let last = after;
+  for (const [key, value] of map) {
+    const seq = seqOf(key, value);
+    if (seq <= after) continue;
+    if (items.length === count) return { items, last, done: false };
+    items.push(nameOf(key));
+    last = seq;
+  }
+  return { items, last, done: true };
 }

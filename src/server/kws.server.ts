@@ -23,6 +23,9 @@ import { isDraining } from './session.handover.js';
 import { snapshotStats } from '../metrics/stats.snapshot.js';
 import { KwsChannels } from '../channels/kws.channels.js';
 import type { KwsHistoryPage, KwsHistoryQuery } from '../channels/history.store.js';
+import type { KwsPage, KwsPageQuery, KwsWalkOptions } from '../broker/kws-page.interface.js';
+import { pageCount } from '../broker/page.cursor.js';
+import { sortedPage } from './sorted.pages.js';
 
 /** Options of `KwsServer.broadcast`. */
 export interface KwsBroadcastOptions {
@@ -58,6 +61,16 @@ function roomList(rooms: string | readonly string[]): readonly string[] {
   const list = typeof rooms === 'string' ? [rooms] : rooms;
   for (const room of list) checkRoomName(room);
   return list;
+}
+
+/** Every entry of a paged walk, page after page; stopping the loop reads no further page. */
+async function* walk(read: (cursor: string) => Promise<KwsPage>): AsyncGenerator<string, void> {
+  let cursor = '';
+  do {
+    const page = await read(cursor);
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor !== '');
 }
 
 /**
@@ -204,14 +217,60 @@ export class KwsServer<Emit extends object = object> {
     return handled(() => this.broker.roomSize(room));
   }
 
-  /** The uuids of a room's members (every live node in cluster mode). */
+  /**
+   * The uuids of a room's members (every live node in cluster mode), all in one array: for a large
+   * room, walk it with `eachRoomMember` or `roomMembersPage`.
+   */
   roomMembers(room: string): Promise<string[]> {
     return handled(() => this.broker.roomMembers(room));
   }
 
-  /** Rooms with at least one member (every live node in cluster mode). */
+  /**
+   * Rooms with at least one member (every live node in cluster mode), all in one array: for many
+   * rooms, walk them with `eachRoom` or `roomsPage`.
+   */
   rooms(): Promise<string[]> {
     return handled(() => this.broker.rooms());
+  }
+
+  /**
+   * One page of `rooms()`: at most `count` (1 to 1,000, default 250) and the cursor of the next
+   * page ('' at the end). As Redis SCAN: a room present for the whole walk is returned; one that
+   * came or went during it may or may not be; a page may be empty before the end. Duplicates:
+   * none on one node, possible in cluster mode (docs/api.md). A cursor this walk did not issue, or
+   * a bad `count`, rejects with `KwsError`.
+   */
+  roomsPage(query: KwsPageQuery = {}): Promise<KwsPage> {
+    return handled(async () => {
+      const cursor = query.cursor ?? '';
+      const count = pageCount(query.count);
+      if (this.broker.roomsPage) return this.broker.roomsPage(cursor, count);
+      return sortedPage(await this.broker.rooms(), cursor, count);
+    });
+  }
+
+  /** One page of `roomMembers(room)` (uuids), as `roomsPage`; a cursor of another room rejects. */
+  roomMembersPage(room: string, query: KwsPageQuery = {}): Promise<KwsPage> {
+    return handled(async () => {
+      checkRoomName(room);
+      const cursor = query.cursor ?? '';
+      const count = pageCount(query.count);
+      if (this.broker.roomMembersPage) return this.broker.roomMembersPage(room, cursor, count);
+      return sortedPage(await this.broker.roomMembers(room), cursor, count, room);
+    });
+  }
+
+  /**
+   * Every room, a page at a time (`for await (const room of server.eachRoom())`): the guarantees
+   * of `roomsPage`; leaving the loop early reads no further page.
+   */
+  eachRoom(options: KwsWalkOptions = {}): AsyncIterableIterator<string> {
+    return walk((cursor) => this.roomsPage({ cursor, count: options.count }));
+  }
+
+  /** Every member (uuid) of a room, a page at a time, as `eachRoom`. */
+  eachRoomMember(room: string, options: KwsWalkOptions = {}): AsyncIterableIterator<string> {
+    return walk((cursor) => this.roomMembersPage(room, { cursor, count: options.count }));
   }
 
   /**

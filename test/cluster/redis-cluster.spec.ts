@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directoryShard, REDIS_CLUSTER_SHARDS } from '../../src/cluster/connection.directory.js';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
-import { startInProcessNode, type ClusterNode } from './cluster-nodes.js';
+import { startInProcessNode } from './cluster-nodes.js';
 
 /**
  * The same operations against a real Redis Cluster of three masters, started by the test: keys of
@@ -13,7 +14,7 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
   let redis: TestRedisCluster;
   let template: Cluster;
   const keyPrefix = `kws-test-${randomUUID()}`;
-  const nodes: ClusterNode[] = [];
+  const nodes: Array<Awaited<ReturnType<typeof startInProcessNode>>> = [];
   const clients: ClusterClient[] = [];
 
   beforeAll(async () => {
@@ -112,6 +113,39 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
       return Number(reply[1]);
     });
     expect(listeners.sort()).toEqual([0, 0, 3]);
+  });
+
+  it('roomsPage walks every shard: the cursor carries the shard, every room comes, pages stay within count', async () => {
+    const client = await ClusterClient.open(nodes[0].url);
+    clients.push(client);
+    const uuid = await client.ask('whoami');
+    const mine = Array.from({ length: 24 }, (_, i) => `paged-${i}`);
+    await nodes[0].server.join(uuid, mine);
+    // Spread over the 8 directory shards (room names hash to shards).
+    expect(
+      new Set(mine.map((room) => directoryShard(room, REDIS_CLUSTER_SHARDS))).size,
+    ).toBeGreaterThan(4);
+    const deadline = Date.now() + 10_000;
+    while ((await nodes[2].server.roomSize('paged-23')) !== 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const rooms: string[] = [];
+    let cursor = '';
+    let pages = 0;
+    do {
+      // Each page from another node: the cursor is the cluster's, not a node's.
+      const page = await nodes[pages % 3].server.roomsPage({ cursor, count: 3 });
+      expect(page.items.length).toBeLessThanOrEqual(3);
+      rooms.push(...page.items);
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== '');
+    for (const room of mine) expect(rooms).toContain(room);
+    expect(new Set(rooms).size).toBe(rooms.length);
+    expect(pages).toBeGreaterThanOrEqual(mine.length / 3);
+    const members: string[] = [];
+    for await (const member of nodes[1].server.eachRoomMember('paged-5')) members.push(member);
+    expect(members).toEqual([uuid]);
   });
 });
 

@@ -80,4 +80,45 @@ describe('listing large rooms and many rooms', () => {
     expect(rooms).not.toContain('ghost-room');
     expect(calls).toBeGreaterThanOrEqual(SIZE / SCAN_PAGE / 2);
   });
+
+  it('roomMembersPage walks the big room in pages of at most count, each member once', async () => {
+    const listed: string[] = [];
+    let pages = 0;
+    let cursor = '';
+    const calls = await scriptCalls(async () => {
+      do {
+        const page = await node.server.roomMembersPage('big', { cursor, count: 1_000 });
+        expect(page.items.length).toBeLessThanOrEqual(1_000);
+        listed.push(...page.items);
+        pages++;
+        cursor = page.cursor;
+      } while (cursor !== '');
+    });
+    expect(listed.length).toBe(SIZE);
+    expect(new Set(listed).size).toBe(SIZE);
+    expect(listed).not.toContain('ghost');
+    expect(pages).toBeGreaterThanOrEqual(SIZE / 1_000);
+    expect(calls).toBeGreaterThanOrEqual(SIZE / 1_000);
+  });
+
+  it('eachRoom walks every live room; leaving the loop early stops the Redis calls', async () => {
+    let rooms = 0;
+    const calls = await scriptCalls(async () => {
+      for await (const room of node.server.eachRoom({ count: 1_000 })) {
+        expect(room).not.toBe('ghost-room');
+        rooms++;
+      }
+    });
+    expect(rooms).toBe(SIZE + 1);
+    expect(calls).toBeGreaterThanOrEqual(SIZE / 1_000);
+    let taken = 0;
+    const early = await scriptCalls(async () => {
+      for await (const uuid of node.server.eachRoomMember('big', { count: 100 })) {
+        expect(uuid).toBeTypeOf('string');
+        if (++taken === 150) break;
+      }
+    });
+    // Two pages read (and a heartbeat or two), not the 200 of the whole room.
+    expect(early).toBeLessThan(10);
+  });
 });

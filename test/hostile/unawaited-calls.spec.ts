@@ -46,6 +46,8 @@ const isString = (value: unknown) => expect(typeof value).toBe('string');
 const isNumber = (value: unknown) => expect(typeof value).toBe('number');
 const isUndefined = (value: unknown) => expect(value).toBeUndefined();
 const isFunction = (value: unknown) => expect(typeof value).toBe('function');
+const isAsyncIterator = (value: unknown) =>
+  expect(typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator]).toBe('function');
 const equals = (expected: unknown) => (value: unknown) => expect(value).toEqual(expected);
 
 /** The cases of every public member of `Kws`: `closed` has ended, `live` is open. */
@@ -234,6 +236,25 @@ function serverCases(
         resolves: (rooms) => expect(Array.isArray(rooms)).toBe(true),
       }),
     ],
+    roomsPage: [
+      on('plain', () => server.roomsPage(), {
+        resolves: (page) => expect(page).toEqual({ items: ['room'], cursor: '' }),
+      }),
+      on('forged cursor', () => server.roomsPage({ cursor: 'forged!' }), { rejects: KwsError }),
+      on('bad count', () => server.roomsPage({ count: -1 }), { rejects: KwsError }),
+    ],
+    roomMembersPage: [
+      on('closed', () => server.roomMembersPage('room'), {
+        resolves: (page) => expect(page).toEqual({ items: [live.uuid], cursor: '' }),
+      }),
+      on('forged cursor', () => server.roomMembersPage('room', { cursor: 'forged!' }), {
+        rejects: KwsError,
+      }),
+      on('bad name', () => server.roomMembersPage(''), { rejects: KwsError }),
+    ],
+    // Nothing runs until the first step: an iterator nobody walks cannot fail.
+    eachRoom: [on('bad count', () => server.eachRoom({ count: 0 }), { returns: isAsyncIterator })],
+    eachRoomMember: [on('bad name', () => server.eachRoomMember(''), { returns: isAsyncIterator })],
     join: [
       on('closed', () => server.join(c, 'room'), { rejects: KwsInvalidConnectionError }),
       justClosed((uuid) => server.join(uuid, 'room'), { rejects: KwsInvalidConnectionError }),
