@@ -6,7 +6,8 @@ import { KwsMessageDroppedError } from '../errors/kws-message-dropped.error.js';
 import type { Kws } from '../connection/kws.js';
 import type { KwsBroker } from './kws-broker.interface.js';
 import { PresenceListeners, type KwsPresenceListener } from './presence.js';
-import type { KwsConnectionPool, KwsLocalPage } from '../server/connection.pool.js';
+import type { KwsConnectionPool } from '../server/connection.pool.js';
+import type { KwsLocalPage } from '../server/local.walks.js';
 import type { KwsPage } from './kws-page.interface.js';
 import { decodeCursor, encodeCursor, intField, invalidCursor, walkTag } from './page.cursor.js';
 

@@ -3,6 +3,7 @@ import type { Kws } from '../connection/kws.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
 import { KwsEventDispatcher } from '../events/event.dispatcher.js';
+import { KwsLocalWalks, type KwsLocalPage } from './local.walks.js';
 
 /** A change of local room membership; a broker mirrors it cluster-wide and announces it. */
 export interface KwsMembershipChange {
@@ -21,13 +22,6 @@ interface Room {
   readonly members: Map<Kws, number>;
 }
 
-/** @internal One page of a local walk: the names, the position of the last (`done` at the end). */
-export interface KwsLocalPage {
-  items: string[];
-  last: number;
-  done: boolean;
-}
-
 /** What became of a message to one local uuid. */
 export type KwsDelivery = 'sent' | 'unknown' | 'dropped';
 
@@ -42,6 +36,8 @@ export class KwsConnectionPool {
   private readonly rooms = new Map<string, Room>();
   /** The last number given to a room or a membership (see `Room`). */
   private seq = 0;
+  /** Paged walks of `rooms` and of a room's members, open between two pages. */
+  private readonly walks = new KwsLocalWalks();
   /**
    * Connection -> the rooms it joined: the other direction of the same index (the one home of
    * membership). Kept after the connection leaves the pool, so `disconnect` listeners can still
@@ -165,7 +161,7 @@ export class KwsConnectionPool {
 
   /** @internal Up to `count` rooms that began after position `after` (0: the first), in order. */
   roomsAfter(after: number, count: number): KwsLocalPage {
-    return pageAfter(
+    return this.walks.page(
       this.rooms,
       (_, room) => room.seq,
       (name) => name,
@@ -178,7 +174,7 @@ export class KwsConnectionPool {
   roomMembersAfter(room: string, after: number, count: number): KwsLocalPage {
     const members = this.rooms.get(room)?.members;
     if (!members) return { items: [], last: after, done: true };
-    return pageAfter(
+    return this.walks.page(
       members,
       (_, seq) => seq,
       (kws) => kws.uuid,
@@ -258,28 +254,4 @@ export class KwsConnectionPool {
   closeAll(code: number, reason: string): void {
     for (const kws of Array.from(this.connections.values())) kws.close(code, reason);
   }
-}
-
-/**
- * Entries of `map` numbered above `after`, up to `count`. Maps keep insertion order and every
- * entry is numbered when inserted, so the numbers rise along the map: entries removed since the
- * last page cannot shift the next one. Skipping to `after` walks the entries before it.
- */
-function pageAfter<K, V>(
-  map: Map<K, V>,
-  seqOf: (key: K, value: V) => number,
-  nameOf: (key: K) => string,
-  after: number,
-  count: number,
-): KwsLocalPage {
-  const items: string[] = [];
-  let last = after;
-  for (const [key, value] of map) {
-    const seq = seqOf(key, value);
-    if (seq <= after) continue;
-    if (items.length === count) return { items, last, done: false };
-    items.push(nameOf(key));
-    last = seq;
-  }
-  return { items, last, done: true };
 }
