@@ -1,0 +1,3 @@
+-- ARGV: p, node, uuid.
+release(ARGV[2], ARGV[3])
+return 1
