@@ -2,11 +2,95 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as scripts from '../../src/cluster/directory.scripts.js';
 import { TestRedis } from '../helpers/redis-server.js';
+import { expectDeclared, ScriptKeys } from '../helpers/script-keys.js';
+
+type Contract = {
+  /** The keys declared after p:dir, without the prefix, from the call's ARGV after the prefix. */
+  declared: (args: string[]) => string[];
+  /** The keys it may find while it runs (without the prefix): never knowable before the call. */
+  found: RegExp;
+};
+const owner = /^alive:/;
+const nodeSets = /^(alive|conns|members):|^gc:\d+$/;
+const rooms = (list: string[]) => list.flatMap((room) => [`room:${room}`, `roomnodes:${room}`]);
+const CONTRACTS = new Map<string, Contract>([
+  [
+    scripts.JOIN,
+    {
+      declared: ([node]) => [
+        'nodes',
+        `alive:${node}`,
+        `conns:${node}`,
+        `members:${node}`,
+        'gc',
+        'gcseq',
+      ],
+      found: /^alive:|^gc:\d+$/,
+    },
+  ],
+  [scripts.CLAIM_ALL, { declared: ([node]) => [`conns:${node}`], found: owner }],
+  [scripts.RENAME, { declared: ([node]) => [`conns:${node}`], found: owner }],
+  [scripts.RELEASE, { declared: ([node]) => [`conns:${node}`], found: /^$/ }],
+  [
+    scripts.HEARTBEAT,
+    { declared: ([node]) => ['nodes', `alive:${node}`, 'gc', 'gcseq'], found: nodeSets },
+  ],
+  [
+    scripts.GC_STEP,
+    {
+      declared: () => ['gc', 'gccursor', 'rooms'],
+      found: /^(alive|conns|members|room|roomnodes):|^gc:\d+$/,
+    },
+  ],
+  [
+    scripts.ROOM_JOIN,
+    { declared: ([node, , ...list]) => [`members:${node}`, 'rooms', ...rooms(list)], found: owner },
+  ],
+  [
+    scripts.ROOM_LEAVE,
+    { declared: ([node, , ...list]) => [`members:${node}`, 'rooms', ...rooms(list)], found: /^$/ },
+  ],
+  [
+    scripts.ROOM_SYNC,
+    {
+      declared: ([node, ...pairs]) => [
+        `members:${node}`,
+        'rooms',
+        ...rooms(pairs.filter((_, i) => i % 2 === 1)),
+      ],
+      found: owner,
+    },
+  ],
+  [scripts.ROOM_SIZE, { declared: ([room]) => [`roomnodes:${room}`], found: owner }],
+  [scripts.ROOM_MEMBERS_PAGE, { declared: ([room]) => [`room:${room}`], found: owner }],
+  [scripts.ROOMS_PAGE, { declared: () => ['rooms'], found: /^(alive|roomnodes):/ }],
+  [
+    scripts.LEAVE,
+    {
+      declared: ([node]) => [
+        'nodes',
+        `alive:${node}`,
+        `conns:${node}`,
+        `members:${node}`,
+        'gc',
+        'gcseq',
+      ],
+      found: nodeSets,
+    },
+  ],
+  [scripts.ROUTE, { declared: () => [], found: owner }],
+  [scripts.ROUTE_LIST, { declared: () => [], found: owner }],
+  [scripts.PUBLISH_ALL, { declared: () => ['nodes'], found: owner }],
+  [scripts.PUBLISH_ROOM, { declared: ([room]) => [`roomnodes:${room}`, 'nodes'], found: owner }],
+  [scripts.NODE_COUNTS, { declared: () => ['nodes'], found: /^(alive|conns):/ }],
+  [scripts.COUNT, { declared: () => ['nodes'], found: /^(alive|conns):/ }],
+]);
 
 /**
  * Each directory script run directly against a real Redis (EVAL, no Nest app), asserting the
  * contract its file's header states: what it returns and the keys it changes. Every test has a
- * prefix of its own, so they share one server.
+ * prefix of its own, so they share one server. Every call also checks the keys it touched
+ * (from MONITOR): the declared ones, or those its header says it finds while it runs.
  */
 describe('directory scripts', () => {
   let redis: TestRedis;
@@ -14,8 +98,20 @@ describe('directory scripts', () => {
   let listener: Redis;
   let tests = 0;
   let p = '';
-  const run = (lua: string, ...args: Array<string | number>) =>
-    admin.eval(lua, 1, `${p}:dir`, p, ...args);
+  let watch: ScriptKeys;
+  /**
+   * Runs a script with the keys it declares (KEYS[1] p:dir, then those of its contract above), and
+   * checks that every other key it touched is one its header says it finds while it runs.
+   */
+  const run = async (lua: string, ...args: Array<string | number>) => {
+    const contract = CONTRACTS.get(lua)!;
+    const keys = [`${p}:dir`, ...contract.declared(args.map(String)).map((key) => `${p}:${key}`)];
+    const { result, keys: touched } = await watch.touchedBy(() =>
+      admin.eval(lua, keys.length, ...keys, p, ...args),
+    );
+    expectDeclared(touched, keys, p, contract.found);
+    return result;
+  };
   /** A node whose liveness key exists (the others count as dead). */
   const live = (...nodes: string[]) =>
     Promise.all(nodes.map((node) => admin.set(`${p}:alive:${node}`, '1', 'PX', 60_000)));
@@ -27,6 +123,7 @@ describe('directory scripts', () => {
     redis = await TestRedis.start();
     admin = new Redis(redis.url);
     listener = new Redis(redis.url);
+    watch = await ScriptKeys.watch(redis.url);
   });
 
   beforeEach(() => {
@@ -34,6 +131,7 @@ describe('directory scripts', () => {
   });
 
   afterAll(async () => {
+    watch?.close();
     listener?.disconnect();
     admin?.disconnect();
     await redis?.stop();

@@ -74,12 +74,28 @@ describe('the Lua scripts of the packed package', () => {
     expect(Object.keys(recovery).sort()).toEqual(['LOG_TO', 'MOVE', 'SAVE', 'TAKE', 'UNKNOWN']);
     for (const [name, lua] of Object.entries({ ...directory, ...recovery })) {
       // SCRIPT LOAD compiles without running: a syntax error (or a missing prelude) is refused.
+      // Sent without the files' comment lines.
+      expect([name, /^\s*--/m.test(lua)]).toEqual([name, false]);
       const sha = await client.script('LOAD', lua);
       expect([name, sha]).toEqual([name, expect.stringMatching(/^[0-9a-f]{40}$/)]);
     }
     // And one runs: a node joins with two uuids, which COUNT then sees.
     const p = 'packed';
-    expect(await client.eval(directory.JOIN, 1, `${p}:dir`, p, 'n1', 60_000, 'a', 'b')).toEqual([]);
-    expect(await client.eval(directory.COUNT, 1, `${p}:dir`, p)).toBe(2);
+    const joinKeys = ['dir', 'nodes', 'alive:n1', 'conns:n1', 'members:n1', 'gc', 'gcseq'];
+    const keys = (...names: string[]): [number, ...string[]] => [
+      names.length,
+      ...names.map((name) => `${p}:${name}`),
+    ];
+    const joined = await client.eval(
+      directory.JOIN,
+      ...keys(...joinKeys),
+      p,
+      'n1',
+      60_000,
+      'a',
+      'b',
+    );
+    expect(joined).toEqual([]);
+    expect(await client.eval(directory.COUNT, ...keys('dir', 'nodes'), p)).toBe(2);
   });
 });

@@ -2,11 +2,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOG_TO, MOVE, SAVE, TAKE, UNKNOWN } from '../../src/cluster/recovery/recovery.scripts.js';
 import { TestRedis } from '../helpers/redis-server.js';
+import { expectDeclared, ScriptKeys } from '../helpers/script-keys.js';
 
 /**
  * Each recovery script run directly against a real Redis (EVAL, no Nest app), asserting the
  * contract its file's header states. `r` is the recovery prefix, `d` the directory prefix; every
- * test has its own.
+ * test has its own. Every call also checks, from MONITOR, that the script declared each key it
+ * could know before the call.
  */
 describe('recovery scripts', () => {
   let redis: TestRedis;
@@ -16,11 +18,20 @@ describe('recovery scripts', () => {
   let d = '';
   const tok = (token: string) => `${r}:tok:${token}`;
   const log = () => `${r}:log`;
+  let watch: ScriptKeys;
+  /**
+   * EVAL with the declared `keys`; also checks that every other key the script touched is a
+   * directory key it can only find while it runs (a uuid holder's liveness or uuid set).
+   */
+  const call = async (lua: string, keys: string[], ...args: Array<string | number>) => {
+    const touched = await watch.touchedBy(() => admin.eval(lua, keys.length, ...keys, ...args));
+    expectDeclared(touched.keys, keys, d, /^(alive|conns):/);
+    return touched.result;
+  };
   const save = (token: string, previous: string, uuid: string, node = 'n1', suspended = '') =>
-    admin.eval(
+    call(
       SAVE,
-      1,
-      tok(token),
+      previous ? [tok(token), tok(previous)] : [tok(token)],
       r,
       token,
       previous,
@@ -32,7 +43,16 @@ describe('recovery scripts', () => {
       suspended,
     );
   const take = (token: string, node: string, offset = '', directory = d) =>
-    admin.eval(TAKE, 2, tok(token), log(), r, token, node, 1_000, offset, directory);
+    call(
+      TAKE,
+      directory ? [tok(token), log(), `${d}:dir`, `${d}:conns:${node}`] : [tok(token), log()],
+      r,
+      token,
+      node,
+      1_000,
+      offset,
+      directory,
+    );
   const holds = (uuid: string, node: string) =>
     Promise.all([admin.hset(`${d}:dir`, uuid, node), admin.sadd(`${d}:conns:${node}`, uuid)]);
   const live = (...nodes: string[]) =>
@@ -41,6 +61,7 @@ describe('recovery scripts', () => {
   beforeAll(async () => {
     redis = await TestRedis.start();
     admin = new Redis(redis.url);
+    watch = await ScriptKeys.watch(redis.url);
   });
 
   beforeEach(() => {
@@ -50,6 +71,7 @@ describe('recovery scripts', () => {
   });
 
   afterAll(async () => {
+    watch?.close();
     admin?.disconnect();
     await redis?.stop();
   });
@@ -73,11 +95,11 @@ describe('recovery scripts', () => {
     await holds('a', 'n1');
     await holds('b', 'dead');
     const args = (...uuids: string[]) => [1_000, 'packet', '1', ...uuids];
-    expect(await admin.eval(LOG_TO, 1, log(), d, ...args('a', 'b', 'c'))).toEqual(['b', 'c']);
+    expect(await call(LOG_TO, [log(), `${d}:dir`], d, ...args('a', 'b', 'c'))).toEqual(['b', 'c']);
     const entries = await admin.xrange(log(), '-', '+');
     expect(entries).toHaveLength(1);
     expect(entries[0][1]).toEqual(['k', 't', 'u', '["a"]', 'd', 'packet', 'bin', '1']);
-    expect(await admin.eval(LOG_TO, 1, log(), d, ...args('b', 'c'))).toEqual(['b', 'c']);
+    expect(await call(LOG_TO, [log(), `${d}:dir`], d, ...args('b', 'c'))).toEqual(['b', 'c']);
     expect(await admin.xlen(log())).toBe(1);
   });
 
@@ -85,8 +107,8 @@ describe('recovery scripts', () => {
     await live('n1');
     await holds('a', 'n1');
     await holds('b', 'dead');
-    expect(await admin.eval(UNKNOWN, 1, `${d}:dir`, d, 'a', 'b', 'c')).toEqual(['b', 'c']);
-    expect(await admin.eval(UNKNOWN, 1, `${d}:dir`, d)).toEqual([]);
+    expect(await call(UNKNOWN, [`${d}:dir`], d, 'a', 'b', 'c')).toEqual(['b', 'c']);
+    expect(await call(UNKNOWN, [`${d}:dir`], d)).toEqual([]);
   });
 
   it('TAKE takes a session once, logs a moved entry and moves its uuid in the directory', async () => {
@@ -132,7 +154,7 @@ describe('recovery scripts', () => {
 
   it('MOVE moves a uuid (1) unless a live node other than `from` holds it (0)', async () => {
     const move = (uuid: string, to: string, from: string) =>
-      admin.eval(MOVE, 1, `${d}:dir`, d, uuid, to, from);
+      call(MOVE, [`${d}:dir`, `${d}:conns:${to}`], d, uuid, to, from);
     await live('n1', 'n2', 'n3');
     await holds('a', 'n1');
     expect(await move('a', 'n2', 'n3')).toBe(0);

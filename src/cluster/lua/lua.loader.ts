@@ -30,7 +30,14 @@ export class LuaScripts {
   }
 }
 
-/** The text of one Lua file (`new URL('./x.lua', import.meta.url)`). */
+/**
+ * The code of one Lua file (`new URL('./x.lua', import.meta.url)`), without its whole-line `--`
+ * comments: they document the file, Redis need not receive them with every script load (and a
+ * comment edit leaves the script's SHA unchanged).
+ */
 export function readLua(file: URL): string {
-  return readFileSync(file, 'utf8');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n');
 }

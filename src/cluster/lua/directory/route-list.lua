@@ -1,5 +1,6 @@
 -- ARGV: p, message, uuid... Publishes `message` once to each live node holding one of the uuids;
 -- returns the node of each uuid ('' when none, or when its node no longer listens).
+-- KEYS: p:dir. Found running: the liveness of the uuids' nodes.
 local owners, receivers = {}, {}
 for i = 3, #ARGV do
   local owner = redis.call('HGET', dir, ARGV[i])

@@ -10,8 +10,9 @@
 -- A taken session's uuid also moves in the directory (`d:dir` / `d:conns:<node>`, directory
 -- prefix `d`, see ../directory/prelude.lua): inside TAKE on a standalone Redis (one atomic step), with
 -- MOVE in the uuid's directory shard on Redis Cluster (a second step, see RedisRecoveryStore.take).
--- Every script names a key of the slot it runs on (KEYS[1]) so that Redis Cluster routes it; the
--- other keys it touches are built from that key's prefix, in the same slot.
+-- Every script declares the keys known before the call (its header lists them); a uuid holder's
+-- keys in the directory are found while it runs. On Redis Cluster each script's keys are in one
+-- slot: the recovery ones under {p:rs}, the directory ones under the uuid's shard tag.
 --
 -- This prelude comes first in LOG_TO, UNKNOWN, TAKE and MOVE.
 -- Directory helpers. `movable(d, uuid, to, from)`: the uuid may move to node `to` unless a live
@@ -20,22 +21,25 @@
 -- old node's MOVE having run first, or a conflict only `to` can see: its pool has the uuid.)
 -- `move` moves the entry and the conns sets.
 --
+-- `dir` is the declared d:dir; a holder's liveness and uuid set (d:alive:<node>, d:conns:<node>)
+-- are found while the script runs, from the directory prefix `d`.
 local function alive(d, node) return redis.call('EXISTS', d .. ':alive:' .. node) == 1 end
-local function movable(d, uuid, to, from)
-  local owner = redis.call('HGET', d .. ':dir', uuid)
+local function movable(d, dir, uuid, to, from)
+  local owner = redis.call('HGET', dir, uuid)
   return not owner or owner == to or from == '' or owner == from or not alive(d, owner)
 end
-local function move(d, uuid, to)
-  local owner = redis.call('HGET', d .. ':dir', uuid)
+-- `toConns`: the declared d:conns:<to>.
+local function move(d, dir, toConns, uuid, to)
+  local owner = redis.call('HGET', dir, uuid)
   if owner and owner ~= to then redis.call('SREM', d .. ':conns:' .. owner, uuid) end
-  redis.call('HSET', d .. ':dir', uuid, to)
-  redis.call('SADD', d .. ':conns:' .. to, uuid)
+  redis.call('HSET', dir, uuid, to)
+  redis.call('SADD', toConns, uuid)
 end
 -- The uuids among ARGV[first..] that no live node holds.
-local function unknownOf(d, first)
+local function unknownOf(d, dir, first)
   local known, unknown = {}, {}
   for i = first, #ARGV do
-    local owner = redis.call('HGET', d .. ':dir', ARGV[i])
+    local owner = redis.call('HGET', dir, ARGV[i])
     if owner and alive(d, owner) then
       known[#known + 1] = ARGV[i]
     else

@@ -1,10 +1,10 @@
--- KEYS: r:tok:<token>. ARGV: r, token, previous token or '', uuid, attributes, rooms, ttl ms, node,
--- suspended ('1' once its socket dropped: only then may another node take it while its node lives).
-local r = ARGV[1]
+-- KEYS: r:tok:<token>, then r:tok:<previous token> when there is one. ARGV: r (unused), token,
+-- previous token or '', uuid, attributes, rooms, ttl ms, node, suspended ('1' once its socket
+-- dropped: only then may another node take it while its node lives).
 local key = KEYS[1]
 local started = redis.call('HGET', key, 's')
 if ARGV[3] ~= '' then
-  local previous = r .. ':tok:' .. ARGV[3]
+  local previous = KEYS[2]
   started = started or redis.call('HGET', previous, 's')
   redis.call('DEL', previous)
 end
