@@ -24,6 +24,11 @@ end
 redis.call('DEL', p .. ':conns:' .. node)
 return 1`;
 
+/** numkeys, then the keys a script declares (see its header in src/cluster/lua/directory/). */
+function keys(p: string, ...names: string[]): [number, ...string[]] {
+  return [names.length, ...names.map((name) => `${p}:${name}`)];
+}
+
 export async function measureScriptCosts(url: string, sizes: number[]): Promise<ScriptCost[]> {
   const redis = new Redis(url);
   const costs: ScriptCost[] = [];
@@ -48,8 +53,24 @@ async function cleanupCost(redis: Redis, size: number, batched: boolean): Promis
   await redis.sadd(`${p}:nodes`, 'live');
   await startLog(redis);
   if (batched) {
-    await redis.eval(scripts.HEARTBEAT, 0, p, 'live', 60_000, `${p}:nobody`);
-    while (((await redis.eval(scripts.GC_STEP, 0, p, GC_BATCH)) as number[])[0] > 0);
+    await redis.eval(
+      scripts.HEARTBEAT,
+      ...keys(p, 'dir', 'nodes', 'alive:live', 'gc', 'gcseq'),
+      p,
+      'live',
+      60_000,
+      `${p}:nobody`,
+    );
+    while (
+      (
+        (await redis.eval(
+          scripts.GC_STEP,
+          ...keys(p, 'dir', 'gc', 'gccursor', 'rooms'),
+          p,
+          GC_BATCH,
+        )) as number[]
+      )[0] > 0
+    );
   } else {
     await redis.eval(UNBATCHED_FORGET, 0, p, 'dead');
   }
@@ -63,9 +84,22 @@ async function rejoinCost(redis: Redis, size: number): Promise<ScriptCost> {
   const p = `kws-cost-join-${size}`;
   const uuids = Array.from({ length: size }, (_, i) => `u${i}`);
   await startLog(redis);
-  await redis.eval(scripts.JOIN, 0, p, 'live', 60_000, ...uuids.slice(0, CLAIM_BATCH));
+  await redis.eval(
+    scripts.JOIN,
+    ...keys(p, 'dir', 'nodes', 'alive:live', 'conns:live', 'members:live', 'gc', 'gcseq'),
+    p,
+    'live',
+    60_000,
+    ...uuids.slice(0, CLAIM_BATCH),
+  );
   for (let start = CLAIM_BATCH; start < size; start += CLAIM_BATCH) {
-    await redis.eval(scripts.CLAIM_ALL, 0, p, 'live', ...uuids.slice(start, start + CLAIM_BATCH));
+    await redis.eval(
+      scripts.CLAIM_ALL,
+      ...keys(p, 'dir', 'conns:live'),
+      p,
+      'live',
+      ...uuids.slice(start, start + CLAIM_BATCH),
+    );
   }
   return { operation: `rejoin, batches of ${CLAIM_BATCH}`, uuids: size, ...(await readLog(redis)) };
 }

@@ -101,7 +101,8 @@ export class ConnectionDirectory {
       sharded ? `{${prefix}:${i}}` : prefix,
     );
     for (const [name, lua] of Object.entries(SCRIPTS)) {
-      redis.defineCommand(name, { numberOfKeys: 1, lua: sharded ? shardedScript(lua) : lua });
+      // No numberOfKeys: each call passes its own (the room scripts declare two keys per room).
+      redis.defineCommand(name, { lua: sharded ? shardedScript(lua) : lua });
     }
     redis.on('close', () => this.inFlight.connectionLost());
   }
@@ -148,6 +149,7 @@ export class ConnectionDirectory {
     const [receivers, live, all] = (await this.run(
       this.shardOf(room),
       'kwsPublishRoom',
+      [`roomnodes:${room}`, 'nodes'],
       room,
       this.roomChannel(room),
       message,
@@ -182,10 +184,19 @@ export class ConnectionDirectory {
     const sent: Promise<unknown>[] = [];
     for (const [shard, own] of this.byShard(uuids, (uuid) => uuid, true)) {
       const first = own.slice(0, CLAIM_BATCH);
-      sent.push(this.run(shard, 'kwsJoin', this.node, this.nodeTtl, ...first));
+      sent.push(
+        this.run(
+          shard,
+          'kwsJoin',
+          this.ownKeys('nodes', 'alive', 'conns', 'members', 'gc', 'gcseq'),
+          this.node,
+          this.nodeTtl,
+          ...first,
+        ),
+      );
       for (let start = CLAIM_BATCH; start < own.length; start += CLAIM_BATCH) {
         const batch = own.slice(start, start + CLAIM_BATCH);
-        sent.push(this.run(shard, 'kwsClaimAll', this.node, ...batch));
+        sent.push(this.run(shard, 'kwsClaimAll', this.ownKeys('conns'), this.node, ...batch));
       }
     }
     const taken = ((await Promise.all(sent)) as string[][]).flat();
@@ -205,6 +216,7 @@ export class ConnectionDirectory {
         this.run(
           shard,
           'kwsHeartbeat',
+          this.ownKeys('nodes', 'alive', 'gc', 'gcseq'),
           this.node,
           this.nodeTtl,
           this.nodeChannel(this.node, shard),
@@ -229,11 +241,12 @@ export class ConnectionDirectory {
   async collectGarbage(removed: (members: RemovedMembers) => void): Promise<void> {
     for (let shard = 0; shard < this.shards; shard++) {
       for (;;) {
-        const [left, alive, ...pairs] = (await this.run(shard, 'kwsGcStep', GC_BATCH)) as [
-          number,
-          number,
-          ...string[],
-        ];
+        const [left, alive, ...pairs] = (await this.run(
+          shard,
+          'kwsGcStep',
+          ['gc', 'gccursor', 'rooms'],
+          GC_BATCH,
+        )) as [number, number, ...string[]];
         if (pairs.length > 0) removed({ nodeAlive: alive === 1, members: toPairs(pairs) });
         if (left === 0) break;
       }
@@ -255,15 +268,25 @@ export class ConnectionDirectory {
     const sent: Promise<unknown>[] = [];
     for (const [shard, own] of this.byShard(members, (member) => member.room)) {
       for (let start = 0; start < own.length; start += SYNC_BATCH) {
-        const batch = own.slice(start, start + SYNC_BATCH).flatMap((m) => [m.uuid, m.room]);
-        sent.push(this.run(shard, 'kwsRoomSync', this.node, ...batch));
+        const batch = own.slice(start, start + SYNC_BATCH);
+        const keys = [
+          ...this.ownKeys('members', 'rooms'),
+          ...batch.flatMap((m) => roomKeys(m.room)),
+        ];
+        const pairs = batch.flatMap((m) => [m.uuid, m.room]);
+        sent.push(this.run(shard, 'kwsRoomSync', keys, this.node, ...pairs));
       }
     }
     return ((await Promise.all(sent)) as string[][]).flatMap(toPairs);
   }
 
   async roomSize(room: string): Promise<number> {
-    return (await this.run(this.shardOf(room), 'kwsRoomSize', room)) as number;
+    return (await this.run(
+      this.shardOf(room),
+      'kwsRoomSize',
+      [`roomnodes:${room}`],
+      room,
+    )) as number;
   }
 
   /** The room's members on live nodes, read `SCAN_PAGE` at a time (see `roomMembersPage`). */
@@ -286,6 +309,7 @@ export class ConnectionDirectory {
     const [next, items] = (await this.run(
       this.shardOf(room),
       'kwsRoomMembersPage',
+      [`room:${room}`],
       room,
       cursor,
       count,
@@ -312,7 +336,7 @@ export class ConnectionDirectory {
 
   /** One page of the rooms of one shard with a member on a live node, as `roomMembersPage`. */
   async roomsPage(shard: number, cursor: string, count = SCAN_PAGE): Promise<ScanPage> {
-    const [next, items] = (await this.run(shard, 'kwsRoomsPage', cursor, count)) as [
+    const [next, items] = (await this.run(shard, 'kwsRoomsPage', ['rooms'], cursor, count)) as [
       string,
       string[],
     ];
@@ -320,17 +344,26 @@ export class ConnectionDirectory {
   }
 
   async leave(): Promise<void> {
-    await Promise.all(this.prefixes.map((_, shard) => this.run(shard, 'kwsLeave', this.node)));
+    await Promise.all(
+      this.prefixes.map((_, shard) =>
+        this.run(
+          shard,
+          'kwsLeave',
+          this.ownKeys('nodes', 'alive', 'conns', 'members', 'gc', 'gcseq'),
+          this.node,
+        ),
+      ),
+    );
   }
 
   async register(uuid: string): Promise<void> {
     await this.joinBarrier;
-    await this.run(this.shardOf(uuid), 'kwsClaimAll', this.node, uuid);
+    await this.run(this.shardOf(uuid), 'kwsClaimAll', this.ownKeys('conns'), this.node, uuid);
   }
 
   async release(uuid: string): Promise<void> {
     await this.joinBarrier;
-    await this.run(this.shardOf(uuid), 'kwsRelease', this.node, uuid);
+    await this.run(this.shardOf(uuid), 'kwsRelease', this.ownKeys('conns'), this.node, uuid);
   }
 
   /**
@@ -342,17 +375,25 @@ export class ConnectionDirectory {
     await this.joinBarrier;
     const [shardFrom, shardTo] = [this.shardOf(from), this.shardOf(to)];
     if (shardFrom === shardTo) {
-      return (await this.run(shardTo, 'kwsRename', this.node, from, to)) === 1;
+      return (
+        (await this.run(shardTo, 'kwsRename', this.ownKeys('conns'), this.node, from, to)) === 1
+      );
     }
-    const taken = (await this.run(shardTo, 'kwsClaimAll', this.node, to)) as string[];
+    const taken = (await this.run(
+      shardTo,
+      'kwsClaimAll',
+      this.ownKeys('conns'),
+      this.node,
+      to,
+    )) as string[];
     if (taken.length > 0) return false;
-    await this.run(shardFrom, 'kwsRelease', this.node, from);
+    await this.run(shardFrom, 'kwsRelease', this.ownKeys('conns'), this.node, from);
     return true;
   }
 
   /** Publishes `message` to the live node holding `uuid`. */
   async route(uuid: string, message: Buffer): Promise<RouteResult> {
-    const receivers = (await this.run(this.shardOf(uuid), 'kwsRoute', uuid, message)) as number;
+    const receivers = (await this.run(this.shardOf(uuid), 'kwsRoute', [], uuid, message)) as number;
     if (receivers > 0) return 'sent';
     if (receivers === 0) return 'not-listening';
     return receivers === -2 ? 'holder-dead' : 'unknown';
@@ -369,7 +410,7 @@ export class ConnectionDirectory {
   ): Promise<{ owners: Map<string, string>; sent: number }> {
     const groups = Array.from(this.byShard(uuids, (uuid) => uuid));
     const answers = (await Promise.all(
-      groups.map(([shard, own]) => this.run(shard, 'kwsRouteList', build(own), ...own)),
+      groups.map(([shard, own]) => this.run(shard, 'kwsRouteList', [], build(own), ...own)),
     )) as string[][];
     const owners = new Map<string, string>();
     let sent = 0;
@@ -385,6 +426,7 @@ export class ConnectionDirectory {
     const [receivers, live] = (await this.run(
       0,
       'kwsPublishAll',
+      ['nodes'],
       this.broadcastChannel,
       message,
     )) as [number, number];
@@ -394,7 +436,7 @@ export class ConnectionDirectory {
   /** Connections on live nodes: every shard's count, summed. */
   async count(): Promise<number> {
     const counts = await Promise.all(
-      this.prefixes.map((_, shard) => this.run(shard, 'kwsCount') as Promise<number>),
+      this.prefixes.map((_, shard) => this.run(shard, 'kwsCount', ['nodes']) as Promise<number>),
     );
     return counts.reduce((sum, n) => sum + n, 0);
   }
@@ -402,7 +444,9 @@ export class ConnectionDirectory {
   /** Connections per live node, every shard's summed. */
   async nodeCounts(): Promise<Record<string, number>> {
     const flat = await Promise.all(
-      this.prefixes.map((_, shard) => this.run(shard, 'kwsNodeCounts') as Promise<unknown[]>),
+      this.prefixes.map(
+        (_, shard) => this.run(shard, 'kwsNodeCounts', ['nodes']) as Promise<unknown[]>,
+      ),
     );
     const counts: Record<string, number> = {};
     for (const list of flat) {
@@ -430,7 +474,15 @@ export class ConnectionDirectory {
     const changes = await Promise.all(
       Array.from(
         this.byShard(rooms, (room) => room),
-        ([shard, own]) => this.run(shard, script, this.node, uuid, ...own),
+        ([shard, own]) =>
+          this.run(
+            shard,
+            script,
+            [...this.ownKeys('members', 'rooms'), ...own.flatMap(roomKeys)],
+            this.node,
+            uuid,
+            ...own,
+          ),
       ),
     );
     return (changes as string[][]).flat();
@@ -464,16 +516,30 @@ export class ConnectionDirectory {
     return groups;
   }
 
+  /**
+   * Runs a script in a shard. `keys`: the keys it declares after `<prefix>:dir` (always KEYS[1]),
+   * without the shard prefix (see each script's header); ARGV[1] is the prefix, for the keys it
+   * finds while it runs.
+   */
   private run(
     shard: number,
     script: Script,
+    keys: readonly string[],
     ...args: Array<string | number | Buffer>
   ): Promise<unknown> {
     const command = (
       this.redis as unknown as Record<Script, (...a: unknown[]) => Promise<unknown>>
     )[script];
     const prefix = this.prefixes[shard];
-    return this.inFlight.track(command.call(this.redis, `${prefix}:dir`, prefix, ...args));
+    const declared = [`${prefix}:dir`, ...keys.map((key) => `${prefix}:${key}`)];
+    return this.inFlight.track(
+      command.call(this.redis, declared.length, ...declared, prefix, ...args),
+    );
+  }
+
+  /** Keys of this node (`alive`, `conns`, `members`: `<kind>:<node>`) and shard-wide ones, in order. */
+  private ownKeys(...kinds: string[]): string[] {
+    return kinds.map((kind) => (NODE_KEYS.has(kind) ? `${kind}:${this.node}` : kind));
   }
 }
 
@@ -489,6 +555,14 @@ export function directoryShard(key: string, shards: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return (hash >>> 0) % shards;
+}
+
+/** The keys of a node: `<kind>:<node>`. */
+const NODE_KEYS = new Set(['alive', 'conns', 'members']);
+
+/** The two keys of a room a membership change touches. */
+function roomKeys(room: string): string[] {
+  return [`room:${room}`, `roomnodes:${room}`];
 }
 
 function toPairs(flat: readonly string[]): Array<{ uuid: string; room: string }> {

@@ -37,6 +37,8 @@ describe('npm run bench (smoke, tiny sizes)', () => {
         cwd: root,
       },
     ).catch(() => undefined); // a type error elsewhere still emits; the run below is the check
+    // The cluster bench reads the directory's Lua scripts beside its compiled modules.
+    await run(process.execPath, ['tools/copy-lua.mjs', 'src', '.out/src'], { cwd: root });
   }, 120_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

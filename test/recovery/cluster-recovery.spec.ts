@@ -432,11 +432,12 @@ describe.each(TOPOLOGIES)('connection-state recovery across nodes, on %s', (topo
       }
       const d = topology === 'Redis Cluster' ? '' : keyPrefix;
       const key = `${rs}:tok:${token}`;
+      // With the directory (standalone Redis), TAKE declares its keys too.
+      const keys = d ? [key, `${rs}:log`, `${d}:dir`, `${d}:conns:ghost`] : [key, `${rs}:log`];
       const taken = await master.eval(
         TAKE,
-        2,
-        key,
-        `${rs}:log`,
+        keys.length,
+        ...keys,
         rs,
         token!,
         'ghost',

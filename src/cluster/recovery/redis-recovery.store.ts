@@ -101,14 +101,15 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     commands.on('error', () => undefined);
     commands.on('close', () => this.inFlight.connectionLost());
     subscriber.on('error', () => undefined);
-    for (const [name, lua, numberOfKeys] of [
-      ['kwsRsSave', scripts.SAVE, 1],
-      ['kwsRsLogTo', scripts.LOG_TO, 1],
-      ['kwsRsUnknown', scripts.UNKNOWN, 1],
-      ['kwsRsTake', scripts.TAKE, 2],
-      ['kwsRsMove', scripts.MOVE, 1],
+    // No numberOfKeys: each call passes its own (SAVE and TAKE declare more keys in some cases).
+    for (const [name, lua] of [
+      ['kwsRsSave', scripts.SAVE],
+      ['kwsRsLogTo', scripts.LOG_TO],
+      ['kwsRsUnknown', scripts.UNKNOWN],
+      ['kwsRsTake', scripts.TAKE],
+      ['kwsRsMove', scripts.MOVE],
     ] as const) {
-      commands.defineCommand(name, { numberOfKeys, lua });
+      commands.defineCommand(name, { lua });
     }
     // Redis away at boot: the app starts anyway; the log is read from when Redis answers.
     await connectWithin(connections, requestTimeout);
@@ -156,8 +157,11 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
    */
   async emitToList(uuids: readonly string[], message: KwsOutbound): Promise<string[]> {
     if (!this.split) {
-      const args = [this.log, this.prefix, this.maxLength, message.data, binaryFlag(message)];
-      return (await this.inFlight.track(this.run('kwsRsLogTo', ...args, ...uuids))) as string[];
+      const keys = [this.log, `${this.prefix}:dir`];
+      const args = [this.prefix, this.maxLength, message.data, binaryFlag(message)];
+      return (await this.inFlight.track(
+        this.run('kwsRsLogTo', keys, ...args, ...uuids),
+      )) as string[];
     }
     const groups = new Map<string, string[]>();
     for (const uuid of uuids) {
@@ -167,7 +171,9 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       else groups.set(shard, [uuid]);
     }
     const lookup = Promise.all(
-      Array.from(groups, ([shard, own]) => this.run('kwsRsUnknown', `${shard}:dir`, shard, ...own)),
+      Array.from(groups, ([shard, own]) =>
+        this.run('kwsRsUnknown', [`${shard}:dir`], shard, ...own),
+      ),
     ).then((answers) => new Set((answers as string[][]).flat()));
     const unknown = await this.inOrder(lookup, async (unknown) => {
       const known = uuids.filter((uuid) => !unknown.has(uuid));
@@ -294,8 +300,14 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     try {
       const taken = await this.run(
         'kwsRsTake',
-        this.tokenKey(token),
-        this.log,
+        this.split
+          ? [this.tokenKey(token), this.log]
+          : [
+              this.tokenKey(token),
+              this.log,
+              `${this.prefix}:dir`,
+              `${this.prefix}:conns:${this.nodeId}`,
+            ],
         this.keys,
         token,
         this.nodeId,
@@ -365,7 +377,8 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
   private async moveHere(uuid: string, from: string): Promise<boolean> {
     const shard = this.directoryPrefix(uuid);
     try {
-      return (await this.run('kwsRsMove', `${shard}:dir`, shard, uuid, this.nodeId, from)) === 1;
+      const keys = [`${shard}:dir`, `${shard}:conns:${this.nodeId}`];
+      return (await this.run('kwsRsMove', keys, shard, uuid, this.nodeId, from)) === 1;
     } catch (error) {
       this.logger.warn(`Moving ${uuid} in the directory failed (the old node will): ${error}`);
       return true;
@@ -425,9 +438,8 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       if (this.split) {
         // The directory entry follows, in case the taker's own move did not happen (see `take`).
         const shard = this.directoryPrefix(uuid);
-        this.run('kwsRsMove', `${shard}:dir`, shard, uuid, node, this.nodeId).catch(
-          () => undefined,
-        );
+        const keys = [`${shard}:dir`, `${shard}:conns:${node}`];
+        this.run('kwsRsMove', keys, shard, uuid, node, this.nodeId).catch(() => undefined);
       }
       return;
     }
@@ -471,7 +483,9 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     if (!session || !this.connections) return Promise.resolve();
     return this.run(
       'kwsRsSave',
-      this.tokenKey(session.token),
+      previous
+        ? [this.tokenKey(session.token), this.tokenKey(previous)]
+        : [this.tokenKey(session.token)],
       this.keys,
       session.token,
       previous,
@@ -510,10 +524,11 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     return directory.shardPrefix(uuid);
   }
 
-  /** One of the scripts defined in `start`: KEYS first, then ARGV. */
-  private run(script: string, ...args: unknown[]): Promise<unknown> {
+  /** One of the scripts defined in `start`: the keys it declares, then ARGV. */
+  private run(script: string, keys: readonly string[], ...args: unknown[]): Promise<unknown> {
     const commands = this.commands();
-    return (commands as unknown as Record<string, Run>)[script].call(commands, ...args);
+    const command = (commands as unknown as Record<string, Run>)[script];
+    return command.call(commands, keys.length, ...keys, ...args);
   }
 
   private commands(): Redis {

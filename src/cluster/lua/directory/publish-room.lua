@@ -1,0 +1,13 @@
+-- ARGV: p, room, channel, message, '1' to count every live node too. Publishes a room broadcast
+-- on the room's channel; returns { receivers, live nodes holding members of the room, live nodes
+-- (or -1 when not asked) }.
+-- KEYS: p:dir, p:roomnodes:<room>, p:nodes. Found running: each node's liveness.
+k.nodes = KEYS[3]
+local receivers = redis.call('PUBLISH', ARGV[3], ARGV[4])
+local live = 0
+for _, node in ipairs(redis.call('HKEYS', KEYS[2])) do
+  if alive(node) then live = live + 1 end
+end
+local all = -1
+if ARGV[5] == '1' then all = liveNodes() end
+return { receivers, live, all }
