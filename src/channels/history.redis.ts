@@ -14,38 +14,7 @@ import {
   type KwsHistoryStore,
 } from './history.store.js';
 import type { KwsChannelHistoryOptions } from './on-kws-channel.decorator.js';
-
-/**
- * KEYS: stream, epoch, counter. ARGV: epoch candidate, message JSON, size or '', MINID or '',
- * ttl ms or ''. Numbers the message (n: one more than the last), appends it, trims, and answers
- * `[epoch, n]`.
- */
-const APPEND = `
-redis.call('SET', KEYS[2], ARGV[1], 'NX')
-local n = redis.call('INCR', KEYS[3])
-redis.call('XADD', KEYS[1], '*', 'm', ARGV[2], 'n', n)
-if ARGV[3] ~= '' then redis.call('XTRIM', KEYS[1], 'MAXLEN', '=', ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[4]) end
-if ARGV[5] ~= '' then
-  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[5]) end
-end
-return {redis.call('GET', KEYS[2]), n}`;
-
-/**
- * KEYS: stream, epoch, counter. ARGV: MINID or '', since n or '', limit. Answers
- * `[epoch, last n, kept, entries newest first]`: messages are numbered without gaps, so the kept
- * ones are the last `kept` numbers and "after n" is the last `last - n` entries.
- */
-const READ = `
-if ARGV[1] ~= '' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1]) end
-local epoch = redis.call('GET', KEYS[2])
-local last = tonumber(redis.call('GET', KEYS[3]) or '0')
-local kept = redis.call('XLEN', KEYS[1])
-local count = tonumber(ARGV[3])
-if ARGV[2] ~= '' then count = math.min(kept, last - tonumber(ARGV[2])) end
-local entries = {}
-if count > 0 then entries = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', count) end
-return {epoch or '', last, kept, entries}`;
+import { APPEND, READ } from './history.scripts.js';
 
 /**
  * Cluster mode: a channel's history is a Redis stream, `{<prefix>:ch:<name>}:h`, read the same

@@ -70,9 +70,11 @@ describe('the Lua scripts of the packed package', () => {
       import(pathToFileURL(join(installed, 'dist', path)).href) as Promise<Record<string, string>>;
     const directory = await load('cluster/directory.scripts.js');
     const recovery = await load('cluster/recovery/recovery.scripts.js');
+    const history = await load('channels/history.scripts.js');
     expect(Object.keys(directory)).toHaveLength(19);
     expect(Object.keys(recovery).sort()).toEqual(['LOG_TO', 'MOVE', 'SAVE', 'TAKE', 'UNKNOWN']);
-    for (const [name, lua] of Object.entries({ ...directory, ...recovery })) {
+    expect(Object.keys(history).sort()).toEqual(['APPEND', 'READ']);
+    for (const [name, lua] of Object.entries({ ...directory, ...recovery, ...history })) {
       // SCRIPT LOAD compiles without running: a syntax error (or a missing prelude) is refused.
       // Sent without the files' comment lines.
       expect([name, /^\s*--/m.test(lua)]).toEqual([name, false]);
