@@ -8,10 +8,10 @@ export function callListener<P extends { kws: Kws; name: string }>(
   listener: (payload: P) => unknown,
   payload: P,
 ): unknown {
-  const timers = payload.kws.context.stats?.timers;
-  if (timers === undefined) return listener(payload);
+  const timed = payload.kws.context.stats?.timers?.listener;
+  if (timed === undefined) return listener(payload);
   const started = performance.now();
-  const done = (): void => timers.listener(payload.name, (performance.now() - started) / 1000);
+  const done = (): void => timed(payload.name, (performance.now() - started) / 1000);
   let result: unknown;
   try {
     result = listener(payload);
