@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { of } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KwsModule, KwsPresence, KwsServer, type KwsModuleOptions } from '../../src/index.js';
@@ -423,7 +424,7 @@ describe('the inspector of an endpoint with channels', () => {
     expect((await call(running, '/kws/inspect/api/channel?name=x')).status).toBe(401);
   });
 
-  it('bounds the presence it answers: the first 50 keys, the first 5 metas of each, and counts', async () => {
+  it('bounds the presence it answers: the first 50 keys in join order, and the count of all', async () => {
     const server = running.app.get(KwsServer);
     const presence = running.app.get(KwsPresence);
     const client = await joined('crowd', 'room:crowd', { user: 'first' });
@@ -448,6 +449,29 @@ describe('the inspector of an endpoint without channels', () => {
       expect(state.status).toBe(200);
       expect(state.body.channels).toBeNull();
     } finally {
+      await running.app.close();
+    }
+  });
+});
+
+describe('the inspector with Prometheus export on too', () => {
+  it('both get every ack latency, and listener runs are still timed for Prometheus', async () => {
+    const registry = new Registry();
+    const running = await startApp(inspectedApp({ metrics: { prometheus: { registry } } }));
+    const client = await PacketClient.open(running.wsUrl('/ws?name=ann'));
+    try {
+      for (let i = 0; i < 3; i++) await client.ask('echo');
+      const state = await until(
+        () => call(running, '/kws/inspect/api/state', { headers: ADMIN }),
+        ({ body }) =>
+          body.samples?.reduce((sum: number, sample: Json) => sum + sample.acks, 0) === 3,
+      );
+      expect(state.body.samples.reduce((sum: number, s: Json) => sum + s.acks, 0)).toBe(3);
+      const text = await registry.metrics();
+      expect(text).toContain('kws_ack_latency_seconds_count{endpoint="",event="echo"} 3');
+      expect(text).toContain('kws_listener_duration_seconds_count{endpoint="",event="echo"} 3');
+    } finally {
+      await client.close();
       await running.app.close();
     }
   });
