@@ -44,7 +44,7 @@ svg{width:100%;height:120px;display:block}
 .muted{color:#5b6475}
 #error{color:#b42318}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;font-size:12px}
-#channels-section .num{width:66px}
+@media (max-width:500px){#channels-section .num{width:66px}}
 .pick{display:flex;gap:6px;align-items:center;margin-top:8px;font-size:12px;color:#5b6475}
 select{font:inherit;min-width:0;flex:1;padding:3px 4px;border:1px solid #c4c9d4;border-radius:5px;background:#fff}
 button.link{border:0;padding:0;background:none;color:#2563eb;max-width:100%;overflow:hidden;text-overflow:ellipsis}
