@@ -115,6 +115,8 @@ async function registerTracingSdk(): Promise<void> {
       origins: (origin) => origin === undefined || origin === 'https://app.example.com',
       metrics: METRICS[process.env.KWS_BENCH_METRICS ?? 'counters'],
       tracing: TRACING,
+      // KWS_BENCH_INSPECTOR (the inspector-cost script): the page on, nobody watching it.
+      inspector: process.env.KWS_BENCH_INSPECTOR === '1' ? { guard: () => false } : undefined,
       ...(EVENTS ? { parser: 'json' as const } : {}),
       // KWS_BENCH_RATE_LIMIT (the flood section): frames per second each connection may send.
       rateLimit: process.env.KWS_BENCH_RATE_LIMIT

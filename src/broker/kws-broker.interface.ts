@@ -88,6 +88,13 @@ export interface KwsBroker {
   clusterSnapshot?(): KwsClusterSnapshot;
   /** Optional: live connections per live node id (the inspector's per-node figures). */
   nodeCounts?(): Promise<Record<string, number>>;
+  /**
+   * Optional: keeps this node's latest inspector sample (JSON) where every node can read it: the
+   * last `keep` of them, gone `ttlMs` after the last write (the inspector's cluster charts).
+   */
+  shareSample?(sample: string, keep: number, ttlMs: number): Promise<void>;
+  /** Optional: the inspector samples each of `nodes` shared (oldest first), per node id. */
+  nodeSamples?(nodes: readonly string[]): Promise<Record<string, string[]>>;
   /** Optional: a connection's description from the node holding it (the inspector's lookup). */
   describe?(uuid: string): Promise<KwsConnectionDescription>;
 }

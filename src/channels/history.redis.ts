@@ -96,6 +96,20 @@ export class RedisHistoryStore implements KwsHistoryStore {
     return { messages, complete, seq };
   }
 
+  async size(channel: string, history: KwsChannelHistoryOptions): Promise<number> {
+    const redis = await this.commands();
+    // The read script with a limit of 0: the trim by ttl, then only the count of kept messages.
+    const [, , kept] = (await redis.eval(
+      READ,
+      3,
+      ...this.keys(channel),
+      history.ttl === undefined ? '' : `${Date.now() - history.ttl}-0`,
+      '',
+      '0',
+    )) as [string, number, number];
+    return kept;
+  }
+
   async stop(): Promise<void> {
     const connections = await this.connections?.catch(() => undefined);
     connections?.commands.disconnect();

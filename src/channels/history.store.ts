@@ -42,6 +42,8 @@ export interface KwsHistoryStore {
     options: KwsChannelHistoryOptions,
     query: KwsHistoryQuery,
   ): Promise<KwsHistoryPage>;
+  /** How many messages the channel keeps now (the inspector's figure). */
+  size(channel: string, options: KwsChannelHistoryOptions): Promise<number>;
   stop?(): Promise<void>;
 }
 
@@ -118,6 +120,13 @@ export class LocalHistoryStore implements KwsHistoryStore {
       after < log.next;
     const messages = complete ? log.items.filter((kept) => kept.n > after).slice(0, limit) : [];
     return { messages: messages.map(toMessage), complete, seq };
+  }
+
+  async size(channel: string, options: KwsChannelHistoryOptions): Promise<number> {
+    const log = this.logs.get(channel);
+    if (!log) return 0;
+    this.trim(log, options);
+    return log.items.length;
   }
 
   private trim(log: Log, { size, ttl }: KwsChannelHistoryOptions): void {

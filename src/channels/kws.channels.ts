@@ -201,6 +201,20 @@ export class KwsChannels implements OnApplicationBootstrap, OnApplicationShutdow
     return this.historyStore.read(channel, history, query);
   }
 
+  /**
+   * @internal Whether the endpoint uses channels: it has join handlers (the inspector shows its
+   * channels then, or whenever a channel has members).
+   */
+  get inUse(): boolean {
+    return this.registry.hasJoins(this.endpoint);
+  }
+
+  /** @internal How many messages a channel keeps; undefined when its pattern keeps no history. */
+  async historySize(channel: string): Promise<number | undefined> {
+    const history = this.registry.join(channel, this.endpoint)?.history;
+    return history ? this.historyStore.size(channel, history) : undefined;
+  }
+
   /** The uuids of a channel's members (every live node in cluster mode). */
   members(channel: string): Promise<string[]> {
     return this.broker.roomMembers(channelRoom(channel));

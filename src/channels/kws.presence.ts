@@ -112,6 +112,35 @@ export class KwsPresence {
     return state as KwsPresenceState<T>;
   }
 
+  /**
+   * @internal The inspector's view of a channel's presence (this node's view, cluster-wide in
+   * cluster mode): how many keys, and the first `maxKeys` (in the order they joined) with at
+   * most `maxMetas` metas each and the count of the others. Copies nothing else.
+   */
+  inspect(
+    channel: string,
+    maxKeys: number,
+    maxMetas: number,
+  ): { keys: number; shown: { key: string; metas: KwsPresenceMeta<object>[]; more: number }[] } {
+    const keys = this.channels.get(channel);
+    const shown: { key: string; metas: KwsPresenceMeta<object>[]; more: number }[] = [];
+    for (const [key, metas] of keys ?? []) {
+      if (shown.length === maxKeys) break;
+      const first: KwsPresenceMeta<object>[] = [];
+      for (const entry of metas.values()) {
+        if (first.length === maxMetas) break;
+        first.push(entry.meta);
+      }
+      shown.push({ key, metas: first, more: metas.size - first.length });
+    }
+    return { keys: keys?.size ?? 0, shown };
+  }
+
+  /** @internal How many keys a channel's presence has (the inspector's figure). */
+  keyCount(channel: string): number {
+    return this.channels.get(channel)?.size ?? 0;
+  }
+
   /** @internal The session uuid of an entry ('' when it is gone). */
   uuidOf(channel: string, key: string, ref: string): string {
     return this.channels.get(channel)?.get(key)?.get(ref)?.uuid ?? '';

@@ -80,6 +80,8 @@ export class ConnectionDirectory {
   /** Number of shards (1 on a standalone Redis). */
   readonly shards: number;
   private readonly prefixes: string[];
+  /** Where nodes keep their inspector samples: one slot for all, so one pipeline reads them. */
+  private readonly samplesPrefix: string;
   /**
    * Settles once the join in flight has run in every shard. A join retires what the node held
    * before, so a change must not run before it, and the order commands are sent in is not always
@@ -100,6 +102,7 @@ export class ConnectionDirectory {
     this.prefixes = Array.from({ length: this.shards }, (_, i) =>
       sharded ? `{${prefix}:${i}}` : prefix,
     );
+    this.samplesPrefix = sharded ? `{${prefix}:insp}` : `${prefix}:insp`;
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       // No numberOfKeys: each call passes its own (the room scripts declare two keys per room).
       redis.defineCommand(name, { lua: sharded ? shardedScript(lua) : lua });
@@ -456,6 +459,32 @@ export class ConnectionDirectory {
       }
     }
     return counts;
+  }
+
+  /**
+   * Appends this node's latest inspector sample to its list (`<prefix>:insp:<node>`), keeps the
+   * last `keep`, and lets the list expire `ttlMs` after this write: one MULTI.
+   */
+  async pushSample(sample: string, keep: number, ttlMs: number): Promise<void> {
+    const key = `${this.samplesPrefix}:${this.node}`;
+    await this.inFlight.track(
+      this.redis.multi().rpush(key, sample).ltrim(key, -keep, -1).pexpire(key, ttlMs).exec(),
+    );
+  }
+
+  /** The inspector samples `nodes` keep (oldest first; none for a node whose list expired). */
+  async nodeSamples(nodes: readonly string[]): Promise<Record<string, string[]>> {
+    const samples: Record<string, string[]> = {};
+    if (nodes.length === 0) return samples;
+    const pipeline = this.redis.pipeline();
+    for (const node of nodes) pipeline.lrange(`${this.samplesPrefix}:${node}`, 0, -1);
+    const replies = (await this.inFlight.track(pipeline.exec())) ?? [];
+    nodes.forEach((node, i) => {
+      const [error, list] = replies[i] ?? [null, []];
+      if (error) throw error;
+      samples[node] = list as string[];
+    });
+    return samples;
   }
 
   async publish(channel: string, message: Buffer): Promise<number> {

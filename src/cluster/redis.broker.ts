@@ -363,6 +363,16 @@ export class KwsRedisBroker implements KwsBroker {
     return this.cluster('count', (directory) => directory.nodeCounts());
   }
 
+  /** Keeps this node's latest inspector sample in Redis (see `ConnectionDirectory.pushSample`). */
+  shareSample(sample: string, keep: number, ttlMs: number): Promise<void> {
+    return this.cluster('inspector', (directory) => directory.pushSample(sample, keep, ttlMs));
+  }
+
+  /** The inspector samples of `nodes`, from Redis in one pipeline. */
+  nodeSamples(nodes: readonly string[]): Promise<Record<string, string[]>> {
+    return this.cluster('inspector', (directory) => directory.nodeSamples(nodes));
+  }
+
   async join(uuid: string, rooms: readonly string[]): Promise<void> {
     await this.changeRooms('join', uuid, rooms);
   }

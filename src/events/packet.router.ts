@@ -7,7 +7,7 @@ import {
   RESERVED_EVENTS,
 } from '../kws.constants.js';
 import { IN_FLIGHT_ACK, MALFORMED_PACKET, UNKNOWN_EVENT } from '../kws.messages.js';
-import { timeAck } from '../metrics/stats.hooks.js';
+import { ackTimed } from '../metrics/stats.hooks.js';
 import { runOnce } from '../recovery/request.dedupe.js';
 import { toAckError } from './ack-error.mapper.js';
 import type { KwsDispatchOutcome, KwsEventDispatcher } from './event.dispatcher.js';
@@ -101,6 +101,10 @@ export class KwsPacketRouter {
     // A retried request (same `rid`) gets the first run's outcome: its listener runs once. While
     // tracing is on a span wraps the listeners. Closures only then: the plain path allocates none.
     const tracer = kws.context.tracer;
+    // Ack latency (Prometheus, the inspector): from here to the outcome, recorded in the reaction
+    // that answers, so timing adds no promise of its own.
+    const timers = ackId === undefined ? undefined : kws.context.stats?.timers;
+    const started = timers === undefined ? 0 : performance.now();
     const outcome =
       rid === undefined && tracer === undefined
         ? this.run(kws, event, data, ackId)
@@ -113,8 +117,14 @@ export class KwsPacketRouter {
           );
     if (isPromiseLike(outcome)) {
       inFlight?.track(kws, outcome);
-      outcome.then((settled) => answer(kws, ackId, settled));
-    } else answer(kws, ackId, outcome);
+      outcome.then((settled) => {
+        if (timers !== undefined) ackTimed(timers, event, started, settled);
+        answer(kws, ackId, settled);
+      });
+    } else {
+      if (timers !== undefined) ackTimed(timers, event, started, outcome);
+      answer(kws, ackId, outcome);
+    }
   }
 
   /** A channel's packet: bounded by `maxInFlight` like any event, then the channels' own. */
@@ -147,16 +157,14 @@ export class KwsPacketRouter {
     return false;
   }
 
-  /** Runs the listeners; no closure per message unless Prometheus times the acknowledgement. */
+  /** Runs the listeners (no closure per message). */
   private run(
     kws: Kws,
     event: string,
     data: unknown,
     ackId: number | undefined,
   ): KwsDispatchOutcome | Promise<KwsDispatchOutcome> {
-    return ackId === undefined || kws.context.stats?.timers === undefined
-      ? this.dispatcher.run(kws, event, data, true, ackId)
-      : timeAck(kws, event, ackId, () => this.dispatcher.run(kws, event, data, true, ackId));
+    return this.dispatcher.run(kws, event, data, true, ackId);
   }
 
   private reject(kws: Kws, raw: Buffer, why: string): void {

@@ -44,6 +44,10 @@ svg{width:100%;height:120px;display:block}
 .muted{color:#5b6475}
 #error{color:#b42318}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;font-size:12px}
+@media (max-width:500px){#channels-section .num{width:66px}}
+.pick{display:flex;gap:6px;align-items:center;margin-top:8px;font-size:12px;color:#5b6475}
+select{font:inherit;min-width:0;flex:1;padding:3px 4px;border:1px solid #c4c9d4;border-radius:5px;background:#fff}
+button.link{border:0;padding:0;background:none;color:#2563eb;max-width:100%;overflow:hidden;text-overflow:ellipsis}
 </style>
 </head>
 <body>
@@ -55,15 +59,18 @@ pre{margin:0;white-space:pre-wrap;word-break:break-all;font-size:12px}
 <div class="figure"><b id="total">–</b><span>in total</span></div>
 <div class="figure"><b id="nodes">–</b><span>nodes</span></div>
 <div class="figure"><b id="room-count">–</b><span>rooms</span></div>
-</div></section>
-<section aria-labelledby="h-c1"><h2 id="h-c1">Connections on this node</h2><svg id="chart-connections" role="img" aria-label="connections over time"></svg>
+</div>
+<label class="pick" id="series-pick" hidden>Charts of <select id="series" aria-label="charts of"></select></label></section>
+<section aria-labelledby="h-c1"><h2 id="h-c1">Connections <small class="series-name"></small></h2><svg id="chart-connections" role="img" aria-label="connections over time"></svg>
 <div class="legend"><i style="background:#2563eb"></i>connections</div></section>
-<section aria-labelledby="h-c2"><h2 id="h-c2">Messages per second</h2><svg id="chart-rates" role="img" aria-label="messages per second"></svg>
+<section aria-labelledby="h-c2"><h2 id="h-c2">Messages per second <small class="series-name"></small></h2><svg id="chart-rates" role="img" aria-label="messages per second"></svg>
 <div class="legend"><i style="background:#16a34a"></i>in<i style="background:#ea580c"></i>out (dashed)</div></section>
-<section aria-labelledby="h-c3"><h2 id="h-c3">Ack latency (ms)</h2><svg id="chart-acks" role="img" aria-label="ack latency"></svg>
+<section aria-labelledby="h-c3"><h2 id="h-c3">Ack latency (ms) <small class="series-name"></small></h2><svg id="chart-acks" role="img" aria-label="ack latency"></svg>
 <div class="legend"><i style="background:#7c3aed"></i>mean<i style="background:#db2777"></i>max (dashed)</div></section>
 <section aria-labelledby="h-nodes" id="nodes-section" hidden><h2 id="h-nodes">Connections per node</h2><div class="scroll"><table><thead><tr><th>node</th><th class="num">count</th></tr></thead><tbody id="per-node"></tbody></table></div></section>
 <section aria-labelledby="h-rooms"><h2 id="h-rooms">Rooms</h2><div class="scroll"><table><thead><tr><th>room</th><th class="num">members</th></tr></thead><tbody id="rooms"></tbody></table></div><p class="muted" id="rooms-more"></p></section>
+<section aria-labelledby="h-channels" id="channels-section" hidden><h2 id="h-channels">Channels</h2><div class="scroll"><table><thead><tr><th>channel</th><th class="num">members</th><th class="num">presence</th><th class="num">history</th></tr></thead><tbody id="channels"></tbody></table></div><p class="muted" id="channels-more"></p>
+<div id="channel-detail" class="muted">Pick a channel to see its presence.</div></section>
 <section aria-labelledby="h-local"><h2 id="h-local">This node's connections</h2><div class="scroll"><table><thead><tr><th>uuid</th><th class="num">rooms</th><th class="act"></th></tr></thead><tbody id="local"></tbody></table></div></section>
 <section aria-labelledby="h-look"><h2 id="h-look">Look up a connection</h2>
 <form id="lookup"><input id="uuid" name="uuid" placeholder="uuid" aria-label="uuid" autocomplete="off"><button>Show</button></form>
@@ -132,6 +139,58 @@ function flat(prefix, value, out) {
   return out;
 }
 let lastState;
+let openChannel = '';
+// Cluster mode: the series the charts draw ('total', or a node id), kept across refreshes.
+function pickSeries(state) {
+  const pick = $('series-pick'), select = $('series');
+  pick.hidden = !state.series;
+  if (!state.series) return;
+  const wanted = ['total', ...state.series.nodes.map((n) => n.node)];
+  const have = Array.from(select.options, (o) => o.value);
+  if (wanted.join() === have.join()) return;
+  const chosen = select.value;
+  select.replaceChildren(el('option', 'cluster (every node added up)'), ...state.series.nodes.map((n) => el('option', (n.node === state.node ? 'this node: ' : 'node ') + n.node)));
+  wanted.forEach((value, i) => { select.options[i].value = value; });
+  select.value = wanted.includes(chosen) ? chosen : 'total';
+}
+function chosenSamples() {
+  const series = lastState.series;
+  if (!series) return { name: 'this node', samples: lastState.samples };
+  const value = $('series').value;
+  if (value === 'total') return { name: 'cluster', samples: series.total };
+  const node = series.nodes.find((n) => n.node === value);
+  return { name: 'node ' + value.slice(0, 8), samples: node ? node.samples : [] };
+}
+function renderChannels(state) {
+  const channels = state.channels;
+  $('channels-section').hidden = !channels;
+  if (!channels) return;
+  $('channels').replaceChildren(...channels.shown.map((c) => {
+    const show = el('button', c.name, 'link'); show.type = 'button'; show.dataset.channel = c.name;
+    show.addEventListener('click', () => { openChannel = c.name; showChannel(); });
+    const cell = el('td'); cell.append(show);
+    return row([cell, td(c.members, 'num'), td(c.presence, 'num'), td(c.history === null ? '–' : c.history, 'num')]);
+  }));
+  $('channels-more').textContent = channels.count > channels.shown.length ? 'First ' + channels.shown.length + ' of ' + channels.count + ' channels.' : (channels.count === 0 ? 'No channel has members.' : '');
+  if (openChannel) showChannel();
+}
+async function showChannel() {
+  const detail = $('channel-detail');
+  try {
+    const c = await api('channel?name=' + encodeURIComponent(openChannel));
+    const keys = el('table'); const body = el('tbody'); keys.append(body);
+    // Metas are the app's data: written as text (JSON), never as HTML.
+    for (const k of c.presence.shown) {
+      const cell = el('td');
+      for (const meta of k.metas) cell.append(el('pre', JSON.stringify(meta)));
+      if (k.more > 0) cell.append(el('span', '+' + k.more + ' more', 'muted'));
+      body.append(row([td(k.key), cell]));
+    }
+    const more = c.presence.keys - c.presence.shown.length;
+    detail.className = '';
+    detail.replaceChildren(el('p', c.name + ' · ' + c.members + ' members · ' + c.presence.keys + ' presence keys' + (c.history === null ? '' : ' · ' + c.history + ' kept')), keys, el('p', more > 0 ? 'and ' + more + ' more keys' : '', 'muted'));
+  } catch (e) { detail.className = 'muted'; detail.replaceChildren(el('p', e.message)); }
+}
 function render(state) {
   lastState = state;
   $('error').textContent = '';
@@ -143,9 +202,11 @@ function render(state) {
   $('nodes-section').hidden = !state.perNode;
   $('per-node').replaceChildren(...(state.perNode || []).map((n) => row([td((n.node === state.node ? 'this: ' : '') + n.node), td(n.connections, 'num')])));
   $('rooms').replaceChildren(...state.rooms.shown.map((r) => row([td(r.name), td(r.size, 'num')])));
+  renderChannels(state);
+  pickSeries(state);
   $('rooms-more').textContent = state.rooms.count > state.rooms.shown.length ? 'First ' + state.rooms.shown.length + ' of ' + state.rooms.count + ' rooms.' : '';
   $('local').replaceChildren(...state.local.map((c) => {
-    const show = el('button', c.uuid); show.type = 'button'; show.style.cssText = 'border:0;padding:0;background:none;color:#2563eb;max-width:100%;overflow:hidden;text-overflow:ellipsis';
+    const show = el('button', c.uuid, 'link'); show.type = 'button';
     show.addEventListener('click', () => { $('uuid').value = c.uuid; lookup(); });
     const uuidCell = el('td'); uuidCell.append(show);
     const close = el('button', 'Close', 'danger'); close.type = 'button'; close.dataset.close = c.uuid;
@@ -158,7 +219,8 @@ function render(state) {
 }
 function drawCharts() {
   if (!lastState) return;
-  const s = lastState.samples;
+  const { name, samples: s } = chosenSamples();
+  for (const label of document.querySelectorAll('.series-name')) label.textContent = '(' + name + ')';
   chart($('chart-connections'), s, [['connections', '#2563eb']]);
   chart($('chart-rates'), s, [['inPerSecond', '#16a34a'], ['outPerSecond', '#ea580c']]);
   chart($('chart-acks'), s, [['ackMeanMs', '#7c3aed'], ['ackMaxMs', '#db2777']]);
@@ -181,9 +243,12 @@ async function lookup() {
     const close = el('button', 'Close connection', 'danger'); close.type = 'button';
     armed(close, () => api('close', { uuid: c.uuid }).then(() => { detail.replaceChildren(el('p', 'Closed ' + c.uuid)); }));
     detail.className = '';
-    detail.replaceChildren(el('p', c.uuid + ' · ' + c.state + ' · ' + c.ip + (c.node ? ' · node ' + c.node : '')), el('h2', 'Rooms (' + c.rooms.length + ')'), rooms, el('h2', 'Attributes'), attrs, close);
+    const channels = el('p', (c.channels || []).join(', ') || 'none');
+    channels.dataset.channels = '';
+    detail.replaceChildren(el('p', c.uuid + ' · ' + c.state + ' · ' + c.ip + (c.node ? ' · node ' + c.node : '')), el('h2', 'Rooms (' + c.rooms.length + ')'), rooms, el('h2', 'Channels (' + (c.channels || []).length + ')'), channels, el('h2', 'Attributes'), attrs, close);
   } catch (e) { detail.className = 'muted'; detail.replaceChildren(el('p', e.message)); }
 }
+$('series').addEventListener('change', drawCharts);
 $('lookup').addEventListener('submit', (e) => { e.preventDefault(); lookup(); });
 async function refresh() {
   try { render(await api('state')); } catch (e) { $('error').textContent = e.message; }

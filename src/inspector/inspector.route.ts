@@ -36,6 +36,9 @@ import { KwsInspectorGate, KwsInspectorGuardError } from './inspector.guard.js';
 import { inspectorPage } from './inspector.page.js';
 import { type InspectorReply, KwsInspectorView } from './inspector.view.js';
 import { KwsStatsHistory } from './stats.history.js';
+import { KwsStatsSampler } from './stats.sampler.js';
+import { KwsInspectorChannels } from './inspector.channels.js';
+import { KwsChannels } from '../channels/kws.channels.js';
 
 type Handler = (request: unknown, response: unknown) => void;
 
@@ -72,7 +75,7 @@ export class KwsInspectorRoute implements OnModuleInit, OnApplicationBootstrap, 
   private readonly logger = new Logger('KwsModule');
   private readonly options: KwsInspectorOptions | undefined;
   private readonly history = new KwsStatsHistory(INSPECTOR_SAMPLES);
-  private timer: NodeJS.Timeout | undefined;
+  private readonly sampler: KwsStatsSampler;
   private timers: KwsTimers | undefined;
 
   constructor(
@@ -83,8 +86,15 @@ export class KwsInspectorRoute implements OnModuleInit, OnApplicationBootstrap, 
     private readonly moduleRef: ModuleRef,
     private readonly httpAdapterHost: HttpAdapterHost,
     @Inject(KWS_BROKER) private readonly broker: KwsBroker,
+    private readonly channels: KwsChannels,
   ) {
     this.options = options.inspector || undefined;
+    this.sampler = new KwsStatsSampler(
+      this.history,
+      this.options?.sampleInterval ?? DEFAULT_SAMPLE_INTERVAL,
+      () => this.server.stats(),
+      broker,
+    );
   }
 
   onModuleInit(): void {
@@ -98,7 +108,8 @@ export class KwsInspectorRoute implements OnModuleInit, OnApplicationBootstrap, 
     const path = options.path ?? DEFAULT_INSPECTOR_PATH;
     if (!this.catalog.serve(`inspector:${path}`)) throw new KwsError(INSPECTOR_PATH_TAKEN(path));
     const gate = new KwsInspectorGate(options.guard, this.moduleRef);
-    const view = new KwsInspectorView(this.server, this.history, this.broker);
+    const channels = new KwsInspectorChannels(this.channels, this.server);
+    const view = new KwsInspectorView(this.server, this.sampler, this.broker, channels);
     const page = inspectorPage(path);
     const api = path === '/' ? '/api' : `${path}/api`;
 
@@ -122,6 +133,10 @@ export class KwsInspectorRoute implements OnModuleInit, OnApplicationBootstrap, 
       `${api}/connection`,
       guarded((request) => view.connection(query(request, 'uuid'))),
     );
+    adapter.get(
+      `${api}/channel`,
+      guarded((request) => channels.channel(query(request, 'name'))),
+    );
     adapter.post(
       `${api}/close`,
       guarded(async (request) => view.close(await actionBody(request))),
@@ -138,14 +153,11 @@ export class KwsInspectorRoute implements OnModuleInit, OnApplicationBootstrap, 
     // After every onModuleInit, so Prometheus's timers (if on) are in place to be chained.
     this.timers = this.history.timers(this.stats.timers);
     this.stats.timers = this.timers;
-    const sample = (): void => this.history.sample(this.server.stats(), Date.now());
-    sample();
-    this.timer = setInterval(sample, this.options.sampleInterval ?? DEFAULT_SAMPLE_INTERVAL);
-    this.timer.unref();
+    this.sampler.start();
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.sampler.stop();
     if (this.timers && this.stats.timers === this.timers) this.stats.timers = undefined;
   }
 

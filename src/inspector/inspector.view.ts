@@ -4,7 +4,11 @@ import { KwsInvalidConnectionError } from '../errors/kws-invalid-connection.erro
 import { INSPECTOR_BAD_REQUEST } from '../kws.messages.js';
 import type { KwsBroker } from '../broker/kws-broker.interface.js';
 import type { KwsServer } from '../server/kws.server.js';
-import type { KwsStatsHistory } from './stats.history.js';
+import { CHANNEL_ROOM_PREFIX } from '../channels/channel.constants.js';
+import { clusterTotal, type KwsInspectorNodeSeries } from './cluster.series.js';
+import type { KwsInspectorChannels } from './inspector.channels.js';
+import { decodeSample, type KwsInspectorSample } from './stats.history.js';
+import type { KwsStatsSampler } from './stats.sampler.js';
 
 /** Rooms listed (with their sizes) and local connections listed, at most. */
 export const INSPECTOR_ROOMS_SHOWN = 100;
@@ -23,21 +27,31 @@ export interface InspectorReply {
 export class KwsInspectorView {
   constructor(
     private readonly server: KwsServer,
-    private readonly history: KwsStatsHistory,
+    private readonly sampler: KwsStatsSampler,
     private readonly broker: KwsBroker,
+    private readonly channels: KwsInspectorChannels,
   ) {}
 
-  /** Connections (this node, per node, in total), rooms and their sizes, counters, chart samples. */
+  /**
+   * Connections (this node, per node, in total), rooms and their sizes, channels, counters, chart
+   * samples (this node's, and in cluster mode every live node's and their total).
+   */
   async state(): Promise<InspectorReply> {
     const stats = this.server.stats();
-    const [total, rooms, perNode] = await Promise.all([
+    const [total, allRooms, perNode] = await Promise.all([
       this.server.count(),
       this.server.rooms(),
       this.broker.nodeCounts?.(),
     ]);
-    rooms.sort();
+    allRooms.sort();
+    // Channels are rooms `ch:<name>`: listed in their own card, not among the app's rooms.
+    const rooms = allRooms.filter((room) => !room.startsWith(CHANNEL_ROOM_PREFIX));
     const shown = rooms.slice(0, INSPECTOR_ROOMS_SHOWN);
-    const sizes = await Promise.all(shown.map((room) => this.server.roomSize(room)));
+    const [sizes, channels, series] = await Promise.all([
+      Promise.all(shown.map((room) => this.server.roomSize(room))),
+      this.channels.summary(allRooms),
+      perNode ? this.series(Object.keys(perNode), stats.cluster?.nodeId) : null,
+    ]);
     const connections = [];
     for (const kws of this.server.connections()) {
       if (connections.length === INSPECTOR_CONNECTIONS_SHOWN) break;
@@ -57,11 +71,34 @@ export class KwsInspectorView {
               .map(([node, connections]) => ({ node, connections }))
           : null,
         rooms: { count: rooms.length, shown: shown.map((name, i) => ({ name, size: sizes[i] })) },
+        channels,
         local: connections,
         stats,
-        samples: this.history.samples(),
+        interval: this.sampler.interval,
+        samples: this.sampler.history.samples(),
+        series,
       },
     };
+  }
+
+  /**
+   * Cluster mode: every live node's samples (this node's from memory, the others' from Redis in
+   * one pipeline) and their total per tick.
+   */
+  private async series(
+    nodes: string[],
+    self: string | undefined,
+  ): Promise<{ total: KwsInspectorSample[]; nodes: KwsInspectorNodeSeries[] } | null> {
+    if (!this.broker.nodeSamples) return null;
+    const others = nodes.filter((node) => node !== self);
+    const shared = await this.broker.nodeSamples(others);
+    const series: KwsInspectorNodeSeries[] = others.map((node) => ({
+      node,
+      samples: (shared[node] ?? []).flatMap((text) => decodeSample(text) ?? []),
+    }));
+    if (self !== undefined) series.push({ node: self, samples: this.sampler.history.samples() });
+    series.sort((a, b) => a.node.localeCompare(b.node));
+    return { total: clusterTotal(series, this.sampler.interval), nodes: series };
   }
 
   /**
@@ -72,7 +109,7 @@ export class KwsInspectorView {
     if (!uuid) return bad('the query needs a "uuid"');
     const kws = this.server.get(uuid);
     const node = this.server.stats().cluster?.nodeId ?? null;
-    if (kws?.isAlive()) return { status: 200, body: describeKws(kws, node) };
+    if (kws?.isAlive()) return { status: 200, body: withChannels(describeKws(kws, node)) };
     if (!this.broker.describe) {
       return { status: 404, body: { message: new KwsInvalidConnectionError(uuid).message } };
     }
@@ -81,7 +118,7 @@ export class KwsInspectorView {
     const failed = await this.act(async () => {
       found = await describe(uuid);
     });
-    return found ? { status: 200, body: found } : failed;
+    return found ? { status: 200, body: withChannels(found) } : failed;
   }
 
   /** Closes a connection wherever it lives (as `KwsServer.close`). */
@@ -115,6 +152,19 @@ export class KwsInspectorView {
       return { status: 503, body: { message } };
     }
   }
+}
+
+/** A description with its channels apart from its rooms (a channel is the room `ch:<name>`). */
+function withChannels(
+  description: KwsConnectionDescription,
+): KwsConnectionDescription & { channels: string[] } {
+  const rooms: string[] = [];
+  const channels: string[] = [];
+  for (const room of description.rooms) {
+    if (room.startsWith(CHANNEL_ROOM_PREFIX)) channels.push(room.slice(CHANNEL_ROOM_PREFIX.length));
+    else rooms.push(room);
+  }
+  return { ...description, rooms, channels };
 }
 
 function bad(what: string): InspectorReply {

@@ -30,12 +30,16 @@ export class KwsStatsHistory {
   private ackTotalMs = 0;
   private ackMaxMs = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(readonly capacity: number) {}
 
-  /** Timers that record ack latencies, then pass every call on to `next` (Prometheus's, if on). */
+  /**
+   * Timers that record ack latencies, then pass every call on to `next` (Prometheus's, if on).
+   * Listener runs are timed only for `next`: without Prometheus they are not timed at all.
+   */
   timers(next: KwsTimers | undefined): KwsTimers {
+    const listener = next?.listener;
     return {
-      listener: (event, seconds) => next?.listener(event, seconds),
+      listener: listener && ((event, seconds) => listener(event, seconds)),
       ack: (event, seconds) => {
         const ms = seconds * 1000;
         this.acks++;
@@ -46,8 +50,11 @@ export class KwsStatsHistory {
     };
   }
 
-  /** Closes the current interval with `snapshot` (taken at `at`); the first call only starts one. */
-  sample(snapshot: KwsStatsSnapshot, at: number): void {
+  /**
+   * Closes the current interval with `snapshot` (taken at `at`) and returns its sample; the first
+   * call only starts one.
+   */
+  sample(snapshot: KwsStatsSnapshot, at: number): KwsInspectorSample | undefined {
     const now = {
       at,
       in: snapshot.messages.in,
@@ -56,9 +63,9 @@ export class KwsStatsHistory {
     };
     const before = this.previous;
     this.previous = now;
-    if (!before) return;
+    if (!before) return undefined;
     const seconds = Math.max(0.001, (at - before.at) / 1000);
-    this.ring.push({
+    const sample: KwsInspectorSample = {
       at,
       connections: snapshot.connections,
       inPerSecond: round((now.in - before.in) / seconds),
@@ -67,17 +74,58 @@ export class KwsStatsHistory {
       acks: this.acks,
       ackMeanMs: this.acks ? round(this.ackTotalMs / this.acks) : 0,
       ackMaxMs: round(this.ackMaxMs),
-    });
+    };
+    this.ring.push(sample);
     if (this.ring.length > this.capacity) this.ring.shift();
     this.acks = 0;
     this.ackTotalMs = 0;
     this.ackMaxMs = 0;
+    return sample;
   }
 
   /** The kept samples, oldest first (a copy). */
   samples(): KwsInspectorSample[] {
     return [...this.ring];
   }
+}
+
+/** @internal A sample as nodes share it in Redis: an array, about 60 bytes of JSON. */
+export function encodeSample(s: KwsInspectorSample): string {
+  return JSON.stringify([
+    s.at,
+    s.connections,
+    s.inPerSecond,
+    s.outPerSecond,
+    s.listenerErrors,
+    s.acks,
+    s.ackMeanMs,
+    s.ackMaxMs,
+  ]);
+}
+
+/** @internal The sample `encodeSample` wrote; undefined for anything else. */
+export function decodeSample(text: string): KwsInspectorSample | undefined {
+  let a: unknown;
+  try {
+    a = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(a) || a.length !== 8 || !a.every((n) => typeof n === 'number')) {
+    return undefined;
+  }
+  const [at, connections, inPerSecond, outPerSecond, listenerErrors, acks, ackMeanMs, ackMaxMs] =
+    a as number[];
+  return {
+    at,
+    connections,
+    inPerSecond,
+    outPerSecond,
+    listenerErrors,
+    acks,
+    ackMeanMs,
+    ackMaxMs,
+  };
 }
 
 function round(value: number): number {

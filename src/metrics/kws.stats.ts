@@ -8,8 +8,11 @@ interface WatchedTransport {
 
 /** Times listener runs and acknowledgements; set while Prometheus export is on. */
 export interface KwsTimers {
-  /** A listener of `event` ran for `seconds` (until its promise settled, for an async one). */
-  listener(event: string, seconds: number): void;
+  /**
+   * A listener of `event` ran for `seconds` (until its promise settled, for an async one). Absent:
+   * listener runs are not timed (the inspector alone only needs acks).
+   */
+  listener?(event: string, seconds: number): void;
   /** An event packet with an `id` was acknowledged `seconds` after it arrived. */
   ack(event: string, seconds: number): void;
 }

@@ -1,5 +1,6 @@
 import type { Kws } from '../connection/kws.js';
 import type { KwsDispatchOutcome } from '../events/event.dispatcher.js';
+import type { KwsTimers } from './kws.stats.js';
 
 // The one-line calls other stages make into metrics, kept here so their files stay about their job.
 
@@ -8,10 +9,10 @@ export function callListener<P extends { kws: Kws; name: string }>(
   listener: (payload: P) => unknown,
   payload: P,
 ): unknown {
-  const timers = payload.kws.context.stats?.timers;
-  if (timers === undefined) return listener(payload);
+  const timed = payload.kws.context.stats?.timers?.listener;
+  if (timed === undefined) return listener(payload);
   const started = performance.now();
-  const done = (): void => timers.listener(payload.name, (performance.now() - started) / 1000);
+  const done = (): void => timed(payload.name, (performance.now() - started) / 1000);
   let result: unknown;
   try {
     result = listener(payload);
@@ -26,26 +27,17 @@ export function callListener<P extends { kws: Kws; name: string }>(
 }
 
 /**
- * Runs an event packet's listeners (`run`); while Prometheus is on and the packet asked for an
- * acknowledgement, times it from arrival to the outcome its ack is made of. Events nobody listens
- * to are not timed: their names come from the client, and labels must stay bounded.
+ * Records an event packet's ack latency, `started` (a `performance.now()` at its arrival) to its
+ * outcome, which the caller is about to answer with. Events nobody listens to are not timed:
+ * their names come from the client, and labels must stay bounded.
  */
-export function timeAck(
-  kws: Kws,
+export function ackTimed(
+  timers: KwsTimers,
   event: string,
-  ackId: number | undefined,
-  run: () => KwsDispatchOutcome | Promise<KwsDispatchOutcome>,
-): KwsDispatchOutcome | Promise<KwsDispatchOutcome> {
-  const timers = kws.context.stats?.timers;
-  if (timers === undefined || ackId === undefined) return run();
-  const started = performance.now();
-  const done = (settled: KwsDispatchOutcome): void => {
-    if (settled.listeners > 0) timers.ack(event, (performance.now() - started) / 1000);
-  };
-  const outcome = run();
-  if (outcome instanceof Promise) outcome.then(done, () => undefined);
-  else done(outcome);
-  return outcome;
+  started: number,
+  outcome: KwsDispatchOutcome,
+): void {
+  if (outcome.listeners > 0) timers.ack(event, (performance.now() - started) / 1000);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

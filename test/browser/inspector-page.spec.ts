@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KwsServer } from '../../src/index.js';
+import { ChannelPackets } from '../helpers/channel-packets.js';
 import { PacketClient } from '../helpers/packet-client.js';
 import { testRedisUrl } from '../helpers/redis-server.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -13,6 +14,8 @@ import { chromiumMissing, launchChromium } from './chromium.js';
 const DOCS = resolve(import.meta.dirname, '../../docs');
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 375, height: 667 };
+/** A presence meta that would run script if the page wrote it as HTML. */
+const HOSTILE = '<img src=x onerror="globalThis.pwned=1">';
 
 describe.skipIf(chromiumMissing() !== undefined)('the inspection page in Chromium', () => {
   let browser: Browser;
@@ -21,13 +24,15 @@ describe.skipIf(chromiumMissing() !== undefined)('the inspection page in Chromiu
   let running: RunningApp;
   let other: RunningApp;
   const clients: PacketClient[] = [];
+  /** Members of channels (raw channel-protocol clients), one per node. */
+  const members: ChannelPackets[] = [];
 
   beforeAll(async () => {
     redis = await testRedisUrl();
     const cluster = { redis: redis.url, keyPrefix: `kws-inspector-${randomUUID()}` };
     const options = { cluster, inspector: { guard: AdminHttpGuard, sampleInterval: 500 } };
-    running = await startApp(inspectedApp(options));
-    other = await startApp(inspectedApp(options));
+    running = await startApp(inspectedApp(options, { channels: true }));
+    other = await startApp(inspectedApp(options, { channels: true }));
     for (const node of [running, other]) {
       const server = node.app.get(KwsServer);
       await eventually(
@@ -41,6 +46,7 @@ describe.skipIf(chromiumMissing() !== undefined)('the inspection page in Chromiu
 
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.close()));
+    for (const member of members) member.raw.close();
     await browser?.close();
     await running?.app.close();
     await other?.app.close();
@@ -122,6 +128,40 @@ describe.skipIf(chromiumMissing() !== undefined)('the inspection page in Chromiu
       await page.locator('#chart-acks polyline').first().waitFor({ timeout: 10_000 });
       await page.locator('#chart-rates polyline').first().waitFor({ timeout: 10_000 });
 
+      // Channels: presence from both nodes, one meta that would be HTML, three kept messages.
+      for (const [node, user, status] of [
+        [running, 'eve', HOSTILE],
+        [other, 'fay', 'online'],
+      ] as const) {
+        const member = await ChannelPackets.open(node.wsUrl(`/ws?name=${user}`));
+        members.push(member);
+        expect((await member.join('room:lobby', { user, meta: { status } })).error).toBeUndefined();
+      }
+      for (const text of ['hi', 'hello', 'bye']) {
+        await members[0].ask({ event: 'post', data: { channel: 'room:lobby', text } });
+      }
+      await expect
+        .poll(() => page.locator('#channels tr').allTextContents(), { timeout: 10_000 })
+        .toEqual(['room:lobby223']);
+      await page.locator('#channels [data-channel="room:lobby"]').click();
+      await page.locator('#channel-detail', { hasText: 'fay' }).waitFor();
+      const detail = await page.locator('#channel-detail').textContent();
+      expect(detail).toContain('room:lobby · 2 members · 2 presence keys · 3 kept');
+      expect(detail).toContain(`{"status":${JSON.stringify(HOSTILE)}`);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(await page.evaluate('globalThis.pwned')).toBeUndefined();
+
+      // Every node's charts, wherever the page is served: the cluster by default, or one node.
+      await expect
+        .poll(() =>
+          page
+            .locator('#series option')
+            .evaluateAll((els) => els.map((el) => el.getAttribute('value'))),
+        )
+        .toEqual(['total', ...[nodeId(running), nodeId(other)].sort()]);
+      expect(await page.locator('#series').inputValue()).toBe('total');
+      await expect.poll(() => page.locator('#h-c2').textContent()).toContain('(cluster)');
+
       // A connection's rooms and attributes.
       const bob = [...server.connections()].find((kws) => kws.getAttribute('name') === 'bob')!;
       await page.locator('#local button', { hasText: bob.uuid }).click();
@@ -132,8 +172,16 @@ describe.skipIf(chromiumMissing() !== undefined)('the inspection page in Chromiu
           .evaluateAll((els) => els.map((el) => el.getAttribute('data-leave'))),
       ).toEqual(['lobby', 'ops']);
       expect(await page.locator('#detail').textContent()).toContain('"bob"');
+      expect(await page.locator('#detail').textContent()).toContain('Channels (0)');
 
       await page.screenshot({ path: resolve(DOCS, 'inspector.png'), fullPage: true });
+
+      // The other node's own series, picked on this node's page.
+      await page.selectOption('#series', nodeId(other));
+      await expect
+        .poll(() => page.locator('#h-c1').textContent())
+        .toContain(`(node ${nodeId(other).slice(0, 8)})`);
+      await page.locator('#chart-connections polyline').first().waitFor();
 
       // Close one from the page (two clicks: arm, confirm).
       const ann = clients[0];
@@ -143,8 +191,8 @@ describe.skipIf(chromiumMissing() !== undefined)('the inspection page in Chromiu
       await page.locator(`#local [data-close="${annUuid}"]`, { hasText: 'Confirm' }).click();
       expect(await ann.raw.closed).toEqual({ code: 1000, reason: 'Closed by the inspector' });
       clients.shift();
-      await figure(page, 'here', '1');
-      await figure(page, 'total', '3');
+      await figure(page, 'here', '2');
+      await figure(page, 'total', '5');
       await expect.poll(() => page.locator('#rooms tr').first().textContent()).toBe('lobby3');
     } finally {
       await context.close();
@@ -154,7 +202,7 @@ describe.skipIf(chromiumMissing() !== undefined)('the inspection page in Chromiu
   it('at 375 px: everything fits the width, and the page works the same', async () => {
     const { context, page } = await open(PHONE);
     try {
-      await figure(page, 'total', String(clients.length));
+      await figure(page, 'total', String(clients.length + members.length));
       await page.locator('#chart-rates polyline').first().waitFor({ timeout: 10_000 });
       // No horizontal scrolling at phone width.
       const overflow = await page.evaluate(
@@ -163,7 +211,7 @@ describe.skipIf(chromiumMissing() !== undefined)('the inspection page in Chromiu
       expect(overflow).toBe(0);
       const extra = await PacketClient.open(other.wsUrl('/ws?name=eve'));
       clients.push(extra);
-      await figure(page, 'total', String(clients.length));
+      await figure(page, 'total', String(clients.length + members.length));
       await page.screenshot({ path: resolve(DOCS, 'inspector-mobile.png'), fullPage: true });
     } finally {
       await context.close();

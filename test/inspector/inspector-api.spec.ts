@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { of } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { KwsModule, KwsServer, type KwsModuleOptions } from '../../src/index.js';
+import { KwsModule, KwsPresence, KwsServer, type KwsModuleOptions } from '../../src/index.js';
+import { ChannelPackets } from '../helpers/channel-packets.js';
 import { PacketClient } from '../helpers/packet-client.js';
 import { startApp, type Platform, type RunningApp } from '../helpers/start-app.js';
 import { ADMIN_TOKEN, AdminHttpGuard, inspectedApp } from './inspector.app.js';
@@ -338,5 +340,139 @@ describe('the inspector option is checked at bootstrap', () => {
       message = (error as Error).message;
     }
     expect(message).toContain('"inspector.path": /kws/inspect is already served');
+  });
+});
+
+describe('the inspector of an endpoint with channels', () => {
+  let running: RunningApp;
+  const clients: ChannelPackets[] = [];
+  const HOSTILE = '<img src=x onerror="globalThis.pwned=1">';
+
+  beforeAll(async () => {
+    running = await startApp(inspectedApp({}, { channels: true }));
+  });
+  afterAll(async () => {
+    for (const client of clients) client.raw.close();
+    await running.app.close();
+  });
+
+  const joined = async (
+    name: string,
+    channel: string,
+    params: unknown,
+  ): Promise<ChannelPackets> => {
+    const client = await ChannelPackets.open(running.wsUrl(`/ws?name=${name}`));
+    clients.push(client);
+    const ack = await client.join(channel, params);
+    expect(ack.error).toBeUndefined();
+    return client;
+  };
+
+  it("lists channels apart from rooms, with members, presence keys and history; a channel's presence as data", async () => {
+    const ann = await joined('ann', 'room:lobby', { user: 'ann', meta: { status: HOSTILE } });
+    await ann.join('plain:news');
+    await joined('bob', 'room:lobby', { user: 'bob', meta: { status: 'away' } });
+    // A second tab of ann's: two metas under one key.
+    await joined('ann2', 'room:lobby', { user: 'ann', meta: { status: 'tab 2' } });
+    for (const text of ['one', 'two', 'three']) {
+      expect(await ann.ask({ event: 'post', data: { channel: 'room:lobby', text } })).toMatchObject(
+        { data: 'posted' },
+      );
+    }
+    const state = await until(
+      () => call(running, '/kws/inspect/api/state', { headers: ADMIN }),
+      ({ body }) => body.channels?.shown?.[1]?.presence === 2,
+    );
+    expect(state.body.channels).toEqual({
+      count: 2,
+      shown: [
+        { name: 'plain:news', members: 1, presence: 0, history: null },
+        { name: 'room:lobby', members: 3, presence: 2, history: 3 },
+      ],
+    });
+    // The channels' rooms (`ch:…`) are not listed among the app's rooms.
+    expect(state.body.rooms).toEqual({ count: 0, shown: [] });
+
+    const lobby = await call(running, '/kws/inspect/api/channel?name=room%3Alobby', {
+      headers: ADMIN,
+    });
+    expect(lobby.status).toBe(200);
+    expect(lobby.type).toMatch(/^application\/json/);
+    const { presence, ...figures } = lobby.body;
+    expect(figures).toEqual({ name: 'room:lobby', members: 3, history: 3 });
+    expect(presence.keys).toBe(2);
+    expect(
+      presence.shown.map((k: Json) => [k.key, k.metas.map((m: Json) => m.status), k.more]),
+    ).toEqual([
+      ['ann', [HOSTILE, 'tab 2'], 0],
+      ['bob', ['away'], 0],
+    ]);
+    // The meta goes out as JSON data (escaped by JSON only), never inside HTML.
+    expect(lobby.text).toContain(JSON.stringify(HOSTILE).slice(1, -1));
+
+    // The lookup names the channels a connection joined, apart from its rooms.
+    const uuid = [...running.app.get(KwsServer).connections()].find(
+      (kws) => kws.getAttribute('name') === 'ann',
+    )!.uuid;
+    const found = await call(running, `/kws/inspect/api/connection?uuid=${uuid}`, {
+      headers: ADMIN,
+    });
+    expect(found.body.rooms).toEqual([]);
+    expect(found.body.channels.sort()).toEqual(['plain:news', 'room:lobby']);
+
+    expect((await call(running, '/kws/inspect/api/channel', { headers: ADMIN })).status).toBe(400);
+    expect((await call(running, '/kws/inspect/api/channel?name=x')).status).toBe(401);
+  });
+
+  it('bounds the presence it answers: the first 50 keys in join order, and the count of all', async () => {
+    const server = running.app.get(KwsServer);
+    const presence = running.app.get(KwsPresence);
+    const client = await joined('crowd', 'room:crowd', { user: 'first' });
+    const kws = [...server.connections()].find((k) => k.rooms().includes('ch:room:crowd'))!;
+    for (let i = 0; i < 60; i++) presence.track(kws, 'room:crowd', `user-${i}`, { i });
+    const crowd = await until(
+      () => call(running, '/kws/inspect/api/channel?name=room%3Acrowd', { headers: ADMIN }),
+      ({ body }) => body.presence?.keys === 61,
+    );
+    expect(crowd.body.presence.keys).toBe(61);
+    expect(crowd.body.presence.shown).toHaveLength(50);
+    expect(crowd.body.presence.shown[0].key).toBe('first');
+    client.raw.close();
+  });
+});
+
+describe('the inspector of an endpoint without channels', () => {
+  it('answers no channel card (null), so the page shows none', async () => {
+    const running = await startApp(inspectedApp());
+    try {
+      const state = await call(running, '/kws/inspect/api/state', { headers: ADMIN });
+      expect(state.status).toBe(200);
+      expect(state.body.channels).toBeNull();
+    } finally {
+      await running.app.close();
+    }
+  });
+});
+
+describe('the inspector with Prometheus export on too', () => {
+  it('both get every ack latency, and listener runs are still timed for Prometheus', async () => {
+    const registry = new Registry();
+    const running = await startApp(inspectedApp({ metrics: { prometheus: { registry } } }));
+    const client = await PacketClient.open(running.wsUrl('/ws?name=ann'));
+    try {
+      for (let i = 0; i < 3; i++) await client.ask('echo');
+      const state = await until(
+        () => call(running, '/kws/inspect/api/state', { headers: ADMIN }),
+        ({ body }) =>
+          body.samples?.reduce((sum: number, sample: Json) => sum + sample.acks, 0) === 3,
+      );
+      expect(state.body.samples.reduce((sum: number, s: Json) => sum + s.acks, 0)).toBe(3);
+      const text = await registry.metrics();
+      expect(text).toContain('kws_ack_latency_seconds_count{endpoint="",event="echo"} 3');
+      expect(text).toContain('kws_listener_duration_seconds_count{endpoint="",event="echo"} 3');
+    } finally {
+      await client.close();
+      await running.app.close();
+    }
   });
 });

@@ -9,9 +9,13 @@ import {
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import {
   Kws,
+  KwsChannelName,
+  KwsChannels,
   KwsEvent,
   KwsModule,
+  KwsPresence,
   OnKwsEvent,
+  OnKwsJoin,
   type KwsEventPayload,
   type KwsModuleOptions,
 } from '../../src/index.js';
@@ -51,8 +55,47 @@ export class InspectedListeners {
   }
 }
 
-/** An app with one endpoint on `/ws` and the inspector (`AdminHttpGuard` unless told). */
-export function inspectedApp(options: Partial<KwsModuleOptions> = {}): DynamicModule {
+/**
+ * Channels for the inspector: `room:*` (10 messages of history) and `plain:*` (none). A join's
+ * params `{ user, meta }` are its presence key and meta (app data the page must show as text);
+ * `post` `{ channel, text }` broadcasts to a channel (kept in its history).
+ */
+@Injectable()
+export class InspectedChannels {
+  constructor(
+    private readonly channels: KwsChannels,
+    private readonly presence: KwsPresence,
+  ) {}
+
+  @OnKwsJoin('room:*', { history: { size: 10 } })
+  joinRoom(
+    @ConnectedSocket() kws: Kws,
+    @MessageBody() params: { user: string; meta?: object },
+    @KwsChannelName() channel: string,
+  ): void {
+    this.presence.track(kws, channel, params.user, params.meta ?? {});
+  }
+
+  @OnKwsJoin('plain:*')
+  joinPlain(): boolean {
+    return true;
+  }
+
+  @OnKwsEvent('post')
+  async post(@MessageBody() body: { channel: string; text: string }): Promise<string> {
+    await this.channels.broadcast(body.channel, 'said', body.text);
+    return 'posted';
+  }
+}
+
+/**
+ * An app with one endpoint on `/ws` and the inspector (`AdminHttpGuard` unless told); with
+ * `channels`, the channel handlers above too.
+ */
+export function inspectedApp(
+  options: Partial<KwsModuleOptions> = {},
+  { channels = false } = {},
+): DynamicModule {
   @Module({
     imports: [
       KwsModule.forRoot({
@@ -62,7 +105,7 @@ export function inspectedApp(options: Partial<KwsModuleOptions> = {}): DynamicMo
         ...options,
       }),
     ],
-    providers: [InspectedListeners, AdminHttpGuard],
+    providers: [InspectedListeners, AdminHttpGuard, ...(channels ? [InspectedChannels] : [])],
   })
   class InspectedAppModule {}
   return { module: InspectedAppModule };
