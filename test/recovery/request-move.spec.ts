@@ -1,8 +1,15 @@
 import { Injectable, Module } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KwsClient } from '../../src/client/index.js';
-import { KwsModule, KwsServer, OnKwsEvent, type KwsEventPayload } from '../../src/index.js';
+import {
+  KwsModule,
+  KwsServer,
+  KwsState,
+  OnKwsEvent,
+  type KwsEventPayload,
+} from '../../src/index.js';
 import { REQUEST_OUTCOME_NOT_KEPT, REQUEST_OUTCOME_UNKNOWN } from '../../src/kws.messages.js';
 import { REQUEST_OUTCOME_BYTES } from '../../src/recovery/request.outcomes.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
@@ -157,6 +164,48 @@ describe('a retried request runs once when its session resumes on another node (
     release(); // the old node's run ends now: its answer reaches the other node through Redis
 
     expect(await reply).toBe('x run 1');
+    expect(seen.runs.get('x')).toBe(1);
+  });
+
+  it('answers with the outcome of a run that ended after the drop and before the take (read from the log by the take)', async () => {
+    keyPrefix = `kws-ridmove-${randomUUID()}`;
+    const first = await node();
+    const second = await node();
+    const { client, cuttable, sessions } = await openCuttable(
+      `ws://127.0.0.1:${first.port}/ws`,
+      clients,
+      { retries: 2, ackTimeout: 20_000 },
+    );
+    const { release, started } = gate();
+    const running = started('x');
+    const reply = client.request('work', 'x');
+    await running;
+    // Nowhere to reconnect for now: a balancer with no backend refuses every connection.
+    balancer = await TcpBalancer.start([]);
+    cuttable.port = balancer.port;
+    cuttable.cut();
+    const held = first.app.get(KwsServer).get(sessions[0].uuid)!;
+    await eventually(
+      () => held.state,
+      (state) => state === KwsState.Suspended,
+    );
+    release(); // the run ends while the session waits in Redis: its answer goes to the log
+    const admin = new Redis(redis.url);
+    const logged = async () =>
+      (await admin.xrange(`${keyPrefix}:rs:log`, '-', '+')).some(([, fields]) => fields[1] === 'q');
+    try {
+      for (const deadline = Date.now() + 10_000; !(await logged());) {
+        if (Date.now() > deadline) throw new Error('the answer never reached the log');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      admin.disconnect();
+    }
+    cuttable.port = second.port;
+
+    expect(await reply).toBe('x run 1');
+    expect(sessions.at(-1)).toEqual({ uuid: sessions[0].uuid, recovered: true });
+    expect(second.app.get(KwsServer).get(sessions[0].uuid)).toBeDefined();
     expect(seen.runs.get('x')).toBe(1);
   });
 
