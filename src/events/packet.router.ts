@@ -78,8 +78,13 @@ export class KwsPacketRouter {
       this.reject(kws, raw, '"id" must be an integer from 1 to 2^31-1');
       return;
     }
-    if (rid !== undefined && (id === undefined || !Number.isInteger(rid) || (rid as number) <= 0)) {
-      this.reject(kws, raw, '"rid" must be a positive integer, on a packet with an "id"');
+    // Bounded as `id`: a rid travels in snapshots (request.outcomes.ts) as a safe integer.
+    if (
+      rid !== undefined &&
+      (id === undefined ||
+        !(Number.isInteger(rid) && (rid as number) > 0 && (rid as number) <= MAX_ID))
+    ) {
+      this.reject(kws, raw, '"rid" must be an integer from 1 to 2^31-1, on a packet with an "id"');
       return;
     }
     const ackId = id as number | undefined;
