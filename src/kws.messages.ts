@@ -41,6 +41,10 @@ export const TOO_MANY_PENDING_REQUESTS = (limit: number) =>
   `Too many requests waiting for an acknowledgement on this connection (limit ${limit}).`;
 export const UNKNOWN_EVENT = 'No such event';
 export const INTERNAL_ERROR = 'Internal error';
+/** A retried request (`rid`) whose former node went away before answering: it is not run again. */
+export const REQUEST_OUTCOME_UNKNOWN = 'Request outcome unknown';
+/** A retried request (`rid`) whose answer was too big to travel with its session. */
+export const REQUEST_OUTCOME_NOT_KEPT = 'Request outcome not kept';
 export const MALFORMED_PACKET = (why: string) => `Malformed packet: ${why}.`;
 export const CONNECT_TIMED_OUT = (uuid: string, ms: number) =>
   `"connect" of ${uuid} (its guards and listeners) did not decide within connectTimeout (${ms} ms): the connection is refused (1013). Raise connectTimeout if a slow auth backend is expected.`;

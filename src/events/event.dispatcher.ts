@@ -14,6 +14,7 @@ import { KwsEventPayloadImpl } from './event.payload.js';
 import { FailureLogLimiter } from './failure.log-limiter.js';
 import { KwsInFlightLimit } from './in-flight.limit.js';
 import type { KwsListener } from './kws-event-payload.interface.js';
+import type { KwsAckErrorBody } from './kws-packet.interface.js';
 import { nestLogsFailures } from './listener-context.creator.js';
 import type { KwsListenerEntry, KwsListenerRegistry } from './listener.registry.js';
 
@@ -25,6 +26,8 @@ export interface KwsDispatchOutcome {
   readonly value: unknown;
   /** The first failure, in registration order (a refusal or an error). */
   readonly error: unknown;
+  /** An error answer already in its wire form (a request's outcome restored on another node). */
+  readonly ackError?: KwsAckErrorBody;
 }
 
 const NO_LISTENER: KwsDispatchOutcome = Object.freeze({

@@ -6,10 +6,10 @@ import {
   MAX_EVENT_NAME_LENGTH,
   RESERVED_EVENTS,
 } from '../kws.constants.js';
-import { IN_FLIGHT_ACK, MALFORMED_PACKET, UNKNOWN_EVENT } from '../kws.messages.js';
+import { IN_FLIGHT_ACK, MALFORMED_PACKET } from '../kws.messages.js';
 import { ackTimed } from '../metrics/stats.hooks.js';
 import { runOnce } from '../recovery/request.dedupe.js';
-import { toAckError } from './ack-error.mapper.js';
+import { ackBodyOf, NOT_FOUND } from './ack.body.js';
 import type { KwsDispatchOutcome, KwsEventDispatcher } from './event.dispatcher.js';
 import { isPromiseLike } from './event.dispatcher.js';
 import {
@@ -21,7 +21,6 @@ import {
 } from './kws-packet.interface.js';
 
 const MAX_ID = 2 ** 31 - 1;
-const NOT_FOUND = { message: UNKNOWN_EVENT, status: 404 } as const;
 const TOO_MANY_IN_FLIGHT = { message: IN_FLIGHT_ACK, status: 429 } as const;
 
 /**
@@ -79,8 +78,13 @@ export class KwsPacketRouter {
       this.reject(kws, raw, '"id" must be an integer from 1 to 2^31-1');
       return;
     }
-    if (rid !== undefined && (id === undefined || !Number.isInteger(rid) || (rid as number) <= 0)) {
-      this.reject(kws, raw, '"rid" must be a positive integer, on a packet with an "id"');
+    // Bounded as `id`: a rid travels in snapshots (request.outcomes.ts) as a safe integer.
+    if (
+      rid !== undefined &&
+      (id === undefined ||
+        !(Number.isInteger(rid) && (rid as number) > 0 && (rid as number) <= MAX_ID))
+    ) {
+      this.reject(kws, raw, '"rid" must be an integer from 1 to 2^31-1, on a packet with an "id"');
       return;
     }
     const ackId = id as number | undefined;
@@ -188,13 +192,11 @@ function answer(kws: Kws, ackId: number | undefined, outcome: KwsDispatchOutcome
     if (outcome.error === undefined && isWsResponse(outcome.value)) kws.emit(outcome.value);
     return;
   }
-  if (outcome.listeners === 0) kws.sendPacket({ ack: ackId, error: NOT_FOUND });
-  else if (outcome.error !== undefined)
-    kws.sendPacket({ ack: ackId, error: toAckError(outcome.error) });
-  else if (outcome.value === undefined) kws.sendPacket({ ack: ackId });
+  const body = ackBodyOf(outcome);
   // A value the parser cannot encode (a cycle, a BigInt, data nested too deep) is a 500 error
   // ack and an `error` event: `sendAck` never throws.
-  else kws.sendAck(ackId, outcome.value);
+  if ('data' in body) kws.sendAck(ackId, body.data);
+  else kws.sendPacket(body.error ? { ack: ackId, error: body.error } : { ack: ackId });
 }
 
 function isWsResponse(value: unknown): value is { event: string; data: unknown } {

@@ -1,6 +1,8 @@
 import type { Kws } from '../connection/kws.js';
 import type { KwsDeliveryPath } from '../connection/delivery.path.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
+import type { KwsDispatchOutcome } from '../events/event.dispatcher.js';
+import type { KwsRememberedRequest } from './request.dedupe.js';
 
 /** A session taken from the cluster by its token, to go on on this node. */
 export interface KwsMovedSession {
@@ -9,6 +11,8 @@ export interface KwsMovedSession {
   rooms: string[];
   /** What the client missed after its offset, in order, framed with their offsets. */
   replay: KwsOutbound[];
+  /** Its rid window (oldest first), with the answers of its former node's runs known so far. */
+  requests?: KwsRememberedRequest[];
   /** Call once the session's connection is in the pool: live delivery goes on after the replay. */
   adopted(kws: Kws): void;
   /** Call instead when it does not go on here (its socket closed, or its uuid is taken here). */
@@ -40,6 +44,16 @@ export interface KwsRecoveryStore {
   take(token: string, offset: string): Promise<KwsMovedSession | 'in-use' | undefined>;
   /** Takes under way (asked, or taken and not yet adopted): a handover waits for them to land. */
   taking?(): number;
+  /**
+   * A request with a `rid` settled on this node after its session stopped being connected here:
+   * the node its session resumes on may be waiting for the answer (a retry).
+   */
+  settledAway?(kws: Kws, rid: number, outcome: KwsDispatchOutcome): void;
+  /**
+   * Resolves once `node` (which ran a request of the session `uuid` when it moved here) is gone,
+   * or at the latest after `maxDisconnection`; stops asking once `done()` is true.
+   */
+  runnerGone?(uuid: string, node: string, done: () => boolean): Promise<void>;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 } from './recovery-options.interface.js';
 import type { KwsMovedSession, KwsRecoveryStore } from './recovery-store.interface.js';
 import { KwsRecoverySession, type KwsSessionOwner } from './recovery.session.js';
+import { restoreRequests } from './request.dedupe.js';
 import { KwsSuspendedSessionsLimit } from './suspended-sessions.limit.js';
 import { newSessionToken } from './session.token.js';
 
@@ -197,6 +198,7 @@ export class KwsSessionRecovery implements KwsSessionOwner {
   adopt(kws: Kws, moved: KwsMovedSession): void {
     kws.session = new KwsRecoverySession(this);
     for (const message of moved.replay) kws.session.kept.push(message);
+    restoreRequests(kws, moved.requests ?? []);
     moved.adopted(kws);
   }
 

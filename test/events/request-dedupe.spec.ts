@@ -76,15 +76,16 @@ describe('requests with a rid run once per session (docs/protocol.md)', () => {
     expect(await client!.nextPacket()).toEqual({ ack: 1001, data: 'r1 run 2' });
   });
 
-  it('refuses a rid that is not a positive integer, or one without id, as a protocol error: nothing runs', async () => {
+  it('refuses a rid that is not an integer from 1 to 2^31-1, or one without id, as a protocol error: nothing runs', async () => {
     const runs = await start();
     send({ event: 'count', data: 'x', id: 1, rid: 'one' });
     send({ event: 'count', data: 'x', rid: 5 });
     send({ event: 'count', data: 'x', id: 2, rid: -1 });
+    send({ event: 'count', data: 'x', id: 4, rid: 2 ** 31 });
     send({ event: 'count', data: 'y', id: 3, rid: 3 });
     expect(await client!.nextPacket()).toEqual({ ack: 3, data: 'y run 1' });
     expect(runs.byInput.get('x')).toBeUndefined();
-    expect(runs.errors).toHaveLength(3);
-    expect(runs.errors[0]).toContain('"rid" must be a positive integer');
+    expect(runs.errors).toHaveLength(4);
+    expect(runs.errors[0]).toContain('"rid" must be an integer from 1 to 2^31-1');
   });
 });

@@ -28,7 +28,14 @@ describe('recovery scripts', () => {
     expectDeclared(touched.keys, keys, d, /^(alive|conns):/);
     return touched.result;
   };
-  const save = (token: string, previous: string, uuid: string, node = 'n1', suspended = '') =>
+  const save = (
+    token: string,
+    previous: string,
+    uuid: string,
+    node = 'n1',
+    suspended = '',
+    requests = '',
+  ) =>
     call(
       SAVE,
       previous ? [tok(token), tok(previous)] : [tok(token)],
@@ -41,6 +48,7 @@ describe('recovery scripts', () => {
       60_000,
       node,
       suspended,
+      requests,
     );
   const take = (token: string, node: string, offset = '', directory = d) =>
     call(
@@ -90,6 +98,13 @@ describe('recovery scripts', () => {
     expect((await admin.hgetall(tok('b'))).s).toBe(first.s);
   });
 
+  it('SAVE keeps the rid window (q) of a suspension; a later save without one removes it', async () => {
+    await save('a', '', 'u1', 'n1', '1', '[[7,"t","{}"]]');
+    expect(await admin.hget(tok('a'), 'q')).toBe('[[7,"t","{}"]]');
+    await save('a', '', 'u1');
+    expect(await admin.hexists(tok('a'), 'q')).toBe(0);
+  });
+
   it('LOG_TO logs to the uuids with a live holder and returns the others; nothing is logged when none has one', async () => {
     await live('n1');
     await holds('a', 'n1');
@@ -117,7 +132,7 @@ describe('recovery scripts', () => {
     await save('tok', '', 'u1', 'n1', '1');
     const started = (await admin.hgetall(tok('tok'))).s;
     const taken = (await take('tok', 'n2')) as string[];
-    expect(taken).toEqual(['u1', '{"k":1}', '["room"]', started, expect.any(String), 'n1']);
+    expect(taken).toEqual(['u1', '{"k":1}', '["room"]', started, expect.any(String), 'n1', '']);
     const entries = await admin.xrange(log(), '-', '+');
     expect(entries).toEqual([[taken[4], ['k', 'x', 'u', 'u1', 'n', 'n2', 'f', 'n1']]]);
     expect(await admin.hget(`${d}:dir`, 'u1')).toBe('n2');
@@ -127,6 +142,14 @@ describe('recovery scripts', () => {
     expect(await admin.exists(tok('tok'))).toBe(0);
     expect(await take('tok', 'n2')).toBeNull();
     expect(await take('never-saved', 'n2')).toBeNull();
+  });
+
+  it('TAKE returns the rid window (q) saved with the suspension', async () => {
+    await live('n1', 'n2');
+    await holds('u1', 'n1');
+    await save('tok', '', 'u1', 'n1', '1', '[[3,"r","n1"]]');
+    const taken = (await take('tok', 'n2')) as string[];
+    expect(taken[6]).toBe('[[3,"r","n1"]]');
   });
 
   it('TAKE answers gap (nothing taken) when the offset left the log, and leaves the directory to MOVE without d', async () => {

@@ -10,6 +10,7 @@ import type { ConnectionDirectory } from '../connection.directory.js';
 import { InFlightCommands } from '../in-flight.commands.js';
 import {
   DEFAULT_CLUSTER_KEY_PREFIX,
+  DEFAULT_HEARTBEAT_INTERVAL,
   type KwsClusterOptions,
 } from '../kws-cluster-options.interface.js';
 import {
@@ -20,6 +21,20 @@ import {
 } from '../redis.connections.js';
 import * as scripts from './recovery.scripts.js';
 import { snapshotAttributes } from './session.snapshot.js';
+import type { KwsDispatchOutcome } from '../../events/event.dispatcher.js';
+import {
+  OUTCOME_NOT_KEPT,
+  rememberedRequests,
+  settleAway,
+  type KwsRememberedRequest,
+} from '../../recovery/request.dedupe.js';
+import {
+  decodeOutcome,
+  encodeOutcome,
+  REQUEST_OUTCOME_BYTES,
+  requestsSnapshot,
+  restoredRequests,
+} from '../../recovery/request.outcomes.js';
 
 /** Entries the log keeps at least (XADD MAXLEN ~): enough for `maxMessages` of a busy cluster. */
 const MIN_LOG_LENGTH = 10_000;
@@ -238,7 +253,9 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
 
   suspended(kws: Kws): Promise<unknown> {
     this.dirty.delete(kws);
-    return this.save(kws, '', this.recovery.maxDisconnection, true);
+    // The rid window goes with it: moves happen from here (a retry runs once on any node).
+    const requests = requestsSnapshot(rememberedRequests(kws), this.parser, this.nodeId);
+    return this.save(kws, '', this.recovery.maxDisconnection, true, requests);
   }
 
   ended(kws: Kws): void {
@@ -319,7 +336,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
         release();
         return undefined;
       }
-      const [uuid, attributes, rooms, started, , from] = taken as string[];
+      const [uuid, attributes, rooms, started, , from, window] = taken as string[];
       // Another connection of this node holds the uuid (it claimed it after the holder died):
       // the directory cannot tell it from this session, the pool can.
       if (this.pool.has(uuid) || (this.split && !(await this.moveHere(uuid, from)))) {
@@ -329,9 +346,12 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       const entries = await this.range(offset || `${started}-0`);
       const joined = new Set(JSON.parse(rooms) as string[]);
       const replay: KwsOutbound[] = [];
+      const requests = restoredRequests(window ?? '', this.parser);
       let last = offset;
       for (const [id, fields] of entries) {
         last = id;
+        // A request its former node was running, answered since: the retry gets that answer.
+        if (fields.get('k')?.toString() === 'q') this.settleRestored(requests, uuid, fields);
         if (id === offset || !isFor(fields, uuid, joined)) continue;
         const message = this.frame(id, fields);
         if (message) replay.push(message);
@@ -341,6 +361,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
         attributes: JSON.parse(attributes) as Record<string, unknown>,
         rooms: Array.from(joined),
         replay,
+        requests,
         adopted: (kws) => {
           if (last) kws.session!.skipUpTo = last;
           release();
@@ -421,9 +442,77 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     }
   }
 
+  /**
+   * A request settled after its session left this node's sockets (suspended, handed over, moved):
+   * its answer goes into the log (k=q), for the node the session resumes on, and for a take that
+   * reads the log after it. An answer over REQUEST_OUTCOME_BYTES goes without it (a 409 there).
+   */
+  settledAway(kws: Kws, rid: number, outcome: KwsDispatchOutcome): void {
+    if (this.stopped || !this.connections) return;
+    const frame = encodeOutcome(this.parser, outcome);
+    const fields: Array<string | Buffer> = [
+      'k',
+      'q',
+      'u',
+      kws.uuid,
+      'n',
+      this.nodeId,
+      'i',
+      `${rid}`,
+    ];
+    if (frame.data.length <= REQUEST_OUTCOME_BYTES) {
+      fields.push('d', frame.data, 'bin', frame.binary ? '1' : '');
+    }
+    this.commands()
+      .xadd(this.log, 'MAXLEN', '~', this.maxLength, '*', ...fields)
+      .catch(() => undefined);
+  }
+
+  /** Polls the liveness of `node` (each heartbeat interval) until it is gone or `done()`. */
+  async runnerGone(uuid: string, node: string, done: () => boolean): Promise<void> {
+    const every = this.cluster.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+    const deadline = performance.now() + this.recovery.maxDisconnection;
+    while (!done() && !this.stopped && performance.now() < deadline) {
+      try {
+        const key = `${this.directoryPrefix(uuid)}:alive:${node}`;
+        if ((await this.commands().exists(key)) === 0) return;
+      } catch {
+        // Redis away: ask again at the next interval.
+      }
+      await new Promise((resolve) => setTimeout(resolve, every).unref());
+    }
+  }
+
+  /** The outcome of a k=q entry, for the session `uuid` if it had that request as running. */
+  private lateOutcome(fields: Fields): { node: string; rid: number; outcome: KwsDispatchOutcome } {
+    const data = fields.get('d');
+    return {
+      node: fields.get('n')?.toString() ?? '',
+      rid: Number(fields.get('i')?.toString()),
+      outcome: data
+        ? decodeOutcome(this.parser, data, fields.get('bin')?.toString() === '1')
+        : OUTCOME_NOT_KEPT,
+    };
+  }
+
+  /** A k=q entry read while taking a session: its restored window gets the answer. */
+  private settleRestored(requests: KwsRememberedRequest[], uuid: string, fields: Fields): void {
+    if (fields.get('u')?.toString() !== uuid) return;
+    const { node, rid, outcome } = this.lateOutcome(fields);
+    const request = requests.find((r) => r.rid === rid && !r.settled && r.runner === node);
+    if (request) Object.assign(request, { settled: outcome, runner: undefined });
+  }
+
   /** One log entry, delivered to this node's connections (framed once for all of them). */
   private deliver([id, fields]: Entry): void {
     const kind = fields.get('k')?.toString();
+    if (kind === 'q') {
+      const kws = this.pool.get(fields.get('u')!.toString());
+      if (!kws) return;
+      const { node, rid, outcome } = this.lateOutcome(fields);
+      settleAway(kws, node, rid, outcome);
+      return;
+    }
     if (kind === 'x') {
       // The session moved to another node: its connection here (if any) leaves quietly.
       const node = fields.get('n')!.toString();
@@ -478,7 +567,13 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       if (kws.session && kws.state !== KwsState.Suspended) this.save(kws, '', ttl);
   }
 
-  private save(kws: Kws, previous: string, ttl: number, suspended = false): Promise<unknown> {
+  private save(
+    kws: Kws,
+    previous: string,
+    ttl: number,
+    suspended = false,
+    requests = '',
+  ): Promise<unknown> {
     const session = kws.session;
     if (!session || !this.connections) return Promise.resolve();
     return this.run(
@@ -495,6 +590,7 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
       ttl,
       this.nodeId,
       suspended ? '1' : '',
+      requests,
     ).catch(() => undefined);
   }
 

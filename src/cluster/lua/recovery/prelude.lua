@@ -2,11 +2,13 @@
 -- a standalone Redis, `{p:rs}` on Redis Cluster, so that every recovery key is in one slot):
 --   r:log          stream  every recoverable message, in the one order every node delivers
 --                          them: k=b (broadcast: r room, x except), k=t (to: u uuids, JSON),
---                          k=x (session u moved from node f to node n); d the encoded packet,
---                          bin '1'
+--                          k=x (session u moved from node f to node n), k=q (the request i of
+--                          session u, run on node n, settled after its session left: d its
+--                          ack, none when too big to keep); d the encoded packet, bin '1'
 --   r:tok:<token>  hash    a session's snapshot: u uuid, a attributes (JSON), r rooms (JSON),
---                          s when it started (ms, Redis clock), n the node that saved it;
---                          expires unless refreshed
+--                          s when it started (ms, Redis clock), n the node that saved it,
+--                          z '1' once suspended, q its rid window (JSON, saved with a
+--                          suspension, see request.outcomes.ts); expires unless refreshed
 -- A taken session's uuid also moves in the directory (`d:dir` / `d:conns:<node>`, directory
 -- prefix `d`, see ../directory/prelude.lua): inside TAKE on a standalone Redis (one atomic step), with
 -- MOVE in the uuid's directory shard on Redis Cluster (a second step, see RedisRecoveryStore.take).

@@ -1,6 +1,7 @@
 -- KEYS: r:tok:<token>, then r:tok:<previous token> when there is one. ARGV: r (unused), token,
 -- previous token or '', uuid, attributes, rooms, ttl ms, node, suspended ('1' once its socket
--- dropped: only then may another node take it while its node lives).
+-- dropped: only then may another node take it while its node lives), requests (the rid window,
+-- JSON, saved with a suspension; '' removes it).
 local key = KEYS[1]
 local started = redis.call('HGET', key, 's')
 if ARGV[3] ~= '' then
@@ -13,5 +14,10 @@ if not started then
   started = now[1] .. string.format('%03d', math.floor(now[2] / 1000))
 end
 redis.call('HSET', key, 'u', ARGV[4], 'a', ARGV[5], 'r', ARGV[6], 's', started, 'n', ARGV[8], 'z', ARGV[9])
+if ARGV[10] ~= '' then
+  redis.call('HSET', key, 'q', ARGV[10])
+else
+  redis.call('HDEL', key, 'q')
+end
 redis.call('PEXPIRE', key, ARGV[7])
 return 1
