@@ -19,7 +19,9 @@ export class LocalKwsBroker implements KwsBroker {
 
   constructor(private readonly pool: KwsConnectionPool) {
     // One node: every local change of membership is the change, announced as it happens.
-    pool.onMembership((change) => this.presence.emit(change));
+    pool.onMembership(({ type, room, uuid, reason }) =>
+      this.presence.emit({ type, room, uuid, reason }),
+    );
   }
 
   async start(): Promise<void> {}

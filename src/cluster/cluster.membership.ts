@@ -406,9 +406,10 @@ export class ClusterMembership {
     if (this.collecting) return;
     this.collecting = true;
     try {
-      await directory.collectGarbage(({ nodeAlive, members }) => {
-        // A dead node's members leave now; an alive node's leftovers left while Redis was away.
-        const reason = nodeAlive ? 'left' : 'node-died';
+      await directory.collectGarbage(({ nodeAlive, parked, members }) => {
+        // A dead node's members leave now; an alive node's leftovers left while Redis was away;
+        // parked ones belong to handed-over sessions no node resumed within maxDisconnection.
+        const reason = parked ? 'disconnected' : nodeAlive ? 'left' : 'node-died';
         for (const { uuid, room } of members) {
           this.presence.emit({ type: 'leave', room, uuid, reason });
         }

@@ -30,6 +30,8 @@ const SCRIPTS = {
   kwsNodeCounts: scripts.NODE_COUNTS,
   kwsRoomJoin: scripts.ROOM_JOIN,
   kwsRoomLeave: scripts.ROOM_LEAVE,
+  kwsRoomAdopt: scripts.ROOM_ADOPT,
+  kwsRoomPark: scripts.ROOM_PARK,
   kwsRoomSync: scripts.ROOM_SYNC,
   kwsRoomSize: scripts.ROOM_SIZE,
   kwsRoomMembersPage: scripts.ROOM_MEMBERS_PAGE,
@@ -48,9 +50,13 @@ export const REDIS_CLUSTER_SHARDS = 8;
 
 type Member = { uuid: string; room: string };
 
-/** Room memberships removed from the directory, and whether their node was still alive. */
+/**
+ * Room memberships removed from the directory, and whether their node was still alive, or whether
+ * they were parked (a handed-over session that no node resumed in time, see `roomPark`).
+ */
 export interface RemovedMembers {
   nodeAlive: boolean;
+  parked: boolean;
   members: Array<{ uuid: string; room: string }>;
 }
 
@@ -219,7 +225,7 @@ export class ConnectionDirectory {
         this.run(
           shard,
           'kwsHeartbeat',
-          this.ownKeys('nodes', 'alive', 'gc', 'gcseq'),
+          this.ownKeys('nodes', 'alive', 'gc', 'gcseq', 'parked'),
           this.node,
           this.nodeTtl,
           this.nodeChannel(this.node, shard),
@@ -250,7 +256,9 @@ export class ConnectionDirectory {
           ['gc', 'gccursor', 'rooms'],
           GC_BATCH,
         )) as [number, number, ...string[]];
-        if (pairs.length > 0) removed({ nodeAlive: alive === 1, members: toPairs(pairs) });
+        if (pairs.length > 0) {
+          removed({ nodeAlive: alive === 1, parked: alive === 2, members: toPairs(pairs) });
+        }
         if (left === 0) break;
       }
     }
@@ -264,6 +272,45 @@ export class ConnectionDirectory {
   /** The connection leaves rooms; resolves with the rooms it was in. */
   async roomLeave(uuid: string, rooms: readonly string[]): Promise<string[]> {
     return this.roomChange('kwsRoomLeave', uuid, rooms);
+  }
+
+  /**
+   * A session moved here takes its rooms along: the entries its first node (or that node's parked
+   * owner) holds move here quietly. Resolves with the rooms it was absent from (a real join).
+   */
+  async roomAdopt(uuid: string, rooms: readonly string[]): Promise<string[]> {
+    return this.roomChange('kwsRoomAdopt', uuid, rooms);
+  }
+
+  /**
+   * This node lets a session's memberships go without a leave (handed over, or moved away): they
+   * stay listed under its parked owner `~<node>` for `ttl` ms, until the node resuming the session
+   * adopts them; the rest then leave (GC, reason 'disconnected').
+   */
+  async roomPark(uuid: string, rooms: readonly string[], ttl: number): Promise<void> {
+    await this.joinBarrier;
+    const owner = `~${this.node}`;
+    await Promise.all(
+      Array.from(
+        this.byShard(rooms, (room) => room),
+        ([shard, own]) =>
+          this.run(
+            shard,
+            'kwsRoomPark',
+            [
+              `members:${this.node}`,
+              `members:${owner}`,
+              `alive:${owner}`,
+              'parked',
+              ...own.flatMap(roomKeys),
+            ],
+            this.node,
+            ttl,
+            uuid,
+            ...own,
+          ),
+      ),
+    );
   }
 
   /** Re-registers memberships, `SYNC_BATCH` per call; resolves with those new to their room. */
@@ -495,7 +542,7 @@ export class ConnectionDirectory {
   }
 
   private async roomChange(
-    script: 'kwsRoomJoin' | 'kwsRoomLeave',
+    script: 'kwsRoomJoin' | 'kwsRoomLeave' | 'kwsRoomAdopt',
     uuid: string,
     rooms: readonly string[],
   ): Promise<string[]> {

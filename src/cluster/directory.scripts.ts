@@ -22,6 +22,10 @@ export const HEARTBEAT = lua.script('heartbeat.lua');
 export const GC_STEP = lua.script('gc-step.lua');
 /** A connection joins rooms; returns those it is new to. */
 export const ROOM_JOIN = lua.script('room-join.lua');
+/** A session moved to the node takes its rooms along quietly; returns those it was absent from. */
+export const ROOM_ADOPT = lua.script('room-adopt.lua');
+/** The node lets a session's memberships go quietly, parked until adopted or expired. */
+export const ROOM_PARK = lua.script('room-park.lua');
 /** A connection leaves rooms; returns those it left. */
 export const ROOM_LEAVE = lua.script('room-leave.lua');
 /** Re-registers memberships after a rejoin; returns the pairs new to their room. */

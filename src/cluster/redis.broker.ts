@@ -75,6 +75,8 @@ export class KwsRedisBroker implements KwsBroker {
   private readonly roomChannels: boolean;
   /** The membership changes mirrored so far (they are sent one after the other). */
   private mirrored: Promise<void> = Promise.resolve();
+  /** Parks in flight (handed-over sessions' rooms): the goodbye waits for them (see `stop`). */
+  private readonly parking = new Set<Promise<void>>();
   /** Numbers broadcasts, fire and closeAll per channel, so receivers can find gaps. */
   private readonly sequencer = new PublishSequencer();
   /** Recovery on: sessions and the log of recoverable messages (see `enableRecovery`). */
@@ -162,6 +164,9 @@ export class KwsRedisBroker implements KwsBroker {
   }
 
   async stop(): Promise<void> {
+    // The rooms of the sessions handed over are parked before the goodbye retires the node's.
+    await this.mirrored;
+    await Promise.allSettled(this.parking);
     await this.recoveryStore?.stop();
     this.pending.finishAll();
     const goodbye = encodeClusterMessage({ type: ClusterMessageType.Leave, origin: this.nodeId });
@@ -479,15 +484,34 @@ export class KwsRedisBroker implements KwsBroker {
     this.mirrored = this.mirrored.then(() => this.mirrorOne(change));
   }
 
-  private async mirrorOne({ type, uuid, room, reason }: KwsMembershipChange): Promise<void> {
+  private async mirrorOne({ type, uuid, room, reason, moved }: KwsMembershipChange): Promise<void> {
     const directory = this.membership.directory;
     // Not started, or stopped: the next rejoin registers every membership anyway.
     if (!directory) return;
     if (this.roomChannels && type === 'join' && this.pool.roomSize(room) > 0) {
       await this.membership.subscribeRoom(room).catch(() => undefined);
     }
+    const recovery = this.recoveryStore?.maxDisconnection;
+    if (moved && type === 'leave' && recovery !== undefined) {
+      // The session goes on elsewhere: its membership waits, listed, for the node resuming it.
+      const parked = directory.roomPark(uuid, [room], recovery);
+      this.parking.add(parked);
+      parked.then(
+        () => this.parking.delete(parked),
+        () => {
+          this.parking.delete(parked);
+          this.membership.markDirty();
+        },
+      );
+      if (this.pool.roomSize(room) === 0) this.membership.unsubscribeRoom(room);
+      return;
+    }
     const sent =
-      type === 'join' ? directory.roomJoin(uuid, [room]) : directory.roomLeave(uuid, [room]);
+      type === 'leave'
+        ? directory.roomLeave(uuid, [room])
+        : moved
+          ? directory.roomAdopt(uuid, [room])
+          : directory.roomJoin(uuid, [room]);
     sent.then(
       (changed) => {
         if (changed.length > 0) this.presence.emit({ type, room, uuid, reason });

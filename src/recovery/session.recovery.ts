@@ -209,7 +209,7 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     this.forget(kws);
     kws.session = undefined;
     kws.markEnded();
-    kws.context.pool.delete(kws);
+    kws.context.pool.delete(kws, true);
     if (kws.conn.readyState === 1) kws.conn.terminate();
   }
 
@@ -234,7 +234,7 @@ export class KwsSessionRecovery implements KwsSessionOwner {
     }
     if (this.sessions.get(session.token) === kws) this.sessions.delete(session.token);
     kws.markEnded();
-    kws.context.pool.delete(kws);
+    kws.context.pool.delete(kws, true);
     return true;
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Kws } from '../connection/kws.js';
+import { KwsState, type Kws } from '../connection/kws.js';
 import type { KwsOutbound } from '../connection/outbound.message.js';
 import { KwsUUIDDuplicationError } from '../errors/kws-uuid-duplication.error.js';
 import { KwsEventDispatcher } from '../events/event.dispatcher.js';
@@ -11,6 +11,11 @@ export interface KwsMembershipChange {
   uuid: string;
   room: string;
   reason: 'joined' | 'left' | 'disconnected' | 'renamed';
+  /**
+   * Cluster mode with recovery: the session moves between nodes (a rejoin of the rooms a session
+   * brought along, or the leave of one handed over or resumed elsewhere), not a presence change.
+   */
+  moved?: boolean;
 }
 
 /**
@@ -71,10 +76,13 @@ export class KwsConnectionPool {
     this.connections.set(kws.uuid, kws);
   }
 
-  /** Removes the connection (and its room memberships) if it is still the one under its uuid. */
-  delete(kws: Kws): boolean {
+  /**
+   * Removes the connection (and its room memberships) if it is still the one under its uuid.
+   * `moved`: its session goes on on another node (handed over, or resumed there).
+   */
+  delete(kws: Kws, moved = false): boolean {
     if (this.connections.get(kws.uuid) !== kws) return false;
-    for (const room of this.roomsOf(kws)) this.removeMember(kws, room, 'disconnected');
+    for (const room of this.roomsOf(kws)) this.removeMember(kws, room, 'disconnected', moved);
     return this.connections.delete(kws.uuid);
   }
 
@@ -102,7 +110,9 @@ export class KwsConnectionPool {
     let joined = this.memberships.get(kws);
     if (!joined) this.memberships.set(kws, (joined = new Set()));
     joined.add(room);
-    this.changed({ type: 'join', uuid: kws.uuid, room, reason: 'joined' }, kws);
+    // Joined while a resume's checks run, after its first accept: rooms a moved session brought.
+    const moved = kws.state === KwsState.Opening && kws.hasConnected;
+    this.changed({ type: 'join', uuid: kws.uuid, room, reason: 'joined', moved }, kws);
     return true;
   }
 
@@ -131,11 +141,16 @@ export class KwsConnectionPool {
   }
 
   /** Takes a connection off a room's member list, and says so to the broker. */
-  private removeMember(kws: Kws, room: string, reason: 'left' | 'disconnected'): boolean {
+  private removeMember(
+    kws: Kws,
+    room: string,
+    reason: 'left' | 'disconnected',
+    moved = false,
+  ): boolean {
     const members = this.rooms.get(room)?.members;
     if (!members?.delete(kws)) return false;
     if (members.size === 0) this.rooms.delete(room);
-    this.changed({ type: 'leave', uuid: kws.uuid, room, reason }, kws);
+    this.changed({ type: 'leave', uuid: kws.uuid, room, reason, moved }, kws);
     return true;
   }
 

@@ -33,7 +33,10 @@ const CONTRACTS = new Map<string, Contract>([
   [scripts.RELEASE, { declared: ([node]) => [`conns:${node}`], found: /^$/ }],
   [
     scripts.HEARTBEAT,
-    { declared: ([node]) => ['nodes', `alive:${node}`, 'gc', 'gcseq'], found: nodeSets },
+    {
+      declared: ([node]) => ['nodes', `alive:${node}`, 'gc', 'gcseq', 'parked'],
+      found: nodeSets,
+    },
   ],
   [
     scripts.GC_STEP,
@@ -45,6 +48,23 @@ const CONTRACTS = new Map<string, Contract>([
   [
     scripts.ROOM_JOIN,
     { declared: ([node, , ...list]) => [`members:${node}`, 'rooms', ...rooms(list)], found: owner },
+  ],
+  [
+    scripts.ROOM_ADOPT,
+    { declared: ([node, , ...list]) => [`members:${node}`, 'rooms', ...rooms(list)], found: owner },
+  ],
+  [
+    scripts.ROOM_PARK,
+    {
+      declared: ([node, , , ...list]) => [
+        `members:${node}`,
+        `members:~${node}`,
+        `alive:~${node}`,
+        'parked',
+        ...rooms(list),
+      ],
+      found: /^$/,
+    },
   ],
   [
     scripts.ROOM_LEAVE,
@@ -283,6 +303,84 @@ describe('directory scripts', () => {
     expect(await run(scripts.ROOM_JOIN, 'n1', 'b', 'r4')).toEqual(['r4']);
     expect(await admin.hgetall(`${p}:roomnodes:r4`)).toEqual({ n1: '1' });
     expect(await run(scripts.ROOM_JOIN, 'n1', 'b')).toEqual([]);
+  });
+
+  it('ROOM_PARK hands the memberships a node holds to its parked owner, still listed, never a broadcast receiver', async () => {
+    await live('n1', 'n2');
+    await admin.sadd(`${p}:nodes`, 'n1', 'n2');
+    await run(scripts.ROOM_JOIN, 'n1', 'a', 'r1', 'r2');
+    await run(scripts.ROOM_JOIN, 'n1', 'b', 'r1');
+    await run(scripts.ROOM_JOIN, 'n2', 'a', 'r3'); // another node's entry: not n1's to park
+    expect(await run(scripts.ROOM_PARK, 'n1', 60_000, 'a', 'r1', 'r2', 'r3', 'never')).toBe(2);
+    expect(await admin.hgetall(`${p}:room:r1`)).toEqual({ a: '~n1', b: 'n1' });
+    expect(await admin.hgetall(`${p}:roomnodes:r1`)).toEqual({ n1: '1', '~n1': '1' });
+    expect(await admin.hgetall(`${p}:roomnodes:r2`)).toEqual({ '~n1': '1' });
+    expect(await admin.hgetall(`${p}:room:r3`)).toEqual({ a: 'n2' });
+    expect(await members(`${p}:members:n1`)).toEqual([entry('b', 'r1')]);
+    expect(await members(`${p}:members:~n1`)).toEqual([entry('a', 'r1'), entry('a', 'r2')]);
+    expect(await members(`${p}:parked`)).toEqual(['~n1']);
+    expect(await admin.pttl(`${p}:alive:~n1`)).toBeGreaterThan(50_000);
+    // Listed while parked: the room keeps its size and members, and the room itself.
+    expect(await run(scripts.ROOM_SIZE, 'r1')).toBe(2);
+    expect(await run(scripts.ROOM_SIZE, 'r2')).toBe(1);
+    expect(
+      ((await run(scripts.ROOM_MEMBERS_PAGE, 'r2', '0', 10)) as [string, string[]])[1],
+    ).toEqual(['a']);
+    expect(((await run(scripts.ROOMS_PAGE, '0', 10)) as [string, string[]])[1].sort()).toEqual([
+      'r1',
+      'r2',
+      'r3',
+    ]);
+    // A parked owner is no node: a room broadcast does not wait for it.
+    expect(await run(scripts.PUBLISH_ROOM, 'r2', `${p}:roomch:r2`, 'm', '1')).toEqual([0, 0, 2]);
+    // Nothing of the node's left to park: no liveness written.
+    await admin.del(`${p}:alive:~n1`);
+    expect(await run(scripts.ROOM_PARK, 'n1', 60_000, 'a', 'r1')).toBe(0);
+    expect(await admin.exists(`${p}:alive:~n1`)).toBe(0);
+  });
+
+  it('ROOM_ADOPT takes over a moved session’s entries quietly (held by its first node, parked or dead) and returns only the rooms it was absent from', async () => {
+    await live('n1', 'n2');
+    await run(scripts.ROOM_JOIN, 'n1', 'a', 'r1', 'r2');
+    await run(scripts.ROOM_PARK, 'n1', 60_000, 'a', 'r2');
+    await run(scripts.ROOM_JOIN, 'dead', 'a', 'r3');
+    expect(await run(scripts.ROOM_ADOPT, 'n2', 'a', 'r1', 'r2', 'r3', 'r4')).toEqual(['r4']);
+    for (const room of ['r1', 'r2', 'r3', 'r4']) {
+      expect(await admin.hgetall(`${p}:room:${room}`)).toEqual({ a: 'n2' });
+      expect(await admin.hgetall(`${p}:roomnodes:${room}`)).toEqual({ n2: '1' });
+    }
+    expect(await members(`${p}:members:n2`)).toEqual(
+      ['r1', 'r2', 'r3', 'r4'].map((room) => entry('a', room)),
+    );
+    // Its own entry already: nothing new.
+    expect(await run(scripts.ROOM_ADOPT, 'n2', 'a', 'r1')).toEqual([]);
+    // The first node's later leave finds the entry moved on: no leave.
+    expect(await run(scripts.ROOM_LEAVE, 'n1', 'a', 'r1')).toEqual([]);
+    expect(await admin.hgetall(`${p}:room:r1`)).toEqual({ a: 'n2' });
+  });
+
+  it('HEARTBEAT retires an expired parked owner; GC_STEP then removes what no node adopted, flagged parked (2)', async () => {
+    await live('n1', 'n2');
+    await admin.sadd(`${p}:nodes`, 'n1', 'n2');
+    await run(scripts.ROOM_JOIN, 'n1', 'a', 'r1', 'r2');
+    await run(scripts.ROOM_PARK, 'n1', 60_000, 'a', 'r1', 'r2');
+    await run(scripts.ROOM_ADOPT, 'n2', 'a', 'r1');
+    const channel = `${p}:node:n2`;
+    await listener.subscribe(channel);
+    try {
+      // Still alive: kept.
+      expect(((await run(scripts.HEARTBEAT, 'n2', 60_000, channel)) as number[])[1]).toBe(0);
+      expect(await members(`${p}:parked`)).toEqual(['~n1']);
+      await admin.del(`${p}:alive:~n1`); // its maxDisconnection passed
+      expect(((await run(scripts.HEARTBEAT, 'n2', 60_000, channel)) as number[])[1]).toBe(1);
+    } finally {
+      await listener.unsubscribe(channel);
+    }
+    expect(await admin.exists(`${p}:parked`, `${p}:members:~n1`)).toBe(0);
+    expect(await run(scripts.GC_STEP, 100)).toEqual([0, 2, 'a', 'r2']);
+    expect(await admin.hgetall(`${p}:room:r1`)).toEqual({ a: 'n2' });
+    expect(await admin.exists(`${p}:room:r2`, `${p}:roomnodes:r2`)).toBe(0);
+    expect(await members(`${p}:rooms`)).toEqual(['r1']);
   });
 
   it('ROOM_LEAVE returns the rooms left, and forgets an emptied room', async () => {

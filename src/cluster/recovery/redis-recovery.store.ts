@@ -104,6 +104,11 @@ export class RedisRecoveryStore implements KwsRecoveryStore {
     this.refreshEvery = Math.max(1_000, Math.floor(recovery.maxDisconnection / 2));
   }
 
+  /** How long a suspended session waits for its client (the parked rooms' lifetime too). */
+  get maxDisconnection(): number {
+    return this.recovery.maxDisconnection;
+  }
+
   async start(requestTimeout: number): Promise<void> {
     // Redis Cluster: a command refused with CLUSTERDOWN (its master died) fails at once instead
     // of being sent again after the failover, where it would land after sends made since: the

@@ -1,6 +1,7 @@
 -- ARGV: p, batch. Drains about `batch` entries of one garbage set: each directory entry or room
 -- membership still naming the set's node is removed, unless the node is alive and holds it again.
--- Returns { garbage sets left, 1 if the node is alive, then the (uuid, room) memberships removed }.
+-- Returns { garbage sets left, 1 if the node is alive (2 if it is a parked owner, see ROOM_PARK),
+-- then the (uuid, room) memberships removed }.
 -- KEYS: p:dir, p:gc, p:gccursor, p:rooms. Found running (from p:gc): the garbage set, its node's
 -- liveness and current sets, the room keys of its memberships.
 local gc = KEYS[2]
@@ -12,7 +13,7 @@ local keep = alive(node)
 -- SSCAN from a saved cursor, not SPOP: picking random members of a set that empties gets slow.
 local cursors = KEYS[3]
 local page = redis.call('SSCAN', garbage, redis.call('HGET', cursors, garbage) or '0', 'COUNT', ARGV[2])
-local result = { 0, keep and 1 or 0 }
+local result = { 0, parked(node) and 2 or keep and 1 or 0 }
 if kind == 'c' then
   local current = key('conns', node)
   for _, uuid in ipairs(page[2]) do

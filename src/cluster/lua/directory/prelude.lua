@@ -12,6 +12,9 @@
 --   p:roomnodes:<room> hash node -> how many of the room's members it holds
 --   p:rooms          set    rooms with members
 --   p:members:<node> set    the node's memberships, "<#uuid>:<uuid><room>" (for cleanup/resync)
+--   p:parked         set    parked owners "~<node>": memberships of sessions a node handed over
+--                           (ROOM_PARK) wait there, listed as members, until a node adopts them
+--                           (ROOM_ADOPT) or p:alive:~<node> expires (then they leave, via GC_STEP)
 -- A uuid whose node's liveness key has expired counts as free; its entries are removed lazily.
 -- Every script does bounded work (a batch of uuids, or one step per node), so that none blocks
 -- Redis for more than about a millisecond whatever the number of connections.
@@ -54,6 +57,17 @@ local function sweep(node)
     end
   end
 end
+-- Retires the parked owners whose liveness expired (their memberships then leave in GC_STEP).
+local function sweepParked()
+  for _, owner in ipairs(redis.call('SMEMBERS', k.parked)) do
+    if not alive(owner) then
+      retireSet(key('members', owner), 'm', owner)
+      redis.call('SREM', k.parked, owner)
+    end
+  end
+end
+-- A parked owner ("~<node>", see p:parked) holds members, not connections: it receives nothing.
+local function parked(node) return string.sub(node, 1, 1) == '~' end
 local function claim(node, conns, uuid)
   local owner = redis.call('HGET', dir, uuid)
   if owner and owner ~= node and alive(owner) then return false end
@@ -80,8 +94,10 @@ local function uncount(counts, node)
   if redis.call('HINCRBY', counts, node, -1) <= 0 then redis.call('HDEL', counts, node) end
 end
 -- Adds a member (`members`: the node's membership set, `members[room]`, `counts`: the room's
--- keys); true when it is new to the room (a presence join).
-local function addMember(node, members, uuid, room, roomKey, counts)
+-- keys); true when it is new to the room (a presence join). `adopted`: the member moved here with
+-- its session, so an entry any other owner still holds (alive, parked, or dead and not yet
+-- collected, which then announces no leave) is taken over quietly: a join only when there is none.
+local function addMember(node, members, uuid, room, roomKey, counts, adopted)
   local old = redis.call('HGET', roomKey, uuid)
   redis.call('SADD', members, entry(uuid, room))
   if old == node then return false end
@@ -89,7 +105,7 @@ local function addMember(node, members, uuid, room, roomKey, counts)
   redis.call('HSET', roomKey, uuid, node)
   redis.call('HINCRBY', counts, node, 1)
   redis.call('SADD', k.rooms, room)
-  return not old or not alive(old)
+  return not old or (not adopted and not alive(old))
 end
 -- Removes a member the node holds; true when it was one (a presence leave).
 local function removeMember(node, uuid, room, roomKey, counts)
