@@ -55,7 +55,7 @@ async function cleanupCost(redis: Redis, size: number, batched: boolean): Promis
   if (batched) {
     await redis.eval(
       scripts.HEARTBEAT,
-      ...keys(p, 'dir', 'nodes', 'alive:live', 'gc', 'gcseq'),
+      ...keys(p, 'dir', 'nodes', 'alive:live', 'gc', 'gcseq', 'parked'),
       p,
       'live',
       60_000,
