@@ -21,6 +21,15 @@ for (const run of runs) {
   console.log(
     `${run}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`,
   );
+  // Name each failure: the log's tail is often all a reader of a red run gets to see.
+  for (const file of r.testResults ?? []) {
+    for (const test of file.assertionResults ?? []) {
+      if (test.status !== 'failed') continue;
+      const where = file.name.replace(/^.*?\/test\//, 'test/');
+      const why = String(test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 200);
+      console.log(`  failed: ${where} > ${test.fullName}: ${why}`);
+    }
+  }
 }
 const runsNote = missing ? `, ${missing} run(s) without a report` : '';
 console.log(
