@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,16 +24,37 @@ export class TestRedisCluster {
     return this.ports.map((port) => ({ host: '127.0.0.1', port }));
   }
 
+  /**
+   * Starts the cluster; a start whose ports another process took meanwhile (they are free when
+   * picked, not reserved) is tried again on other ports.
+   */
   static async start({ replicas = false } = {}): Promise<TestRedisCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await TestRedisCluster.startOnce(replicas);
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(replicas: boolean): Promise<TestRedisCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'kws-redis-cluster-'));
     const count = replicas ? 6 : 3;
-    const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
-    const processes = ports.map((port) =>
+    // The cluster bus port is named too: Redis's default (the port + 10,000) does not exist for
+    // an ephemeral port above 55,535, and may be in use by another process.
+    const picked = new Set<number>();
+    while (picked.size < 2 * count) picked.add(await freePort());
+    const ports = [...picked].slice(0, count);
+    const busPorts = [...picked].slice(count);
+    const processes = ports.map((port, i) =>
       spawn(
         'redis-server',
         [
           '--port',
           String(port),
+          '--cluster-port',
+          String(busPorts[i]),
           '--bind',
           '127.0.0.1',
           '--cluster-enabled',
@@ -59,7 +81,15 @@ export class TestRedisCluster {
     );
     const cluster = new TestRedisCluster(ports, processes, dir);
     try {
-      await Promise.all(ports.map((port) => waitFor(() => redisCli(port, 'PING'), 'PONG')));
+      // A node that could not bind its ports exits at once: no use waiting for its PONG.
+      const exited = Promise.race(processes.map((child) => once(child, 'exit'))).then(() => {
+        throw new Error('Redis Cluster: a node exited while starting (its port was taken?)');
+      });
+      exited.catch(() => undefined); // it also fires when the cluster stops, later
+      await Promise.race([
+        exited,
+        Promise.all(ports.map((port) => waitFor(() => redisCli(port, 'PING'), 'PONG'))),
+      ]);
       const addresses = ports.map((port) => `127.0.0.1:${port}`);
       const replicaArgs = replicas ? ['--cluster-replicas', '1'] : [];
       await run('redis-cli', [
