@@ -7,7 +7,8 @@ import type { BenchOptions, ServerName } from './bench-options.js';
 import { IpcPeer } from './ipc.js';
 import type { DialectName } from './load/dialects.js';
 import type { EchoResult } from './load/load-client.js';
-import { exited, median, SERVER_FILES, spawn } from './measure-server.js';
+import { exited, SERVER_FILES, spawn } from './measure-server.js';
+import { median } from './median.js';
 import type { CpuReading } from './servers/server-harness.js';
 
 export interface Variant {
@@ -52,10 +53,22 @@ export interface RpcResult {
 }
 
 export async function measureRpc(options: BenchOptions): Promise<RpcResult> {
+  return { readings: await measureVariants(VARIANTS, options, options.rpcPasses) };
+}
+
+/**
+ * Measures each variant at each client count, variant after variant, pass after pass (drift on a
+ * shared machine then hits them alike): variant label -> client count -> one reading per pass.
+ */
+export async function measureVariants(
+  variants: Variant[],
+  options: BenchOptions,
+  passes: number,
+): Promise<Map<string, Map<number, RpcFigures[]>>> {
   const readings = new Map<string, Map<number, RpcFigures[]>>();
-  for (let pass = 0; pass < options.rpcPasses; pass++) {
-    for (const variant of VARIANTS) {
-      process.stderr.write(`bench: events ${variant.label} (pass ${pass + 1}) ... `);
+  for (let pass = 0; pass < passes; pass++) {
+    for (const variant of variants) {
+      process.stderr.write(`bench: ${variant.label} (pass ${pass + 1}/${passes}) ... `);
       const byClients = readings.get(variant.label) ?? new Map<number, RpcFigures[]>();
       readings.set(variant.label, byClients);
       for (const [clients, figures] of await measureVariant(variant, options)) {
@@ -64,7 +77,7 @@ export async function measureRpc(options: BenchOptions): Promise<RpcResult> {
       process.stderr.write('done\n');
     }
   }
-  return { readings };
+  return readings;
 }
 
 export async function measureVariant(

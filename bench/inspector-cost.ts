@@ -5,7 +5,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseBenchOptions, type BenchOptions } from './bench-options.js';
-import { measureVariant, type RpcFigures, type Variant } from './events-rpc.js';
+import { measureVariants, type RpcFigures, type Variant } from './events-rpc.js';
+import { median } from './median.js';
 
 const MODES: Variant[] = [
   {
@@ -23,18 +24,7 @@ const MODES: Variant[] = [
 ];
 
 export async function runInspectorCost(options: BenchOptions, passes: number): Promise<string> {
-  const runs = new Map<string, Map<number, RpcFigures[]>>();
-  for (let pass = 0; pass < passes; pass++) {
-    for (const mode of MODES) {
-      process.stderr.write(`bench: ${mode.label} (pass ${pass + 1}/${passes}) ... `);
-      const byClients = runs.get(mode.label) ?? new Map<number, RpcFigures[]>();
-      runs.set(mode.label, byClients);
-      for (const [clients, figures] of await measureVariant(mode, options)) {
-        byClients.set(clients, [...(byClients.get(clients) ?? []), figures]);
-      }
-      process.stderr.write('done\n');
-    }
-  }
+  const runs = await measureVariants(MODES, options, passes);
   const lines = [
     `| clients | mode | round trips / server-CPU s | CPU per event | p50 | p99 |`,
     '| ---: | --- | ---: | ---: | ---: | ---: |',
@@ -56,12 +46,6 @@ export async function runInspectorCost(options: BenchOptions, passes: number): P
     }
   }
   return lines.join('\n') + '\n';
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

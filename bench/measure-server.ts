@@ -6,6 +6,7 @@ import { IpcPeer } from './ipc.js';
 import type { DialectName } from './load/dialects.js';
 import type { EchoResult } from './load/load-client.js';
 import type { CpuReading, MemoryReading } from './servers/server-harness.js';
+import { median } from './median.js';
 
 export interface ServerResult {
   name: ServerName;
@@ -238,10 +239,4 @@ export function exited(child: ChildProcess): Promise<void> {
 /** Lets closes, GC and sockets in TIME_WAIT settle between phases. */
 function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 200));
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

@@ -3,6 +3,7 @@
 // shared machine hits them all alike; each figure is the median of its passes.
 import type { BenchOptions } from './bench-options.js';
 import { measureServer, type ServerResult } from './measure-server.js';
+import { median } from './median.js';
 
 const MODES = ['off', 'counters', 'prometheus'] as const;
 type Mode = (typeof MODES)[number];
@@ -52,10 +53,4 @@ export async function runMetricsCost(options: BenchOptions, passes: number): Pro
     lines.push(`| ${figure.label} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

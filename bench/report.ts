@@ -6,6 +6,7 @@ import { cpus, totalmem, type as osType, release } from 'node:os';
 import type { BenchOptions, ServerName } from './bench-options.js';
 import { renderRpc, rpcRatios, type RpcResult } from './events-rpc.js';
 import type { ServerResult } from './measure-server.js';
+import { median } from './median.js';
 
 const LABELS: Record<ServerName, string> = {
   floor: 'handle floor',
@@ -332,10 +333,4 @@ function bytes(value: number): string {
 
 function gib(value: number): string {
   return `${(value / 1024 ** 3).toFixed(1)} GiB`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

@@ -3,7 +3,8 @@
 // pass after pass; each figure is the median of its passes. Per event, tracing on costs the
 // difference in server CPU per round trip (one event span; the ack is in the same span).
 import type { BenchOptions } from './bench-options.js';
-import { measureVariant, type RpcFigures, type Variant } from './events-rpc.js';
+import { measureVariants, type RpcFigures, type Variant } from './events-rpc.js';
+import { median } from './median.js';
 
 const MODES: Variant[] = [
   {
@@ -27,18 +28,7 @@ const MODES: Variant[] = [
 ];
 
 export async function runTracingCost(options: BenchOptions, passes: number): Promise<string> {
-  const runs = new Map<string, Map<number, RpcFigures[]>>();
-  for (let pass = 0; pass < passes; pass++) {
-    for (const mode of MODES) {
-      process.stderr.write(`bench: ${mode.label} (pass ${pass + 1}/${passes}) ... `);
-      const byClients = runs.get(mode.label) ?? new Map<number, RpcFigures[]>();
-      runs.set(mode.label, byClients);
-      for (const [clients, figures] of await measureVariant(mode, options)) {
-        byClients.set(clients, [...(byClients.get(clients) ?? []), figures]);
-      }
-      process.stderr.write('done\n');
-    }
-  }
+  const runs = await measureVariants(MODES, options, passes);
   const lines = [
     '## Cost of tracing',
     '',
@@ -78,10 +68,4 @@ export async function runTracingCost(options: BenchOptions, passes: number): Pro
 
 function micros(value: number): string {
   return value >= 1000 ? `${(value / 1000).toFixed(2)} ms` : `${value.toFixed(0)} µs`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KwsClient } from '../../src/client/index.js';
 import { KwsChannelClient } from '../../src/client/channels.js';
 import { KwsPresence } from '../../src/index.js';
 import { channelsApp, joins, type RoomChannel } from '../apps/channels.app.js';
@@ -9,7 +8,7 @@ import { freePort } from '../helpers/redis-processes.js';
 import { TestRedis } from '../helpers/redis-server.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { eventually } from '../helpers/ws-client.js';
-import { CuttableSockets } from '../recovery/cuttable-socket.js';
+import { openCuttable } from '../recovery/cuttable-client.js';
 
 describe('presence follows the session across nodes (recovery in cluster mode)', () => {
   let redis: TestRedis;
@@ -39,15 +38,8 @@ describe('presence follows the session across nodes (recovery in cluster mode)',
   it('a session resumed on another node keeps its presence: no leave, no join, and the entry moves with it', async () => {
     const watcher = await ChannelPackets.open(nodeB.wsUrl('/ws'));
     await watcher.join('room:h', { name: 'watcher' });
-    const cuttable = new CuttableSockets();
-    const client = new KwsClient(nodeA.wsUrl('/ws'), {
-      WebSocket: cuttable.WebSocket,
-      minDelay: 20,
-      maxDelay: 50,
-    });
+    const { client, cuttable, sessions } = await openCuttable(nodeA.wsUrl('/ws'), []);
     const channels = new KwsChannelClient(client);
-    const sessions: boolean[] = [];
-    client.onSession(({ recovered }) => void sessions.push(recovered));
     const before = joins.length;
     const room = channels.join<RoomChannel>('room:h', { name: 'ann' });
     await room.joined;
@@ -60,7 +52,7 @@ describe('presence follows the session across nodes (recovery in cluster mode)',
       () => sessions,
       (list) => list.length === 2,
     );
-    expect(sessions).toEqual([false, true]);
+    expect(sessions.map((session) => session.recovered)).toEqual([false, true]);
     // Node A leaves cleanly: every entry still its own would leave with it.
     await nodeA.app.close();
     expect(await room.request('say', { text: 'still here' })).toEqual({ ok: true });
@@ -90,15 +82,8 @@ describe('presence follows the session across nodes (recovery in cluster mode)',
       await watcher.join('room:s', { name: 'watcher' });
       const bob = await ChannelPackets.open(nodeB.wsUrl('/ws'));
       await bob.join('room:s', { name: 'bob' });
-      const cuttable = new CuttableSockets();
-      const client = new KwsClient(home.wsUrl('/ws'), {
-        WebSocket: cuttable.WebSocket,
-        minDelay: 20,
-        maxDelay: 50,
-      });
+      const { client, cuttable, sessions } = await openCuttable(home.wsUrl('/ws'), []);
       const channels = new KwsChannelClient(client);
-      const sessions: boolean[] = [];
-      client.onSession(({ recovered }) => void sessions.push(recovered));
       const room = channels.join<RoomChannel>('room:s', { name: 'ann' });
       // Before the first state: that one fills the list without calling them.
       const changes: string[] = [];
@@ -135,7 +120,7 @@ describe('presence follows the session across nodes (recovery in cluster mode)',
         () => sessions,
         (list) => list.length === 2,
       );
-      expect(sessions).toEqual([false, true]);
+      expect(sessions.map((session) => session.recovered)).toEqual([false, true]);
       expect(await eventually(keysOf, (keys) => keys.join() === now.join())).toEqual(now);
       expect(changes.sort()).toEqual(['+dan', '-bob']);
       expect(syncs).toEqual([now]); // one update, straight to the right list

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KwsClient } from '../../src/client/index.js';
 import { KwsChannelClient } from '../../src/client/channels.js';
 import { KwsChannels, KwsPresence, type KwsPresenceState } from '../../src/index.js';
 import { channelsApp, type RoomChannel } from '../apps/channels.app.js';
@@ -12,7 +11,7 @@ import { TestRedisCluster } from '../helpers/redis-cluster.js';
 import { freePort } from '../helpers/redis-processes.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { eventually } from '../helpers/ws-client.js';
-import { CuttableSockets } from '../recovery/cuttable-socket.js';
+import { openCuttable } from '../recovery/cuttable-client.js';
 
 const NODE = fileURLToPath(new URL('./fixtures/channels-node.mjs', import.meta.url));
 const HEARTBEAT = 200;
@@ -185,15 +184,8 @@ describe('channels on Redis Cluster (3 masters)', () => {
   it('a session resumed on another node gets the presence it missed while suspended, and the others see no leave or join of it', async () => {
     const watcher = await on(nodeB.port, 'room:r', 'watcher');
     const bob = await on(nodeA.port, 'room:r', 'bob');
-    const cuttable = new CuttableSockets();
-    const client = new KwsClient(nodeA.wsUrl('/ws'), {
-      WebSocket: cuttable.WebSocket,
-      minDelay: 20,
-      maxDelay: 50,
-    });
+    const { client, cuttable, sessions } = await openCuttable(nodeA.wsUrl('/ws'), []);
     const channels = new KwsChannelClient(client);
-    const sessions: boolean[] = [];
-    client.onSession(({ recovered }) => void sessions.push(recovered));
     const room = channels.join<RoomChannel>('room:r', { name: 'ann' });
     await room.joined;
     const keysOf = () =>
@@ -238,7 +230,7 @@ describe('channels on Redis Cluster (3 masters)', () => {
       () => sessions,
       (list) => list.length === 2,
     );
-    expect(sessions).toEqual([false, true]);
+    expect(sessions.map((session) => session.recovered)).toEqual([false, true]);
     expect(await eventually(keysOf, (keys) => keys.join() === changed.join())).toEqual(changed);
     expect(joined).toEqual(['dan']);
     expect(left).toEqual(['bob']);
