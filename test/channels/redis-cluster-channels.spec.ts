@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KwsChannelClient } from '../../src/client/channels.js';
 import { KwsChannels, KwsPresence, type KwsPresenceState } from '../../src/index.js';
@@ -81,20 +81,6 @@ describe('channels on Redis Cluster (3 masters)', () => {
     return client;
   };
 
-  /** A plain connection to each master, to read what each shard holds. */
-  async function perShard<T>(read: (shard: Redis) => Promise<T>): Promise<T[]> {
-    return Promise.all(
-      redis.ports.map(async (port) => {
-        const shard = new Redis(port, '127.0.0.1');
-        try {
-          return await read(shard);
-        } finally {
-          shard.disconnect();
-        }
-      }),
-    );
-  }
-
   it('members on three nodes: every node and every client holds the same presence, and each change reaches both sides as the same diff', async () => {
     const ann = await on(nodeA.port, 'room:x', 'ann');
     const bob = await on(nodeB.port, 'room:x', 'bob');
@@ -164,7 +150,7 @@ describe('channels on Redis Cluster (3 masters)', () => {
 
     // Every key of this app is under a hash tag starting with its prefix; a channel's stream,
     // epoch and counter share one slot (one script each), and presence has one slot of its own.
-    const keys = (await perShard((shard) => shard.keys(`*${keyPrefix}*`))).flat();
+    const keys = (await redis.perNode((shard) => shard.keys(`*${keyPrefix}*`))).flat();
     expect(keys.length).toBeGreaterThan(0);
     expect(keys.filter((key) => !key.startsWith(`{${keyPrefix}:`))).toEqual([]);
     const history = keys.filter((key) => key.startsWith(`{${keyPrefix}:ch:`)).sort();
@@ -174,7 +160,7 @@ describe('channels on Redis Cluster (3 masters)', () => {
       `{${keyPrefix}:ch:log:k}:n`,
     ]);
     expect(keys.some((key) => key.startsWith(`{${keyPrefix}:pr}:`))).toBe(true);
-    const publishes = await perShard(async (shard) => {
+    const publishes = await redis.perNode(async (shard) => {
       const info = await shard.info('commandstats');
       return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
     });

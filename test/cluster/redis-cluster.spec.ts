@@ -31,20 +31,6 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
     await redis?.stop();
   });
 
-  /** A plain connection to each master, to read what each shard did. */
-  async function perShard<T>(read: (shard: Redis) => Promise<T>): Promise<T[]> {
-    return Promise.all(
-      redis.ports.map(async (port) => {
-        const shard = new Redis(port, '127.0.0.1');
-        try {
-          return await read(shard);
-        } finally {
-          shard.disconnect();
-        }
-      }),
-    );
-  }
-
   it('a node has joined every shard when its bootstrap ends (its first join is not refused)', async () => {
     // A template of its own: its cluster client opens every master's connection from scratch.
     const fresh = new Cluster(redis.nodes, { lazyConnect: true });
@@ -73,7 +59,7 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
     clients.push(a1, a2, b1, b2, c1, c2);
     const ids = await Promise.all(clients.map((client) => client.ask('whoami')));
     expect(await askUntil(a1, 'count', (n) => n === '6')).toBe('6');
-    const publishesBefore = await perShard(async (shard) => publishes(shard));
+    const publishesBefore = await redis.perNode(async (shard) => publishes(shard));
 
     expect(await a1.ask('broadcast hello')).toBe('ok');
     expect(await c1.ask('broadcast-except bye')).toBe('ok');
@@ -100,12 +86,12 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
 
     // The directory spreads over the masters (one hash tag per directory shard), and messages
     // were sharded: SPUBLISH only, no PUBLISH anywhere (which Redis Cluster copies to every shard).
-    const keys = await perShard((shard) => shard.keys(`{${keyPrefix}:*}:*`));
+    const keys = await redis.perNode((shard) => shard.keys(`{${keyPrefix}:*}:*`));
     expect(keys.filter((list) => list.length > 0).length).toBeGreaterThanOrEqual(2);
     expect(keys.flat().every((key) => /^\{[^}]+:\d+\}:/.test(key))).toBe(true);
-    const publishesAfter = await perShard(async (shard) => publishes(shard));
+    const publishesAfter = await redis.perNode(async (shard) => publishes(shard));
     expect(publishesAfter).toEqual(publishesBefore);
-    const listeners = await perShard(async (shard) => {
+    const listeners = await redis.perNode(async (shard) => {
       const reply = (await shard.call('PUBSUB', 'SHARDNUMSUB', `{${keyPrefix}:0}:broadcast`)) as [
         string,
         number,

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { freePort, killAll, redisCli } from './redis-processes.js';
 
 const run = promisify(execFile);
@@ -120,6 +121,20 @@ export class TestRedisCluster {
       throw error;
     }
     return cluster;
+  }
+
+  /** Reads each node through a plain connection of its own (what each shard holds or did). */
+  async perNode<T>(read: (node: Redis) => Promise<T>): Promise<T[]> {
+    return Promise.all(
+      this.ports.map(async (port) => {
+        const node = new Redis(port, '127.0.0.1');
+        try {
+          return await read(node);
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
   }
 
   /** The port of the master serving `key`'s slot. */
