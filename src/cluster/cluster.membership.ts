@@ -72,8 +72,14 @@ export class ClusterMembership {
   private readonly renames = new Set<Promise<unknown>>();
   /** Live-node counts seen by recent heartbeats: see `expectedNodes`. */
   private liveSeen: Array<{ at: number; live: number }> = [];
-  /** Redis was away (a connection closed, a heartbeat failed) since the last good heartbeat. */
-  private redisAway = false;
+  /**
+   * This node was cut off from the cluster since its last good heartbeat: Redis was away (a
+   * connection closed, a heartbeat failed) or its subscription was lost. Either way its liveness
+   * lapsed like the others' may have, so what it saw before is kept until it is back.
+   */
+  private cutOff = false;
+  /** How many nodes the last good heartbeat counted alive in the shard that counts the fewest. */
+  private fewestLive = 0;
   /** Until then, nodes seen before Redis was away may not have rejoined yet (see `recovering`). */
   private recoveringUntil = 0;
   /** When this node's heartbeat last succeeded again after Redis was away (see `backRecently`). */
@@ -117,7 +123,7 @@ export class ClusterMembership {
     this.directoryOf = directory;
     this.recorder.watch(connections);
     commands.on('error', (error: Error) => this.onLost(error));
-    commands.on('close', () => (this.redisAway = true));
+    commands.on('close', () => (this.cutOff = true));
     // After every reconnect (Redis restarted, network back) the node rejoins by itself.
     commands.on('ready', () => void this.join());
     subscriber.on('error', (error: Error) => (this.lastError = error));
@@ -176,7 +182,7 @@ export class ClusterMembership {
    */
   expectedNodes(live: number): number {
     // Until a heartbeat succeeds again, nothing seen before Redis went away is forgotten.
-    if (!this.redisAway) this.forgetOld(Date.now());
+    if (!this.cutOff) this.forgetOld(Date.now());
     return Math.max(live, ...this.liveSeen.map((seen) => seen.live));
   }
 
@@ -185,19 +191,19 @@ export class ClusterMembership {
    * dropped): the directory may still miss nodes that have not rejoined yet.
    */
   recovering(): boolean {
-    return this.redisAway || Date.now() < this.recoveringUntil;
+    return this.cutOff || Date.now() < this.recoveringUntil;
   }
 
   /**
-   * Whether the directory may still miss live nodes: Redis is away, or came back less than
-   * `nodeTtl` ago and this node's last heartbeat saw fewer nodes than were alive before. A uuid
-   * the directory does not know may then be held by a node that has not rejoined yet.
+   * Whether the directory may still miss live nodes: this node is cut off, or came back less than
+   * `nodeTtl` ago and its last heartbeat saw, in some shard, fewer nodes than were alive before. A
+   * uuid the directory does not know may then be held by a node that has not rejoined yet (on
+   * Redis Cluster, one whose liveness lapsed only in the shard of a master that failed over).
    */
   incomplete(): boolean {
-    if (this.redisAway) return true;
+    if (this.cutOff) return true;
     if (Date.now() >= this.recoveringUntil) return false;
-    const last = this.liveSeen[this.liveSeen.length - 1]?.live ?? 0;
-    return last < this.expectedNodes(last);
+    return this.fewestLive < this.expectedNodes(this.fewestLive);
   }
 
   /**
@@ -206,19 +212,20 @@ export class ClusterMembership {
    * (its heartbeats and rejoin after a failover take a few round trips, more on a loaded host).
    */
   backRecently(): boolean {
-    if (this.redisAway) return true;
+    if (this.cutOff) return true;
     return Date.now() < this.backAt + 2 * this.nodeTtl + this.heartbeatInterval;
   }
 
-  private rememberLive(live: number): void {
+  private rememberLive(live: number, fewest: number): void {
     const now = Date.now();
-    if (this.redisAway) {
+    this.fewestLive = fewest;
+    if (this.cutOff) {
       // The nodes seen before need a whole nodeTtl from now to come back, so what was seen
       // before counts as seen now.
       for (const seen of this.liveSeen) seen.at = now;
       this.recoveringUntil = now + this.nodeTtl + this.heartbeatInterval;
       this.backAt = now;
-      this.redisAway = false;
+      this.cutOff = false;
     }
     this.liveSeen.push({ at: now, live });
     this.forgetOld(now);
@@ -318,6 +325,9 @@ export class ClusterMembership {
   private subscriptionLost(reason: string): void {
     if (!this.subscribed || this.stopped) return;
     this.subscribed = false;
+    // Beats stop until it re-subscribes, so no failed heartbeat may ever say Redis was away (the
+    // subscriber of a Redis Cluster master that dies often notices first).
+    this.cutOff = true;
     this.recorder.registered = false;
     this.stats.subscriptionLosses++;
     this.logger.warn(CLUSTER_SUBSCRIPTION_LOST(reason));
@@ -371,7 +381,7 @@ export class ClusterMembership {
     const directory = this.directory;
     if (!directory || this.joining) return;
     if (this.connections?.commands.status !== 'ready') {
-      this.redisAway = true;
+      this.cutOff = true;
       return;
     }
     // Without its subscription the node lets its liveness expire: it is not refreshed.
@@ -382,7 +392,9 @@ export class ClusterMembership {
       return;
     }
     try {
-      const { status, garbage, live } = await this.recorder.heartbeat(directory.heartbeat());
+      const { status, garbage, live, fewest } = await this.recorder.heartbeat(
+        directory.heartbeat(),
+      );
       if (status === 'not-listening') {
         // Redis dropped the subscription (e.g. its pub/sub output buffer limit) without the
         // connection closing here: reconnect it, which re-subscribes and rejoins.
@@ -392,11 +404,11 @@ export class ClusterMembership {
         if (!directory.sharded) this.connections?.subscriber.disconnect(true);
         return;
       }
-      this.rememberLive(live);
+      this.rememberLive(live, fewest);
       if (status === 'expired' || this.resyncNeeded) await this.join();
       if (garbage > 0) void this.collectGarbage(directory);
     } catch (error) {
-      this.redisAway = true;
+      this.cutOff = true;
       this.onLost(error);
     }
   }

@@ -217,9 +217,15 @@ export class ConnectionDirectory {
   /**
    * Refreshes this node's liveness in every shard (only while its subscription is live) and
    * retires dead nodes; `garbage` is how many retired sets wait for `collectGarbage`, `live` how
-   * many nodes are alive.
+   * many nodes are alive, `fewest` how many in the shard that counts the fewest (on Redis Cluster
+   * a node cut off from one master's shard for a while lapsed there only).
    */
-  async heartbeat(): Promise<{ status: HeartbeatStatus; garbage: number; live: number }> {
+  async heartbeat(): Promise<{
+    status: HeartbeatStatus;
+    garbage: number;
+    live: number;
+    fewest: number;
+  }> {
     const beats = (await Promise.all(
       this.prefixes.map((_, shard) =>
         this.run(
@@ -239,7 +245,8 @@ export class ConnectionDirectory {
         ? 'expired'
         : 'alive';
     const garbage = beats.reduce((sum, [, left]) => sum + left, 0);
-    return { status: state, garbage, live: Math.max(...beats.map(([, , live]) => live)) };
+    const counts = beats.map(([, , live]) => live);
+    return { status: state, garbage, live: Math.max(...counts), fewest: Math.min(...counts) };
   }
 
   /**

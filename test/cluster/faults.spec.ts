@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { TestRedis } from '../helpers/redis-server.js';
-import { eventually } from '../helpers/ws-client.js';
+import { eventually, eventuallyAsync } from '../helpers/ws-client.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode } from './cluster-nodes.js';
 
@@ -106,6 +106,10 @@ describe('cluster faults between a node and Redis', () => {
     // open and silent, so B learns of it only by checking. B cannot reconnect for now.
     proxy.refuse(true);
     proxy.subscriber()!.sever();
+    // Redis handles the closed socket on its own time: the broadcast goes out once it has.
+    const channel = `${keyPrefix}:node:${b.broker.nodeId}`;
+    const listening = async () => ((await admin.pubsub('NUMSUB', channel)) as [string, number])[1];
+    expect(await eventuallyAsync(listening, (listeners) => listeners === 0)).toBe(0);
     // The sender is told that a live node missed the broadcast, instead of a silent success.
     expect(await a1.ask('broadcast missed')).toBe('KwsBroadcastIncompleteError');
     proxy.refuse(false);

@@ -98,6 +98,21 @@ export async function connectMany(
   return clients;
 }
 
+/** `eventually` for a read that is a promise (a Redis query, say): polls one read at a time. */
+export async function eventuallyAsync<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!check(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    value = await read();
+  }
+  return value;
+}
+
 /** Polls until `check` passes or the time is up; returns the last value for the assertion. */
 export async function eventually<T>(
   read: () => T,
