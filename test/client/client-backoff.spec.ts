@@ -120,6 +120,8 @@ describe('KwsClient backoff against load shedding and restarts', () => {
     const back = performance.now();
     await server.listen();
     await waitUntil(() => server!.sockets.size === 500, 'all 500 back', 20_000);
+    // The server counts a socket before its client has read the upgrade answer.
+    await waitUntil(() => clients.every((c) => c.state === 'open'), 'all 500 open');
 
     const buckets = server.histogram(back, 100);
     const peak = Math.max(...buckets);

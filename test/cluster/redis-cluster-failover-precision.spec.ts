@@ -73,6 +73,12 @@ describe('Redis Cluster failover: order and errors', () => {
       if (Date.now() > deadline) throw new Error(`${uuid} never reached from node A`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    // A remembers the nodes its heartbeats saw: B must have been seen once before the failover.
+    await eventually(
+      () => nodes[0].server.stats().cluster?.nodes,
+      (seen) => seen === 2,
+    );
+    expect(nodes[0].server.stats().cluster?.nodes).toBe(2);
     return { b1, uuid };
   }
 

@@ -48,6 +48,8 @@ describe('Redis Cluster failover', () => {
     clients.push(a1, b1);
     const b1Id = await b1.ask('whoami');
     expect(await askUntil(a1, 'count', (n) => n === '2', 15_000)).toBe('2');
+    // A remembers the nodes its heartbeats saw: B must have been seen once before the failover.
+    expect(await askUntil(a1, 'nodes', (n) => n === '2')).toBe('2');
     expect(await a1.ask('broadcast before')).toBe('ok');
     expect(await b1.waitForMessages(1)).toEqual(['before']);
 

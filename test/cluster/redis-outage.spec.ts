@@ -78,6 +78,8 @@ describe('a Redis outage', () => {
     const a1 = await open(nodeA);
     const b1 = await open(nodeB);
     expect(await askUntil(a1, 'count', (n) => n === '2')).toBe('2');
+    // A remembers the nodes its heartbeats saw: B must have been seen once before Redis goes.
+    expect(await askUntil(a1, 'nodes', (n) => n === '2')).toBe('2');
     await redis.stop();
     await redis.restart();
     // Broadcast as fast as possible while the nodes reconnect and rejoin, until three in a row
