@@ -3,6 +3,7 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directoryShard, REDIS_CLUSTER_SHARDS } from '../../src/cluster/connection.directory.js';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
+import { eventuallyAsync } from '../helpers/ws-client.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode } from './cluster-nodes.js';
 
@@ -111,10 +112,11 @@ describe('cluster mode on Redis Cluster (3 masters)', () => {
     expect(
       new Set(mine.map((room) => directoryShard(room, REDIS_CLUSTER_SHARDS))).size,
     ).toBeGreaterThan(4);
-    const deadline = Date.now() + 10_000;
-    while ((await nodes[2].server.roomSize('paged-23')) !== 1 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventuallyAsync(
+      () => nodes[2].server.roomSize('paged-23'),
+      (size) => size === 1,
+      10_000,
+    );
     const rooms: string[] = [];
     let cursor = '';
     let pages = 0;

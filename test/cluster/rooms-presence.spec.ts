@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KwsModule, KwsServer } from '../../src/index.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { eventuallyAsync } from '../helpers/ws-client.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode, startProcessNode, type ClusterNode } from './cluster-nodes.js';
 import { installClusterCommands } from './fixtures/cluster-commands.mjs';
@@ -96,11 +97,7 @@ describe.each(TOPOLOGIES)('cluster-wide rooms and presence, on %s', (topology) =
     const survivors = [a0, b0];
     const announced = async () =>
       (await presenceLog(survivors)).filter((e) => e.endsWith('node-died'));
-    const deadline = Date.now() + SLACK;
-    while ((await announced()).length < 2 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(await announced()).toEqual(deaths);
+    expect(await eventuallyAsync(announced, (seen) => seen.length >= 2, SLACK)).toEqual(deaths);
   });
 });
 
