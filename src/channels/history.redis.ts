@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createRedisConnections, type RedisConnections } from '../cluster/redis.connections.js';
+import {
+  createRedisConnections,
+  openEveryMaster,
+  type RedisConnections,
+} from '../cluster/redis.connections.js';
 import {
   DEFAULT_CLUSTER_KEY_PREFIX,
   DEFAULT_REQUEST_TIMEOUT,
@@ -131,6 +135,8 @@ export class RedisHistoryStore implements KwsHistoryStore {
       // Failures show in the scripts' rejections, not as ioredis noise.
       connections.commands.on('error', () => undefined);
       await connections.commands.connect();
+      // Redis Cluster: a burst of first calls to a master still opening would be refused.
+      await openEveryMaster(connections).catch(() => undefined);
       return connections;
     });
     return this.connections.then((connections) => connections.commands);

@@ -1,6 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { createRedisConnections, type RedisConnections } from '../cluster/redis.connections.js';
+import {
+  createRedisConnections,
+  openEveryMaster,
+  type RedisConnections,
+} from '../cluster/redis.connections.js';
 import {
   DEFAULT_CLUSTER_KEY_PREFIX,
   DEFAULT_HEARTBEAT_INTERVAL,
@@ -111,6 +115,8 @@ export class ClusterPresenceSync {
   /** (Re)subscribed: this node's liveness, then the others' entries (a replay is a no-op). */
   private async ready(): Promise<void> {
     const { commands, subscriber, sharded } = this.connections!;
+    // Redis Cluster: a burst of first calls to a master still opening would be refused.
+    await openEveryMaster(this.connections!).catch(() => undefined);
     if (sharded) {
       await (subscriber as unknown as { ssubscribe(c: string): Promise<unknown> }).ssubscribe(
         this.prefix,

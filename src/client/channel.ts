@@ -7,7 +7,7 @@ import type {
 } from './channel-map.types.js';
 import { KwsChannelPresence } from './channel-presence.js';
 import { KwsClientError } from './kws-client.error.js';
-import { CHANNEL_CLOSED, NOT_JOINED } from './kws-client.messages.js';
+import { CHANNEL_CLOSED } from './kws-client.messages.js';
 import type { KwsRequestOptions } from './kws-client.options.js';
 import type {
   KwsEventArgs,
@@ -71,6 +71,12 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
   private readonly recoveries = new Set<(recovery: KwsChannelRecovery) => void>();
   /** The position of the last kept message received: where a rejoin recovers from. */
   private lastSeq: string | undefined;
+  /**
+   * Sends made while the channel (re)joins: they go out in order once the server accepted the
+   * join (an event sent before would reach a server that does not count this client a member yet),
+   * and fail when the channel closes instead.
+   */
+  private readonly waiting: Array<{ send: () => void; fail: (error: KwsClientError) => void }> = [];
   /** While a rejoin recovers: live messages wait here, behind the missed ones. */
   private buffered: [string, any, string | undefined][] | undefined;
   /** The presence of this channel, kept up to date by the server's pushes. */
@@ -127,28 +133,28 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
     return () => this.recoveries.delete(listener);
   }
 
-  /** Reads the channel's kept messages (members only): the newest `limit`, or those after `since`. */
+  /**
+   * Reads the channel's kept messages (members only): the newest `limit`, or those after `since`.
+   * Asked while the channel (re)joins, it goes out once joined.
+   */
   history(query: { limit?: number; since?: string } = {}): Promise<KwsChannelHistoryPage> {
-    try {
-      this.usable();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.link.request(
-      this.name,
-      'kws:history',
-      query,
-      this.timeout,
+    return this.whenJoined(() =>
+      this.link.request(this.name, 'kws:history', query, this.timeout),
     ) as Promise<KwsChannelHistoryPage>;
   }
 
-  /** Sends an event to the channel's server handlers (throws `KwsClientError` once closed). */
+  /**
+   * Sends an event to the channel's server handlers (throws `KwsClientError` once closed). Sent
+   * while the channel (re)joins, it goes out once joined, in order.
+   */
   emit<E extends KwsEventName<KwsChannelClientEvents<M>>>(
     event: E,
     ...args: KwsEventArgs<KwsChannelClientEvents<M>[E]>
   ): void {
-    this.usable();
-    this.link.send(this.name, event, args[0]);
+    if (this.current === 'closed') throw new KwsClientError(CHANNEL_CLOSED(this.name), 'closed');
+    if (this.current === 'joined') return this.link.send(this.name, event, args[0]);
+    // Failed only by the channel's close, which its onClose listeners hear about.
+    this.whenJoined(() => this.link.send(this.name, event, args[0])).catch(() => undefined);
   }
 
   /** Sends an event and resolves with the handler's acknowledgement. */
@@ -156,14 +162,9 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
     event: E,
     ...[data, options]: KwsRequestArgs<KwsChannelClientEvents<M>[E], KwsRequestOptions>
   ): Promise<KwsEventReply<KwsChannelClientEvents<M>[E]>> {
-    try {
-      this.usable();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.link.request(this.name, event, data, options?.timeout ?? this.timeout) as Promise<
-      KwsEventReply<KwsChannelClientEvents<M>[E]>
-    >;
+    return this.whenJoined(() =>
+      this.link.request(this.name, event, data, options?.timeout ?? this.timeout),
+    ) as Promise<KwsEventReply<KwsChannelClientEvents<M>[E]>>;
   }
 
   /** Leaves the channel; resolves once the server confirmed. */
@@ -178,7 +179,7 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
     if (event === 'kws:presence_state') this.presence.syncState(data);
     else if (event === 'kws:presence_diff') this.presence.syncDiff(data);
     else if (event === 'kws:kicked') this.close({ reason: 'kicked', detail: data?.reason });
-    else if (event === 'kws:join') this.current = 'joined';
+    else if (event === 'kws:join') this.accepted();
     else if (this.buffered) this.buffered.push([event, data, seq]);
     else this.deliver(event, data, seq);
   }
@@ -232,7 +233,7 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
   private join(): Promise<KwsChannelReply<M>> {
     const joining = this.link.request(this.name, 'kws:join', this.params, this.timeout).then(
       (reply) => {
-        if (this.current === 'joining') this.current = 'joined';
+        this.accepted();
         return reply as KwsChannelReply<M>;
       },
       (error: KwsClientError) => {
@@ -249,11 +250,41 @@ export class KwsChannel<M extends KwsChannelMap = KwsChannelMap> {
     if (this.current === 'closed') return;
     this.current = 'closed';
     this.link.forget(this.name);
+    const error = new KwsClientError(CHANNEL_CLOSED(this.name), 'closed');
+    for (const { fail } of this.waiting.splice(0)) fail(error);
     for (const listener of this.closers) listener(close);
   }
 
-  private usable(): void {
-    if (this.current === 'closed') throw new KwsClientError(CHANNEL_CLOSED(this.name), 'closed');
-    if (this.current !== 'joined') throw new KwsClientError(NOT_JOINED(this.name), 'closed');
+  /** The server accepted the (re)join: what was sent meanwhile goes out, in order. */
+  private accepted(): void {
+    if (this.current !== 'joining') return;
+    this.current = 'joined';
+    for (const { send } of this.waiting.splice(0)) send();
+  }
+
+  /** Runs `send` now if joined, once joined if joining; rejects once closed. */
+  private whenJoined<T>(send: () => T | Promise<T>): Promise<T> {
+    if (this.current === 'closed') {
+      return Promise.reject(new KwsClientError(CHANNEL_CLOSED(this.name), 'closed'));
+    }
+    if (this.current === 'joined') {
+      try {
+        return Promise.resolve(send());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({
+        send: () => {
+          try {
+            resolve(send());
+          } catch (error) {
+            reject(error);
+          }
+        },
+        fail: reject,
+      });
+    });
   }
 }

@@ -18,4 +18,3 @@ export const UNENCODABLE_ANSWER = (event: string) =>
   `The answer to "${event}" cannot be encoded as JSON.`;
 export const CHANNEL_CLOSED = (channel: string) =>
   `Channel "${channel}" is closed (left, kicked or refused): join it again.`;
-export const NOT_JOINED = (channel: string) => `Channel "${channel}" is not joined yet.`;

@@ -117,15 +117,18 @@ export async function openEveryMaster(connections: RedisConnections): Promise<vo
 }
 
 /**
- * Connects both connections (lazily opened); false when Redis did not answer within `ms`. They
- * keep reconnecting either way: Redis away at boot is waited for, not a crash.
+ * Connects both connections (lazily opened), and on Redis Cluster every master's (see
+ * `openEveryMaster`); false when Redis did not answer within `ms`. They keep reconnecting either
+ * way: Redis away at boot is waited for, not a crash.
  */
 export async function connectWithin(connections: RedisConnections, ms: number): Promise<boolean> {
   const { commands, subscriber } = connections;
-  const connected = Promise.all([commands.connect(), subscriber.connect()]).then(
-    () => true,
-    () => false,
-  );
+  const connected = Promise.all([commands.connect(), subscriber.connect()])
+    .then(() => openEveryMaster(connections))
+    .then(
+      () => true,
+      () => false,
+    );
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {

@@ -67,6 +67,30 @@ describe.each([
     await expect(bad.joined).rejects.toMatchObject({ status: 400 });
   });
 
+  it('emits and requests made while the channel joins go out once it is joined, in order; a refused join fails them', async () => {
+    const channels = open();
+    const room = channels.join<RoomChannel>('room:early', { name: 'ann' });
+    const said: unknown[] = [];
+    room.on('said', (message) => void said.push(message));
+    expect(room.state).toBe('joining');
+    room.emit('say', { text: 'one' });
+    const two = room.request('say', { text: 'two' });
+    expect(await two).toEqual({ ok: true });
+    await eventually(
+      () => said.length,
+      (n) => n === 2,
+    );
+    expect(said).toEqual([
+      { from: 'ann', text: 'one' },
+      { from: 'ann', text: 'two' },
+    ]);
+    const refused = channels.join<RoomChannel>('room:closed', { name: 'ann' });
+    const never = refused.request('say', { text: 'never' });
+    await expect(refused.joined).rejects.toMatchObject({ status: 403 });
+    await expect(never).rejects.toMatchObject({ code: 'closed' });
+    expect(() => refused.emit('say', { text: 'never' })).toThrow(/closed/);
+  });
+
   it('presence collapses the tabs of one key and follows joins and leaves with onSync', async () => {
     const annTab1 = open('?tab=1').join<RoomChannel>('room:p1', { name: 'ann' });
     await annTab1.joined;
