@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { eventually } from '../helpers/ws-client.js';
 import type { ClusterClient } from './cluster-client.js';
 
 export interface SteadyOptions {
@@ -34,4 +35,19 @@ export async function broadcastUntilSteady(
   }
   expect(succeeded.length).toBeGreaterThanOrEqual(3);
   return succeeded;
+}
+
+/**
+ * Waits until `client` got every message of `succeeded` (10 s at most) and returns all it got. By
+ * name, not by count: a call that failed with "outcome unknown" may still have arrived.
+ */
+export function receivedAll(
+  client: ClusterClient,
+  succeeded: readonly string[],
+): Promise<string[]> {
+  return eventually(
+    () => client.messages(),
+    (all) => succeeded.every((message) => all.includes(message)),
+    10_000,
+  );
 }

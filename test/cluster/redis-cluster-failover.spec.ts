@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
-import { eventually } from '../helpers/ws-client.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
-import { broadcastUntilSteady } from './failover-broadcasts.js';
+import { broadcastUntilSteady, receivedAll } from './failover-broadcasts.js';
 import { startInProcessNode, type ClusterNode } from './cluster-nodes.js';
 
 /**
@@ -57,13 +56,7 @@ describe('Redis Cluster failover', () => {
     // Until the replica is promoted (node timeout 2 s) and the nodes follow it, calls fail with an
     // error that says so; then they succeed again. Each answered 'ok' arrived exactly once.
     const succeeded = await broadcastUntilSteady(a1);
-    // A call that failed with "outcome unknown" may still have arrived: wait for the ones that
-    // succeeded by name, not for a count.
-    const got = await eventually(
-      () => b1.messages(),
-      (all) => succeeded.every((message) => all.includes(message)),
-      10_000,
-    );
+    const got = await receivedAll(b1, succeeded);
     for (const message of succeeded) expect(got.filter((m) => m === message)).toEqual([message]);
     expect(new Set(got).size).toBe(got.length); // nothing twice, the unknown outcomes included
     expect(await askUntil(a1, `emitto ${b1Id} direct`, (answer) => answer === 'ok', 20_000)).toBe(

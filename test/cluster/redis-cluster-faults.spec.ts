@@ -7,7 +7,7 @@ import { TestRedisCluster } from '../helpers/redis-cluster.js';
 import { eventually } from '../helpers/ws-client.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode, type ClusterNode } from './cluster-nodes.js';
-import { broadcastUntilSteady } from './failover-broadcasts.js';
+import { broadcastUntilSteady, receivedAll } from './failover-broadcasts.js';
 
 const TIMINGS = { heartbeatInterval: 100, nodeTtl: 1_000, requestTimeout: 1_000 };
 
@@ -74,11 +74,7 @@ describe('Redis Cluster faults between a node and a master', () => {
     // Once A's connection is back, broadcasts succeed again; the one whose reply was lost ran
     // once on Redis and arrived once.
     const succeeded = await broadcastUntilSteady(a1);
-    const got = await eventually(
-      () => b1.messages(),
-      (all) => succeeded.every((message) => all.includes(message)),
-      10_000,
-    );
+    const got = await receivedAll(b1, succeeded);
     expect(got.filter((message) => message === 'lost-reply')).toEqual(['lost-reply']);
     expect(new Set(got).size).toBe(got.length);
   }, 60_000);

@@ -4,7 +4,7 @@ import { FaultProxy } from '../helpers/fault-proxy.js';
 import { TestRedis } from '../helpers/redis-server.js';
 import { askUntil, ClusterClient } from './cluster-client.js';
 import { startInProcessNode, type ClusterNode } from './cluster-nodes.js';
-import { broadcastUntilSteady } from './failover-broadcasts.js';
+import { broadcastUntilSteady, receivedAll } from './failover-broadcasts.js';
 
 /** The default `requestTimeout`: the longest a cross-node call may take to fail. */
 const REQUEST_TIMEOUT = 2_000;
@@ -86,7 +86,7 @@ describe('a Redis outage', () => {
     // succeed. Each may fail (unreachable, incomplete, unknown), but none may succeed silently
     // without B's client getting it.
     const succeeded = await broadcastUntilSteady(a1, { name: 'r', pauseMs: 0 });
-    const got = await b1.waitForMessages(succeeded.length);
+    const got = await receivedAll(b1, succeeded);
     for (const message of succeeded) expect(got).toContain(message);
   });
 
@@ -123,7 +123,7 @@ describe('a Redis outage', () => {
       name: 'r',
       pauseMs: 0,
     });
-    const got = await c1.waitForMessages(succeeded.length);
+    const got = await receivedAll(c1, succeeded);
     for (const message of succeeded) expect(got).toContain(message);
     expect(await a1.ask('roomsize lobby')).toBe('1');
     await proxy.stop();
